@@ -1,0 +1,182 @@
+"""The terminal front door: a thin click layer over the library.
+
+Library errors (NarratorError) become one clean message and exit code 1;
+anything unexpected becomes a short apology with a reference, and a traceback
+only when NARRATOR_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot import __version__
+from bot.commands import handle
+from bot.config import Settings, load_settings
+from bot.demo import DEMO_NOW, demo_batch
+from bot.errors import NarratorError
+from bot.ingest.csvfile import read_csv
+from bot.model import parse_moment, to_utc_text
+from bot.pack import check_pack, load_pack
+from bot.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NarratorError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            click.echo(f"Sorry, something went wrong inside Insight Narrator (ref {ref}).", err=True)
+            if _settings().debug:
+                traceback.print_exc()
+            else:
+                click.echo("Set NARRATOR_DEBUG=1 to see the details.", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _moment(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_moment(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="narrator")
+def cli() -> None:
+    """Insight Narrator: LinkedIn post analytics in plain words, with the numbers.
+
+    Settings come from the environment: NARRATOR_DB (default narrator.db),
+    NARRATOR_RULES (rules/), NARRATOR_NARRATIVES (narratives/).
+    """
+
+
+@cli.command()
+@click.option("--at", "at", help="Evaluate as of this ISO time (default: the demo's export time).")
+@_friendly
+def demo(at: str | None) -> None:
+    """Rebuild the demo accounts in the store and print their last-10 narratives."""
+    settings = _settings()
+    moment = _moment(at) if at else DEMO_NOW
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    batch = demo_batch()
+    with Store(settings.db) as store:
+        store.delete_accounts([a.id for a in batch.accounts])
+        store.write(batch)
+        for index, account in enumerate(batch.accounts):
+            if index:
+                click.echo("─" * 60)
+            reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
+            click.echo(reply.text, nl=False)
+    click.echo(
+        f"\n(Demo data in {settings.db}, evaluated as of {to_utc_text(moment)}. "
+        f'Try: narrator ask "last10 demo-page" --at {to_utc_text(moment)})',
+        err=True,
+    )
+
+
+@cli.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_friendly
+def import_(files: tuple[Path, ...]) -> None:
+    """Import interchange CSV files (docs/data-format.md); each is all-or-nothing."""
+    settings = _settings()
+    with Store(settings.db) as store:
+        for path in files:
+            batch = read_csv(path)
+            summary = store.write(batch)
+            s = summary.snapshots
+            click.echo(
+                f"{path}: {len(batch.accounts)} accounts, {len(batch.posts)} posts, "
+                f"{len(batch.snapshots)} snapshots ({s.new} new, {s.changed} changed, "
+                f"{s.unchanged} unchanged)"
+            )
+
+
+@cli.command()
+@click.argument("command")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: the Slack message; json: the data behind it.")
+@click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
+@_friendly
+def ask(command: str, fmt: str, at: str | None) -> None:
+    """Run a bot command, as Slack would, and print the reply.
+
+    Example: narrator ask "last10 demo-creator"
+    """
+    settings = _settings()
+    moment = _moment(at)
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        reply = handle(command, store=store, pack=pack, at=moment)
+    if fmt == "json":
+        click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(reply.text, nl=False)
+    if not reply.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@_friendly
+def migrate() -> None:
+    """Create or upgrade the store's schema."""
+    settings = _settings()
+    with Store(settings.db, migrate=False) as store:
+        applied = store.migrate()
+        version = store.schema_version()
+    if applied:
+        click.echo(f"{settings.db}: applied migrations {', '.join(map(str, applied))}; now at {version}")
+    else:
+        click.echo(f"{settings.db}: schema is up to date (version {version})")
+
+
+@cli.group()
+def rules() -> None:
+    """Check the rule files and templates."""
+
+
+@rules.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@_friendly
+def check(directory: Path | None) -> None:
+    """Load every rule file and template, and report every problem."""
+    settings = _settings()
+    rules_dir = directory or settings.rules
+    pack, problems = check_pack(rules_dir, settings.narratives, settings.locale)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(pack.ruleset.rules)} rules in {len(pack.ruleset.files)} files: all good.")
+
+
+def main() -> None:
+    cli(prog_name="narrator")

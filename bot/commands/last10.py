@@ -1,0 +1,163 @@
+"""`last10 [ACCOUNT]`: the last ten posts, their numbers, and what stands out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from bot.metrics import POST_METRICS, post_metrics
+from bot.model import to_utc_text
+from bot.narrate.filters import Mrkdwn
+from bot.pack import Pack, finding_context
+from bot.rules.engine import Evaluation, Finding, evaluate
+from bot.rules.model import SEVERITIES
+from bot.store import AccountRow, Store
+
+#: Posts shown in the table.
+SHOWN_POSTS = 10
+#: Posts loaded to judge them against: the account baselines (*_vs_account) use these.
+BASELINE_POSTS = 30
+
+
+@dataclass(frozen=True)
+class Last10Report:
+    account: AccountRow
+    as_of: datetime
+    metrics: pd.DataFrame
+    evaluation: Evaluation
+    findings: tuple[Finding, ...]
+
+
+def build_report(store: Store, pack: Pack, account_id: str, at: datetime) -> Last10Report:
+    """Load, measure and judge the account's last ten posts as of `at`."""
+    history = store.history(account_id, at, posts=BASELINE_POSTS)
+    followers = history.followers.assign(account=account_id)
+    metrics = post_metrics(history.posts, history.snapshots, followers, at)
+    shown = metrics.head(SHOWN_POSTS)
+    evaluation = evaluate(pack.ruleset, shown)
+    return Last10Report(history.account, at, shown, evaluation, tuple(evaluation.findings()))
+
+
+def report_json(report: Last10Report) -> dict[str, Any]:
+    """The machine-readable report (schema in docs/commands.md)."""
+    posts = []
+    for post_id, row in report.metrics.iterrows():
+        entry: dict[str, Any] = {
+            "id": str(post_id),
+            "url": _text(row["url"]),
+            "title": _text(row["title"]),
+            "published_at": to_utc_text(row["published_at"].to_pydatetime()),
+            "format": _text(row["format"]),
+        }
+        for metric in POST_METRICS:
+            entry[metric.name] = _number(row[metric.name])
+        posts.append(entry)
+    return {
+        "account": report.account.id,
+        "as_of": to_utc_text(report.as_of),
+        "posts": posts,
+        "findings": [f.as_json() for f in report.findings],
+    }
+
+
+def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
+    """Everything the last10 layout template reads, with each finding already in words."""
+    account = account_context(report.account)
+    posts = []
+    numbers = {}
+    for number, (post_id, row) in enumerate(report.metrics.iterrows(), start=1):
+        numbers[str(post_id)] = number
+        posts.append(post_context(str(post_id), row, number))
+    by_post: dict[str, dict[str, Any]] = {}
+    next_steps: list[dict[str, Any]] = []
+    for finding in report.findings:
+        rule = pack.ruleset.get(finding.rule)
+        assert rule is not None
+        post = posts[numbers[finding.post] - 1]
+        context = finding_context(rule, values=finding.values, post=post, account=account)
+        name = f"rules/{finding.template}.j2"
+        text = pack.narrator.block(name, "finding", **context)
+        step = pack.narrator.block(name, "next", **context)
+        group = by_post.setdefault(finding.post, {"post": post, "findings": []})
+        group["findings"].append(
+            {"rule": finding.rule, "severity": finding.severity, "text": Mrkdwn(text or "")}
+        )
+        if step:
+            next_steps.append({"rule": finding.rule, "severity": finding.severity,
+                               "text": Mrkdwn(step), "post": post})
+    pending = []
+    for post in posts:
+        waiting = report.evaluation.pending(post["id"])
+        not_ready = [r.id for r, outcome in waiting if outcome == "not_ready"]
+        no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
+        if not_ready or no_data:
+            lacking = sorted({name for r, outcome in waiting if outcome == "no_data"
+                              for name in r.reads if post.get(name) is None})
+            pending.append({"post": post, "not_ready": not_ready, "no_data": no_data,
+                            "lacking": lacking})
+    return {
+        "account": account,
+        "as_of": to_utc_text(report.as_of),
+        "posts": posts,
+        "standouts": [by_post[p["id"]] for p in posts if p["id"] in by_post],
+        "next_steps": _pick_next_steps(next_steps),
+        "pending": pending,
+        "finding_count": len(report.findings),
+        "rule_count": len(pack.ruleset.rules),
+    }
+
+
+def _pick_next_steps(steps: list[dict[str, Any]], limit: int = 2) -> list[dict[str, Any]]:
+    """The most severe steps first, at most one per rule and one per post."""
+    rank = {name: i for i, name in enumerate(SEVERITIES)}
+    ordered = sorted(enumerate(steps), key=lambda item: (rank[item[1]["severity"]], item[0]))
+    picked: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for _, step in ordered:
+        keys = {"rule:" + step["rule"], "post:" + step["post"]["id"]}
+        if keys & seen:
+            continue
+        seen |= keys
+        picked.append(step)
+        if len(picked) == limit:
+            break
+    return picked
+
+
+def account_context(account: AccountRow) -> dict[str, Any]:
+    return {"id": account.id, "name": account.name or account.id, "kind": account.kind,
+            "followers": account.followers}
+
+
+def post_context(post_id: str, row: pd.Series, number: int) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "id": post_id,
+        "number": number,
+        "title": _text(row["title"]),
+        "url": _text(row["url"]),
+        "format": _text(row["format"]),
+        "published_at": to_utc_text(row["published_at"].to_pydatetime()),
+        "age_hours": _number(row["post_age_hours"]),
+    }
+    for metric in POST_METRICS:
+        context.setdefault(metric.name, _number(row[metric.name]))
+    return context
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NA:
+        return None
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number

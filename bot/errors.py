@@ -1,0 +1,93 @@
+"""The exception tree of Insight Narrator.
+
+Every error a user can cause derives from `NarratorError` and carries a message
+written for that user: where the problem is and how to fix it. Front doors (the
+CLI, Slack) show `str(error)` and never a traceback.
+
+    NarratorError
+    ├── ConfigError          a setting is missing or malformed
+    ├── ImportFileError      an import file has problems (all of them, located)
+    ├── StoreError           the database is unusable (e.g. newer schema)
+    ├── RuleError            rule files or templates have problems (all of them, located)
+    ├── ExpressionError      one condition failed to compile (column, did-you-mean)
+    └── CommandError         a command asked for something that cannot be done
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class NarratorError(Exception):
+    """Base class: an error whose message is meant for the user."""
+
+
+class ConfigError(NarratorError):
+    """A setting is missing or malformed."""
+
+
+class StoreError(NarratorError):
+    """The database cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in a user-edited or user-supplied file."""
+
+    file: str
+    line: int | None
+    column: str | int | None
+    message: str
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if isinstance(self.column, int):
+                where += f":{self.column}"
+        parts = [where]
+        if isinstance(self.column, str):
+            parts.append(self.column)
+        if self.rule is not None:
+            parts.append(f'rule "{self.rule}"')
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class ProblemsError(NarratorError):
+    """Several located problems, reported together."""
+
+    def __init__(self, problems: Sequence[Problem], summary: str = "") -> None:
+        self.problems = tuple(problems)
+        self.summary = summary
+        lines = [str(p) for p in self.problems]
+        if summary:
+            lines.append(summary)
+        super().__init__("\n".join(lines))
+
+
+class ImportFileError(ProblemsError):
+    """An import file has problems; nothing was written."""
+
+
+class RuleError(ProblemsError):
+    """Rule files or templates have problems; the rule set was not loaded."""
+
+
+class ExpressionError(NarratorError):
+    """A condition could not be compiled.
+
+    `column` is 1-based within the expression text, so the loader can add it to
+    the column where the expression starts in the YAML file.
+    """
+
+    def __init__(self, message: str, column: int = 1) -> None:
+        self.message = message
+        self.column = column
+        super().__init__(message)
+
+
+class CommandError(NarratorError):
+    """A command cannot be carried out; the message says why and what to do."""

@@ -1,0 +1,1 @@
+"""Turn LinkedIn data (files, later the REST API) into validated import batches."""

@@ -1,0 +1,353 @@
+"""Read the interchange CSV (docs/data-format.md) into an ImportBatch.
+
+Every problem in the file is collected and reported at once as
+`file:line: column: problem`; a file with any problem yields no batch at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from bot.errors import ImportFileError, Problem
+from bot.model import (
+    ACCOUNT_KINDS,
+    COUNTERS,
+    FORMATS,
+    Account,
+    FollowerCount,
+    ImportBatch,
+    Post,
+    Snapshot,
+    parse_moment,
+    to_utc_text,
+)
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("account", "post", "published_at", "observed_at", "impressions")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    *[c for c in COUNTERS if c != "impressions"],
+    "followers",
+    "account_kind",
+    "format",
+    "title",
+    "url",
+)
+ALL_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+_MISSING = "required column is missing"
+
+
+# -- cell validators: each raises ValueError with the words the user will read --
+
+
+def _required_text(value: Any) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValueError("is empty, but this column is required")
+    return text
+
+
+def _optional_text(value: Any) -> str | None:
+    text = (value or "").strip()
+    return text or None
+
+
+def _moment(value: Any) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValueError("is empty, but this column is required")
+    return to_utc_text(parse_moment(text))
+
+
+def _count(value: Any) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        try:
+            as_float = float(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a whole number") from None
+        if not as_float.is_integer():
+            raise ValueError(f"'{text}' is not a whole number") from None
+        number = int(as_float)
+    if number < 0:
+        raise ValueError(f"{number} is negative; counts start at 0")
+    return number
+
+
+def _required_count(value: Any) -> int:
+    number = _count(value)
+    if number is None:
+        raise ValueError("is empty, but this column is required")
+    return number
+
+
+def _choice(options: tuple[str, ...]) -> Any:
+    def check(value: Any) -> str | None:
+        text = (value or "").strip().lower()
+        if not text:
+            return None
+        if text not in options:
+            raise ValueError(f"'{text}' is not one of {', '.join(options)}{_did_you_mean(text, options)}")
+        return text
+
+    return check
+
+
+def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+Text = Annotated[str, BeforeValidator(_required_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+Moment = Annotated[str, BeforeValidator(_moment)]
+Count = Annotated[int | None, BeforeValidator(_count)]
+RequiredCount = Annotated[int, BeforeValidator(_required_count)]
+
+
+class CsvRow(BaseModel):
+    """One observation of one post, as the interchange CSV carries it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: Text
+    post: Text
+    published_at: Moment
+    observed_at: Moment
+    impressions: RequiredCount
+    members_reached: Count = None
+    reactions: Count = None
+    comments: Count = None
+    reposts: Count = None
+    saves: Count = None
+    sends: Count = None
+    clicks: Count = None
+    profile_views: Count = None
+    followers_gained: Count = None
+    comment_replies: Count = None
+    followers: Count = None
+    account_kind: Annotated[str | None, BeforeValidator(_choice(ACCOUNT_KINDS))] = None
+    format: Annotated[str | None, BeforeValidator(_choice(FORMATS))] = None
+    title: OptionalText = None
+    url: OptionalText = None
+
+
+def read_csv(path: str | Path) -> ImportBatch:
+    """Validate the whole file; return its batch, or raise ImportFileError listing every problem."""
+    name = str(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise ImportFileError([Problem(name, None, None, "no such file")]) from None
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            [Problem(name, 1, None, "is not UTF-8 text: save it as 'CSV UTF-8 (comma delimited)'")]
+        ) from None
+    return parse_csv(text, name)
+
+
+def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
+    """Validate CSV text; see read_csv."""
+    problems: list[Problem] = []
+    reader = csv.reader(text.splitlines(keepends=True))
+    header = next(reader, None)
+    if header is None or not any(cell.strip() for cell in header):
+        raise ImportFileError([Problem(name, 1, None, "the file is empty: expected a header row")])
+    columns = [cell.strip() for cell in header]
+    problems.extend(_check_header(columns, name))
+    if any(p.message == _MISSING for p in problems) or any(p.column is None for p in problems):
+        raise ImportFileError(problems, summary=_summary(problems))
+    known = [c in ALL_COLUMNS for c in columns]
+
+    rows: list[tuple[int, CsvRow]] = []
+    for line, cells in _records(reader):
+        if len(cells) != len(columns):
+            problems.append(
+                Problem(name, line, None, f"has {len(cells)} cells but the header has {len(columns)}")
+            )
+            continue
+        record = {c: v for c, v, ok in zip(columns, cells, known, strict=True) if ok}
+        try:
+            row = CsvRow(**record)
+        except ValidationError as exc:
+            for err in exc.errors():
+                column = str(err["loc"][0]) if err["loc"] else None
+                cause = err.get("ctx", {}).get("error")
+                problems.append(Problem(name, line, column, str(cause) if cause else err["msg"]))
+            problems.extend(_check_row(_parse_loosely(record), line, name))
+            continue
+        problems.extend(_check_row(row, line, name))
+        rows.append((line, row))
+
+    if not rows and not problems:
+        problems.append(Problem(name, 2, None, "no data rows after the header"))
+    batch = _assemble(rows, name, problems)
+    if problems:
+        raise ImportFileError(problems, summary=_summary(problems))
+    return batch
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number where the record starts, cells), skipping blank lines."""
+    line = reader.line_num + 1
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            yield line, cells
+        line = reader.line_num + 1
+
+
+def _check_header(columns: list[str], name: str) -> list[Problem]:
+    problems = []
+    if len(columns) == 1 and ";" in columns[0]:
+        return [Problem(name, 1, None, "the columns are separated by ';': save the file with commas")]
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            problems.append(Problem(name, 1, column, "appears twice in the header"))
+        seen.add(column)
+        if column not in ALL_COLUMNS:
+            problems.append(
+                Problem(name, 1, column or "(blank)", "unknown column" + _did_you_mean(column, ALL_COLUMNS))
+            )
+    for column in REQUIRED_COLUMNS:
+        if column not in seen:
+            problems.append(Problem(name, 1, column, _MISSING))
+    return problems
+
+
+def _parse_loosely(record: dict[str, str]) -> dict[str, Any]:
+    """The cells the cross-column checks need, each None where it does not parse."""
+    parsers = {
+        "impressions": _count,
+        "members_reached": _count,
+        "published_at": _moment,
+        "observed_at": _moment,
+    }
+    values: dict[str, Any] = {}
+    for column, parse in parsers.items():
+        try:
+            values[column] = parse(record.get(column))
+        except ValueError:
+            values[column] = None
+    return values
+
+
+def _check_row(row: CsvRow | dict[str, Any], line: int, name: str) -> list[Problem]:
+    """Checks that read two cells; run even when other cells of the row are wrong."""
+    get = row.get if isinstance(row, dict) else lambda column: getattr(row, column)
+    problems = []
+    impressions, reached = get("impressions"), get("members_reached")
+    published, observed = get("published_at"), get("observed_at")
+    if impressions is not None and reached is not None and reached > impressions:
+        problems.append(
+            Problem(
+                name,
+                line,
+                "members_reached",
+                f"{reached} is more than impressions ({impressions}); "
+                "each member reached counts at least one impression",
+            )
+        )
+    if published is not None and observed is not None and observed < published:
+        problems.append(
+            Problem(
+                name,
+                line,
+                "observed_at",
+                f"{observed} is before published_at ({published})",
+            )
+        )
+    return problems
+
+
+def _assemble(rows: list[tuple[int, CsvRow]], name: str, problems: list[Problem]) -> ImportBatch:
+    """Fold rows into accounts, posts, snapshots and follower counts, flagging contradictions."""
+    accounts: dict[str, tuple[int, Account]] = {}
+    posts: dict[str, tuple[int, Post]] = {}
+    snapshots: dict[tuple[str, str], tuple[int, Snapshot]] = {}
+    followers: dict[tuple[str, str], tuple[int, FollowerCount]] = {}
+
+    def clash(line: int, column: str, owner: str, new: object, first_line: int, old: object) -> None:
+        problems.append(
+            Problem(
+                name,
+                line,
+                column,
+                f"'{new}' contradicts '{old}' given for {owner} on line {first_line}; "
+                f"{owner} has one {column}",
+            )
+        )
+
+    for line, row in rows:
+        account = Account(row.account, row.account_kind)
+        if row.account in accounts:
+            first_line, known = accounts[row.account]
+            if account.kind and known.kind and account.kind != known.kind:
+                clash(line, "account_kind", f"account {row.account}", account.kind, first_line, known.kind)
+            elif account.kind and not known.kind:
+                accounts[row.account] = (first_line, account)
+        else:
+            accounts[row.account] = (line, account)
+
+        post = Post(row.post, row.account, row.published_at, row.url, row.format, row.title)
+        if row.post in posts:
+            first_line, known_post = posts[row.post]
+            merged = {}
+            for field in ("account", "published_at", "url", "format", "title"):
+                new, old = getattr(post, field), getattr(known_post, field)
+                if new is not None and old is not None and new != old:
+                    clash(line, field, f"post {row.post}", new, first_line, old)
+                merged[field] = old if old is not None else new
+            posts[row.post] = (first_line, Post(row.post, **merged))
+        else:
+            posts[row.post] = (line, post)
+
+        snapshot = Snapshot(row.post, row.observed_at, tuple(getattr(row, c) for c in COUNTERS))
+        key = (row.post, row.observed_at)
+        if key in snapshots and snapshots[key][1] != snapshot:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    "observed_at",
+                    f"post {row.post} was already observed at {row.observed_at} on line "
+                    f"{snapshots[key][0]} with other counts; keep one row per observation",
+                )
+            )
+        snapshots.setdefault(key, (line, snapshot))
+
+        if row.followers is not None:
+            fkey = (row.account, row.observed_at)
+            count = FollowerCount(row.account, row.observed_at, row.followers)
+            if fkey in followers and followers[fkey][1] != count:
+                clash(
+                    line,
+                    "followers",
+                    f"account {row.account} at {row.observed_at}",
+                    row.followers,
+                    followers[fkey][0],
+                    followers[fkey][1].followers,
+                )
+            followers.setdefault(fkey, (line, count))
+
+    return ImportBatch(
+        source=name,
+        accounts=tuple(a for _, a in accounts.values()),
+        posts=tuple(p for _, p in posts.values()),
+        snapshots=tuple(s for _, s in snapshots.values()),
+        follower_counts=tuple(f for _, f in followers.values()),
+    )
+
+
+def _summary(problems: list[Problem]) -> str:
+    count = len(problems)
+    return f"{count} problem{'s' if count != 1 else ''} found; nothing was imported."

@@ -1,0 +1,112 @@
+"""The metric catalogue: every metric a rule may read, with its unit and meaning.
+
+docs/metrics.md holds one line per entry; a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The curve window: hourly shape, 48-hour growth and maturity are judged on a
+#: post's first 72 hours, so posts of different ages compare like for like.
+CURVE_HOURS = 72
+#: The 48-hour growth window runs from this hour to CURVE_HOURS.
+GROWTH_FROM_HOUR = 24
+#: The early window in which first interactions are counted.
+EARLY_WINDOW_MINUTES = 90
+#: An account baseline (the *_vs_account metrics) needs this many mature posts.
+MIN_BASELINE_POSTS = 3
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    meaning: str
+    scope: str = "post"
+
+
+UNITS = ("count", "hours", "ratio", "share", "per_1k", "multiple", "hour")
+
+POST_METRICS: tuple[Metric, ...] = (
+    Metric("post_age_hours", "hours", "hours from publishing to the evaluation moment"),
+    Metric("hours_observed", "hours", "hours from publishing to the latest snapshot used"),
+    Metric("followers", "count", "the author's followers, observed closest to publishing time"),
+    Metric("impressions", "count", "times the post was shown on a screen (not deduplicated)"),
+    Metric("members_reached", "count", "distinct members the post was shown to (reach)"),
+    Metric("reactions", "count", "reactions on the post"),
+    Metric("comments", "count", "comments on the post"),
+    Metric("reposts", "count", "reposts (shares) of the post"),
+    Metric("saves", "count", "times the post was saved"),
+    Metric("sends", "count", "times the post was sent in a LinkedIn message"),
+    Metric("clicks", "count", "clicks on the post's links"),
+    Metric("profile_views", "count", "profile views that came from the post"),
+    Metric("followers_gained", "count", "followers gained from the post"),
+    Metric("comment_replies", "count", "replies drawn by the post's comments"),
+    Metric(
+        "interactions",
+        "count",
+        "reactions + comments + reposts, plus saves and sends where reported",
+    ),
+    Metric(
+        "impressions_per_member_reached",
+        "ratio",
+        "impressions / members reached: how often each person saw it (written 1:N)",
+    ),
+    Metric("engagement_rate", "share", "interactions / impressions"),
+    Metric("saves_shares", "count", "reposts + saves + sends (those reported)"),
+    Metric("saves_shares_per_1k", "per_1k", "saves + shares per 1,000 impressions"),
+    Metric(
+        "impressions_per_follower",
+        "ratio",
+        "impressions / followers at publishing time",
+    ),
+    Metric(
+        "impressions_growth_48h",
+        "share",
+        "relative growth of impressions from hour 24 to hour 72 (1.5 = +150 %)",
+    ),
+    Metric(
+        "reach_growth_48h",
+        "share",
+        "relative growth of members reached from hour 24 to hour 72",
+    ),
+    Metric("early_interactions", "count", "interactions in the first 90 minutes"),
+    Metric(
+        "early_engagement_rate",
+        "share",
+        "interactions / impressions in the first 90 minutes",
+    ),
+    Metric("peak_hour", "hour", "the hour (1-72) in which the post gained most impressions"),
+    Metric("share_first_24h", "share", "share of the first 72 hours' impressions gained in the first 24"),
+    Metric("share_48_72h", "share", "share of the first 72 hours' impressions gained in hours 48-72"),
+    Metric(
+        "snapshot_gap_hours",
+        "hours",
+        "largest gap between snapshots in the first 72 hours (curve resolution)",
+    ),
+    Metric("click_through_rate", "share", "clicks / impressions"),
+    Metric("replies_per_comment", "ratio", "comment replies / comments"),
+    Metric("profile_views_per_1k", "per_1k", "profile views per 1,000 impressions"),
+    Metric(
+        "impressions_vs_account",
+        "multiple",
+        "impressions / the median of the account's mature posts (1.0 = typical)",
+    ),
+    Metric(
+        "engagement_rate_vs_account",
+        "multiple",
+        "engagement rate / the median of the account's mature posts",
+    ),
+    Metric(
+        "saves_shares_per_1k_vs_account",
+        "multiple",
+        "saves + shares per 1,000 / the median of the account's mature posts",
+    ),
+)
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in POST_METRICS}
+
+
+def metric_names(scope: str = "post") -> list[str]:
+    return [m.name for m in CATALOGUE.values() if m.scope == scope]

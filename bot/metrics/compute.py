@@ -1,0 +1,236 @@
+"""Compute per-post metrics as of a moment, for whole tables at once.
+
+Inputs are plain frames (as the store gives them) and the evaluation moment;
+nothing here reads a clock, a file or the network. A metric whose inputs are
+missing is missing (NaN), never zero.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from bot.metrics.catalogue import (
+    CATALOGUE,
+    CURVE_HOURS,
+    EARLY_WINDOW_MINUTES,
+    GROWTH_FROM_HOUR,
+    MIN_BASELINE_POSTS,
+)
+from bot.model import COUNTERS
+
+IDENTITY_COLUMNS = ("account", "published_at", "url", "format", "title")
+INTERACTION_PARTS = ("reactions", "comments", "reposts", "saves", "sends")
+SAVES_SHARES_PARTS = ("reposts", "saves", "sends")
+
+# Posts sit side by side on one axis, STRIDE hours apart, so one np.interp call
+# interpolates every post's curve; each post's implicit (0 h, 0) start keeps
+# interpolation from crossing into its neighbour.
+_STRIDE = 1.0e7
+_HOUR = pd.Timedelta(hours=1)
+
+
+def post_metrics(
+    posts: pd.DataFrame,
+    snapshots: pd.DataFrame,
+    followers: pd.DataFrame,
+    at: datetime,
+) -> pd.DataFrame:
+    """Return one row per post published by `at`, newest first, indexed by post id.
+
+    posts: id, account, published_at (UTC), and optionally url, format, title.
+    snapshots: post, observed_at (UTC), and the cumulative counters (NaN = not reported).
+    followers: account, observed_at, followers.
+    """
+    moment = pd.Timestamp(at).tz_convert("UTC")
+    posts = posts[posts["published_at"] <= moment]
+    posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
+    ids = posts["id"].to_numpy()
+    n = len(ids)
+    out = pd.DataFrame(index=pd.Index(ids, name="post"))
+    for column in IDENTITY_COLUMNS:
+        out[column] = posts[column].to_numpy() if column in posts else None
+    published = posts["published_at"]
+
+    snaps = snapshots[snapshots["observed_at"] <= moment]
+    position = pd.Series(np.arange(n), index=ids)
+    snaps = snaps[snaps["post"].isin(position.index)]
+    pos = position.loc[snaps["post"]].to_numpy()
+    hours = (
+        (snaps["observed_at"].to_numpy() - published.to_numpy()[pos]) / _HOUR
+    ).astype(float)
+    values = {c: _float(snaps, c) for c in COUNTERS}
+    values["interactions"] = _sum_reported(values, INTERACTION_PARTS)
+    values["saves_shares"] = _sum_reported(values, SAVES_SHARES_PARTS)
+
+    # Counters as of the moment: the latest reported value of each.
+    order = np.lexsort((hours, pos))
+    latest = {name: _latest(pos[order], series[order], n) for name, series in values.items()}
+    m: dict[str, np.ndarray] = {}
+    m["post_age_hours"] = ((moment - published) / _HOUR).to_numpy(dtype=float)
+    m["hours_observed"] = _group_max(pos, hours, n)
+    m["followers"] = _followers_at_publish(posts, followers)
+    for name in COUNTERS:
+        m[name] = latest[name]
+    m["interactions"] = latest["interactions"]
+    imp = latest["impressions"]
+    m["impressions_per_member_reached"] = _div(imp, latest["members_reached"])
+    m["engagement_rate"] = _div(latest["interactions"], imp)
+    m["saves_shares"] = latest["saves_shares"]
+    m["saves_shares_per_1k"] = _div(latest["saves_shares"], imp) * 1000.0
+    m["impressions_per_follower"] = _div(imp, m["followers"])
+
+    early = EARLY_WINDOW_MINUTES / 60.0
+    hourly = np.arange(CURVE_HOURS + 1, dtype=float)
+    imp_curve = _curve(pos, hours, values["impressions"], n, np.append(hourly, early))
+    early_impressions = imp_curve[:, -1]
+    imp_curve = imp_curve[:, :-1]
+    reach_curve = _curve(
+        pos, hours, values["members_reached"], n, np.array([GROWTH_FROM_HOUR, CURVE_HOURS], float)
+    )
+    i24, i48, i72 = imp_curve[:, GROWTH_FROM_HOUR], imp_curve[:, 48], imp_curve[:, CURVE_HOURS]
+    m["impressions_growth_48h"] = _div(i72 - i24, i24)
+    m["reach_growth_48h"] = _div(reach_curve[:, 1] - reach_curve[:, 0], reach_curve[:, 0])
+    m["early_interactions"] = _curve(pos, hours, values["interactions"], n, np.array([early]))[:, 0]
+    m["early_engagement_rate"] = _div(m["early_interactions"], early_impressions)
+    m["peak_hour"] = _peak_hour(imp_curve)
+    m["share_first_24h"] = _div(i24, i72)
+    m["share_48_72h"] = _div(i72 - i48, i72)
+    m["snapshot_gap_hours"] = _largest_gap(pos, hours, n)
+    m["click_through_rate"] = _div(latest["clicks"], imp)
+    m["replies_per_comment"] = _div(latest["comment_replies"], latest["comments"])
+    m["profile_views_per_1k"] = _div(latest["profile_views"], imp) * 1000.0
+
+    mature = m["hours_observed"] >= CURVE_HOURS
+    accounts = out["account"].to_numpy()
+    for base, name in (
+        ("impressions", "impressions_vs_account"),
+        ("engagement_rate", "engagement_rate_vs_account"),
+        ("saves_shares_per_1k", "saves_shares_per_1k_vs_account"),
+    ):
+        m[name] = _div(m[base], _account_median(accounts, m[base], mature))
+
+    for name in CATALOGUE:
+        out[name] = m[name]
+    return out
+
+
+# -- helpers (all vectorised over posts) -------------------------------------
+
+
+def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _sum_reported(values: dict[str, np.ndarray], parts: tuple[str, ...]) -> np.ndarray:
+    """Sum the parts that were reported; NaN where none was."""
+    stack = np.vstack([values[p] for p in parts])
+    total = np.nansum(stack, axis=0)
+    total[np.isnan(stack).all(axis=0)] = np.nan
+    return total
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    out[~np.isfinite(out) | (den == 0)] = np.nan
+    return out
+
+
+def _latest(pos: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The last non-missing value per post (rows sorted by post, then time)."""
+    out = np.full(n, np.nan)
+    keep = ~np.isnan(values)
+    # Later rows overwrite earlier ones for the same post.
+    out[pos[keep]] = values[keep]
+    return out
+
+
+def _group_max(pos: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, pos, values)
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def _curve(
+    pos: np.ndarray, hours: np.ndarray, values: np.ndarray, n: int, query: np.ndarray
+) -> np.ndarray:
+    """Cumulative value of each post at each query hour, by linear interpolation.
+
+    A post counts 0 at publishing; a query hour after the post's last report is
+    missing, since the curve there has not been observed.
+    """
+    result = np.full((n, len(query)), np.nan)
+    keep = ~np.isnan(values) & (hours >= 0)
+    p, h, v = pos[keep], hours[keep], values[keep]
+    if len(p) == 0:
+        return result
+    starts = np.unique(p)
+    p_all = np.concatenate([starts, p])
+    h_all = np.concatenate([np.zeros(len(starts)), h])
+    v_all = np.concatenate([np.zeros(len(starts)), v])
+    order = np.lexsort((h_all, p_all))
+    x = p_all[order] * _STRIDE + h_all[order]
+    xq = np.arange(n)[:, None] * _STRIDE + query[None, :]
+    result = np.interp(xq.ravel(), x, v_all[order]).reshape(n, len(query))
+    last = _group_max(p, h, n)
+    result[~(query[None, :] <= last[:, None])] = np.nan
+    return result
+
+
+def _peak_hour(curve: np.ndarray) -> np.ndarray:
+    gained = np.clip(np.diff(curve, axis=1), 0, None)
+    complete = ~np.isnan(gained).any(axis=1)
+    peak = np.full(len(curve), np.nan)
+    if complete.any():
+        peak[complete] = np.argmax(gained[complete], axis=1) + 1
+    return peak
+
+
+def _largest_gap(pos: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray:
+    """Largest gap between observations from publishing until the first one at or
+    after the end of the curve window; missing if the window is not yet covered."""
+    frame = pd.DataFrame({"pos": pos, "h": hours}).sort_values(["pos", "h"], kind="stable")
+    frame["prev"] = frame.groupby("pos")["h"].shift(fill_value=0.0)
+    within = frame[frame["prev"] < CURVE_HOURS]
+    gaps = (within["h"] - within["prev"]).groupby(within["pos"]).max()
+    covered = frame.groupby("pos")["h"].max() >= CURVE_HOURS
+    out = np.full(n, np.nan)
+    ok = gaps.index[covered.reindex(gaps.index, fill_value=False).to_numpy()]
+    out[ok.to_numpy(dtype=int)] = gaps.loc[ok].to_numpy()
+    return out
+
+
+def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.ndarray:
+    if followers.empty:
+        return np.full(len(posts), np.nan)
+    left = pd.DataFrame(
+        {"row": np.arange(len(posts)), "account": posts["account"].to_numpy(),
+         "t": posts["published_at"].to_numpy()}
+    ).sort_values("t", kind="stable")
+    right = pd.DataFrame(
+        {"account": followers["account"].to_numpy(), "t": followers["observed_at"].to_numpy(),
+         "followers": pd.to_numeric(followers["followers"]).to_numpy(dtype=float)}
+    ).sort_values("t", kind="stable")
+    right["t"] = right["t"].astype(left["t"].dtype)
+    merged = pd.merge_asof(left, right, on="t", by="account", direction="nearest")
+    out = np.full(len(posts), np.nan)
+    out[merged["row"].to_numpy()] = merged["followers"].to_numpy(dtype=float)
+    return out
+
+
+def _account_median(accounts: np.ndarray, values: np.ndarray, mature: np.ndarray) -> np.ndarray:
+    """Each post's account median of `values` over mature posts; NaN if too few."""
+    frame = pd.DataFrame({"account": accounts, "v": np.where(mature, values, np.nan)})
+    grouped = frame.groupby("account")["v"]
+    median = grouped.transform("median").to_numpy(dtype=float, copy=True)
+    count = grouped.transform("count").to_numpy()
+    median[count < MIN_BASELINE_POSTS] = np.nan
+    return median

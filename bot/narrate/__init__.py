@@ -1,0 +1,1 @@
+"""Render findings into words with Jinja templates from narratives/<locale>/."""

@@ -1,0 +1,143 @@
+"""Jinja filters that write numbers the way a busy marketer reads them.
+
+Every filter takes the locale from the environment, returns text, and writes a
+missing value (None or NaN) as an em dash, so a template never prints "nan".
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+MISSING = "—"
+
+
+class Mrkdwn(str):
+    """Text that is already valid Slack mrkdwn and must not be escaped again."""
+
+
+def escape_mrkdwn(value: Any) -> str:
+    """Escape the three characters Slack treats as control characters."""
+    text = str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def finalize(value: Any) -> Any:
+    """Applied to every `{{ ... }}`: data is escaped, Mrkdwn passes through."""
+    if isinstance(value, Mrkdwn):
+        return value
+    if value is None:
+        return MISSING
+    if isinstance(value, float) and math.isnan(value):
+        return MISSING
+    return escape_mrkdwn(value)
+
+
+def missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def make_filters(locale: str) -> dict[str, Any]:
+    def num(value: Any, digits: int = 0) -> str:
+        if missing(value):
+            return MISSING
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, pattern, locale=locale)
+
+    def compact(value: Any) -> str:
+        """12,345 -> 12.3k; below 10,000 the full number reads better."""
+        if missing(value):
+            return MISSING
+        if abs(value) < 10_000:
+            return num(value)
+        text = format_compact_decimal(value, format_type="short", fraction_digits=1, locale=locale)
+        return text.replace("K", "k") if locale.startswith("en") else text
+
+    def pct(value: Any, digits: int = 1) -> str:
+        if missing(value):
+            return MISSING
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return format_percent(value, pattern, locale=locale)
+
+    def signed_pct(value: Any, digits: int = 0) -> str:
+        if missing(value):
+            return MISSING
+        text = pct(value, digits)
+        return text if value < 0 else "+" + text
+
+    def ratio(value: Any, digits: int = 1) -> str:
+        """Impressions per member reached, written 1:N as LinkedIn users say it."""
+        if missing(value):
+            return MISSING
+        return "1:" + num(value, digits)
+
+    def times(value: Any, digits: int = 1) -> str:
+        """A multiple such as 2.4x."""
+        if missing(value):
+            return MISSING
+        return num(value, digits) + "×"
+
+    def per1k(value: Any, digits: int = 1) -> str:
+        if missing(value):
+            return MISSING
+        return num(value, digits)
+
+    def age(hours: Any) -> str:
+        if missing(hours):
+            return MISSING
+        return format_timedelta(timedelta(hours=float(hours)), threshold=2, locale=locale)
+
+    def day(moment: Any) -> str:
+        if missing(moment):
+            return MISSING
+        return format_date(_as_datetime(moment), "d MMM", locale=locale)
+
+    def moment(value: Any) -> str:
+        if missing(value):
+            return MISSING
+        when = _as_datetime(value)
+        return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
+
+    def clip(value: Any, width: int) -> str:
+        text = "" if value is None else " ".join(str(value).split())
+        return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+    def ljust(value: Any, width: int) -> str:
+        return str(value).ljust(width)
+
+    def rjust(value: Any, width: int) -> str:
+        return str(value).rjust(width)
+
+    def link(url: Any, label: Any) -> Mrkdwn:
+        """A Slack link whose URL and label cannot break out of the link syntax."""
+        text = escape_mrkdwn(label).replace("|", "¦")
+        if missing(url) or not str(url).startswith(("https://", "http://")):
+            return Mrkdwn(text)
+        return Mrkdwn(f"<{escape_mrkdwn(url).replace('|', '%7C')}|{text}>")
+
+    return {
+        "num": num,
+        "compact": compact,
+        "pct": pct,
+        "signed_pct": signed_pct,
+        "ratio": ratio,
+        "times": times,
+        "per1k": per1k,
+        "age": age,
+        "day": day,
+        "moment": moment,
+        "clip": clip,
+        "ljust": ljust,
+        "rjust": rjust,
+        "link": link,
+    }
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

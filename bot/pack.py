@@ -1,0 +1,131 @@
+"""The rule pack: rules/*.yaml and the narratives that speak for them, loaded together."""
+
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+
+from bot.errors import Problem, RuleError
+from bot.metrics.catalogue import CATALOGUE
+from bot.narrate.render import Narrator
+from bot.rules.loader import Rule, RuleSet, load_rules
+
+#: Layout and message templates that must exist in every language tree.
+LAYOUTS = ("last10.j2",)
+
+
+@dataclass(frozen=True)
+class Pack:
+    ruleset: RuleSet
+    narrator: Narrator
+
+
+def load_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> Pack:
+    """Load and check rules and templates; raise RuleError listing every problem."""
+    pack, problems = check_pack(rules_dir, narratives, locale)
+    if problems:
+        count = len(problems)
+        raise RuleError(problems, summary=f"{count} problem{'s' if count > 1 else ''} in the rule pack")
+    return pack
+
+
+def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[Pack, list[Problem]]:
+    """Load everything and collect every problem, rendering each template once."""
+    root = rules_dir.parent
+    ruleset, problems = load_rules(rules_dir, display_root=root)
+    narrator = Narrator(narratives, locale)
+    for rule in ruleset.rules:
+        problems.extend(_check_rule_template(rule, narrator, narratives))
+    for layout in LAYOUTS:
+        if not narrator.has(layout):
+            problems.append(
+                Problem(_template_path(narratives, locale, layout), None, None, "template is missing")
+            )
+    return Pack(ruleset, narrator), problems
+
+
+def _template_path(narratives: Path, locale: str, name: str) -> str:
+    return str(narratives / locale / name)
+
+
+def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> list[Problem]:
+    name = f"rules/{rule.spec.template_name}.j2"
+    display = _template_path(narratives, narrator.locale, name)
+    try:
+        template = narrator.env.get_template(name)
+    except TemplateNotFound:
+        return [Problem(rule.file, rule.line, None, f"template {display} does not exist; create it "
+                        "or set 'template:' to an existing one", rule=rule.id)]
+    except TemplateSyntaxError as exc:
+        return [Problem(display, exc.lineno, None, f"template syntax error: {exc.message}", rule=rule.id)]
+    if "finding" not in template.blocks:
+        return [Problem(display, 1, None, "template has no {% block finding %}", rule=rule.id)]
+    context = sample_finding_context(rule)
+    problems = []
+    for block in ("finding", "next"):
+        try:
+            narrator.block(name, block, **context)
+        except UndefinedError as exc:
+            line = _template_line(exc, template.filename)
+            problems.append(Problem(display, line, None, _undefined_message(exc, rule), rule=rule.id))
+        except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            line = _template_line(exc, template.filename)
+            problems.append(Problem(display, line, None, f"template fails: {exc}", rule=rule.id))
+    return problems
+
+
+def _undefined_message(exc: UndefinedError, rule: Rule) -> str:
+    text = str(exc)
+    if "has no attribute" in text:
+        missing = text.rsplit("attribute", 1)[-1].strip(" '\"")
+        if missing in CATALOGUE:
+            return (f"template reads values.{missing}, which the rule does not provide; "
+                    f"add it to the rule's 'shows:' list")
+        if missing not in rule.spec.params:
+            return f"template reads '{missing}', which the rule does not provide"
+    return f"template reads an undefined value: {text}"
+
+
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
+    line = getattr(exc, "lineno", None)
+    if line:
+        return int(line)
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if filename and frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+#: A typical value per unit, used to render every template once at check time.
+_SAMPLES = {"count": 1234.0, "hours": 80.0, "ratio": 5.6, "share": 0.031, "per_1k": 4.2,
+            "multiple": 2.4, "hour": 6.0}
+
+
+def sample_finding_context(rule: Rule) -> dict[str, Any]:
+    values = {name: _SAMPLES[CATALOGUE[name].unit] for name in rule.reads}
+    return finding_context(
+        rule,
+        values=values,
+        post={"id": "sample", "number": 3, "title": "A sample post", "url": None,
+              "published_at": "2026-01-05T09:00:00Z", "format": "text", "age_hours": 80.0},
+        account={"id": "sample", "name": "Sample", "kind": "member", "followers": 800.0},
+    )
+
+
+def finding_context(
+    rule: Rule, *, values: dict[str, Any], post: dict[str, Any], account: dict[str, Any]
+) -> dict[str, Any]:
+    clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
+    return {
+        "rule": {"id": rule.id, "description": rule.spec.description,
+                 "severity": rule.spec.severity, "tags": list(rule.spec.tags)},
+        "values": clean,
+        "params": dict(rule.spec.params),
+        "post": post,
+        "account": account,
+    }

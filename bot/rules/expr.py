@@ -1,0 +1,340 @@
+"""A small, safe expression language for rule conditions, compiled to numpy.
+
+    engagement_rate < min_rate and impressions_vs_account >= high_multiple
+
+Allowed: numbers, metric and param names, + - * /, comparisons (chains too),
+and / or / not, parentheses. Everything else (attribute access, calls,
+indexing, strings, names starting with `_`) is refused at compile time.
+No Python eval/exec and no pandas.eval/query ever sees rule text: the
+condition is parsed with `ast` after length and depth caps, checked against an
+allowlist, and turned into closures over numpy arrays.
+
+Logic is three-valued: a comparison that reads a missing value is *unknown*,
+`False and unknown` is False, `True or unknown` is True, anything else that
+touches unknown stays unknown. The engine reports unknown as "not enough data".
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ExpressionError
+
+MAX_LENGTH = 500
+MAX_NESTING = 12
+MAX_AST_DEPTH = 40
+
+Env = Mapping[str, Any]
+NumFn = Callable[[Env], Any]
+BoolFn = Callable[[Env], "Truth"]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A vector of three-valued results: `value` is meaningful only where `known`."""
+
+    value: np.ndarray
+    known: np.ndarray
+
+    @property
+    def true(self) -> np.ndarray:
+        return self.value & self.known
+
+    @property
+    def false(self) -> np.ndarray:
+        return ~self.value & self.known
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled condition; `names` are the metrics it reads, in order of appearance."""
+
+    source: str
+    names: tuple[str, ...]
+    params: tuple[str, ...]
+    _fn: BoolFn
+
+    def evaluate(self, columns: Mapping[str, Any], params: Mapping[str, Any], rows: int) -> Truth:
+        """Evaluate over `rows` rows; columns and params may be scalars or arrays."""
+        env = {**params, **columns}
+        result = self._fn(env)
+        shape = (rows,)
+        return Truth(
+            np.broadcast_to(result.value, shape).copy(),
+            np.broadcast_to(result.known, shape).copy(),
+        )
+
+
+_OPERATOR_WORDS = {
+    ast.BitAnd: "use 'and' instead of '&'",
+    ast.BitOr: "use 'or' instead of '|'",
+    ast.BitXor: "'^' is not allowed; use 'and', 'or', 'not'",
+    ast.Pow: "'**' is not allowed; only + - * / are",
+    ast.Mod: "'%' is not allowed; only + - * / are (write 2 % as 0.02)",
+    ast.FloorDiv: "'//' is not allowed; only + - * / are",
+    ast.LShift: "'<<' is not allowed; only + - * / are",
+    ast.RShift: "'>>' is not allowed; only + - * / are",
+    ast.MatMult: "'@' is not allowed; only + - * / are",
+    ast.Invert: "'~' is not allowed; use 'not'",
+}
+
+_COMPARE = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+
+_ARITH = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+}
+
+
+def compile_expression(
+    source: str, metrics: Collection[str], params: Collection[str] = ()
+) -> Expression:
+    """Compile `source`, or raise ExpressionError saying what is wrong and where."""
+    if not isinstance(source, str) or not source.strip():
+        raise ExpressionError("the condition is empty; write one such as 'engagement_rate < 0.02'")
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the condition is {len(source)} characters long; the limit is {MAX_LENGTH}: "
+            "split it into two rules",
+            MAX_LENGTH + 1,
+        )
+    _check_nesting(source)
+    text = source.strip()
+    offset = len(source) - len(source.lstrip())
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(_syntax_message(text, exc), offset + (exc.offset or 1)) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExpressionError("the condition cannot be read") from None
+    compiler = _Compiler(text, offset, frozenset(metrics), frozenset(params))
+    kind, fn = compiler.visit(tree.body, depth=0)
+    if kind != "bool":
+        raise ExpressionError(
+            "the condition must be a comparison such as 'engagement_rate < min_rate', "
+            "not a bare number",
+            offset + 1,
+        )
+    return Expression(source, tuple(compiler.names), tuple(compiler.params), fn)
+
+
+def _check_nesting(source: str) -> None:
+    depth = deepest = 0
+    for index, char in enumerate(source, start=1):
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExpressionError(
+                    f"brackets are nested more than {MAX_NESTING} deep; simplify the condition",
+                    index,
+                )
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+
+
+def _syntax_message(text: str, exc: SyntaxError) -> str:
+    stripped = text.replace("==", "").replace("<=", "").replace(">=", "").replace("!=", "")
+    if "=" in stripped:
+        return "use '==' to compare; a single '=' is not allowed"
+    if "&&" in text or "||" in text:
+        return "use 'and' / 'or' instead of '&&' / '||'"
+    return f"cannot read the condition ({exc.msg})"
+
+
+class _Compiler:
+    def __init__(self, text: str, offset: int, metrics: frozenset[str], params: frozenset[str]):
+        self.text = text
+        self.offset = offset
+        self.metrics = metrics
+        self.param_names = params
+        self.names: list[str] = []
+        self.params: list[str] = []
+
+    # Column of a node, 1-based, in characters of the original source.
+    def column(self, node: ast.AST) -> int:
+        byte_offset = getattr(node, "col_offset", 0)
+        chars = len(self.text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+        return self.offset + chars + 1
+
+    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+        return ExpressionError(message, self.column(node))
+
+    def visit(self, node: ast.AST, depth: int) -> tuple[str, Any]:
+        if depth > MAX_AST_DEPTH:
+            raise self.fail(node, "the condition is too deeply nested; simplify it")
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(node, self.refusal(node))
+        return method(node, depth + 1)
+
+    def refusal(self, node: ast.AST) -> str:
+        snippet = ast.get_source_segment(self.text, node) or type(node).__name__
+        if isinstance(node, ast.Attribute):
+            return f"'.{node.attr}' is not allowed: conditions read metric and param names only"
+        if isinstance(node, ast.Call):
+            return f"calls such as '{snippet}' are not allowed in conditions"
+        if isinstance(node, ast.Subscript):
+            return f"indexing such as '{snippet}' is not allowed in conditions"
+        if isinstance(node, ast.Lambda | ast.NamedExpr):
+            return f"'{snippet}' is not allowed in conditions"
+        if isinstance(node, ast.IfExp):
+            return "'... if ... else ...' is not allowed; write two rules instead"
+        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+            return f"lists and sets such as '{snippet}' are not allowed in conditions"
+        if isinstance(node, ast.JoinedStr):
+            return "text such as f-strings is not allowed in conditions"
+        return f"'{snippet}' is not allowed in conditions"
+
+    # -- leaves -------------------------------------------------------------
+
+    def visit_Constant(self, node: ast.Constant, depth: int) -> tuple[str, Any]:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, str):
+                raise self.fail(node, "text values are not allowed in conditions; compare numbers")
+            raise self.fail(node, f"'{value!r}' is not allowed; use numbers")
+        number = float(value)
+        return "num", lambda env: number
+
+    def visit_Name(self, node: ast.Name, depth: int) -> tuple[str, Any]:
+        name = node.id
+        if name.startswith("_"):
+            raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
+        if name in {"True", "False", "None"}:
+            raise self.fail(node, f"'{name}' is not allowed; compare numbers")
+        if name in self.param_names:
+            if name not in self.params:
+                self.params.append(name)
+        elif name in self.metrics:
+            if name not in self.names:
+                self.names.append(name)
+        else:
+            raise self.fail(node, self.unknown(name))
+        return "num", lambda env: env[name]
+
+    def unknown(self, name: str) -> str:
+        lowered = name.lower()
+        if lowered in {"and", "or", "not"}:
+            return f"write '{lowered}' in lower case"
+        choices = sorted(self.metrics | self.param_names)
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown metric or param '{name}'{hint}"
+
+    # -- arithmetic -----------------------------------------------------------
+
+    def visit_UnaryOp(self, node: ast.UnaryOp, depth: int) -> tuple[str, Any]:
+        if isinstance(node.op, ast.Not):
+            inner = self.boolean(node.operand, depth, "'not'")
+            return "bool", lambda env: _not(inner(env))
+        if isinstance(node.op, ast.USub | ast.UAdd):
+            inner_num = self.number(node.operand, depth, "'-'")
+            if isinstance(node.op, ast.UAdd):
+                return "num", inner_num
+            return "num", lambda env: np.negative(inner_num(env))
+        raise self.fail(node, _OPERATOR_WORDS.get(type(node.op), "operator not allowed"))
+
+    def visit_BinOp(self, node: ast.BinOp, depth: int) -> tuple[str, Any]:
+        op = type(node.op)
+        if op in _OPERATOR_WORDS:
+            raise self.fail(node, _OPERATOR_WORDS[op])
+        left = self.number(node.left, depth, "arithmetic")
+        right = self.number(node.right, depth, "arithmetic")
+        if op is ast.Div:
+            return "num", lambda env: _divide(left(env), right(env))
+        func = _ARITH[op]
+        return "num", lambda env: func(left(env), right(env))
+
+    # -- logic -----------------------------------------------------------------
+
+    def visit_Compare(self, node: ast.Compare, depth: int) -> tuple[str, Any]:
+        operands = [node.left, *node.comparators]
+        fns = [self.number(o, depth, "a comparison") for o in operands]
+        pairs = []
+        for i, op in enumerate(node.ops):
+            if type(op) not in _COMPARE:
+                word = {ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
+                raise self.fail(
+                    node, f"'{word.get(type(op), '?')}' is not allowed; compare with < <= > >= == !="
+                )
+            pairs.append((_COMPARE[type(op)], fns[i], fns[i + 1]))
+
+        def compare(env: Env) -> Truth:
+            results = [_compare(func, left(env), right(env)) for func, left, right in pairs]
+            return results[0] if len(results) == 1 else _and(results)
+
+        return "bool", compare
+
+    def visit_BoolOp(self, node: ast.BoolOp, depth: int) -> tuple[str, Any]:
+        word = "'and'" if isinstance(node.op, ast.And) else "'or'"
+        parts = [self.boolean(v, depth, word) for v in node.values]
+        combine = _and if isinstance(node.op, ast.And) else _or
+        return "bool", lambda env: combine([p(env) for p in parts])
+
+    # -- type checks -----------------------------------------------------------
+
+    def number(self, node: ast.AST, depth: int, where: str) -> NumFn:
+        kind, fn = self.visit(node, depth)
+        if kind != "num":
+            raise self.fail(node, f"{where} needs numbers on both sides, not a yes/no comparison")
+        return fn
+
+    def boolean(self, node: ast.AST, depth: int, where: str) -> BoolFn:
+        kind, fn = self.visit(node, depth)
+        if kind != "bool":
+            snippet = ast.get_source_segment(self.text, node) or "this"
+            raise self.fail(
+                node,
+                f"{where} needs a comparison, but '{snippet}' is a number: compare it, "
+                f"e.g. '{snippet} > 0'",
+            )
+        return fn
+
+
+def _as_array(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=float)
+
+
+def _divide(left: Any, right: Any) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.true_divide(_as_array(left), _as_array(right))
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _compare(func: Any, left: Any, right: Any) -> Truth:
+    a, b = _as_array(left), _as_array(right)
+    known = ~np.isnan(a) & ~np.isnan(b)
+    with np.errstate(invalid="ignore"):
+        value = func(a, b)
+    return Truth(np.asarray(value & known), np.asarray(known))
+
+
+def _and(parts: list[Truth]) -> Truth:
+    true = np.logical_and.reduce([p.true for p in parts])
+    false = np.logical_or.reduce([p.false for p in parts])
+    return Truth(true, true | false)
+
+
+def _or(parts: list[Truth]) -> Truth:
+    true = np.logical_or.reduce([p.true for p in parts])
+    false = np.logical_and.reduce([p.false for p in parts])
+    return Truth(true, true | false)
+
+
+def _not(part: Truth) -> Truth:
+    return Truth(part.false, part.known)

@@ -1,0 +1,283 @@
+"""The SQLite store: the only module that knows SQL.
+
+Times are stored as UTC text (`2026-11-23T09:00:00Z`), which sorts as time does.
+Counters are cumulative; NULL means "not reported", never zero.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlite_utils
+
+from bot.errors import StoreError
+from bot.model import COUNTERS, ImportBatch, to_utc_text
+from bot.store.migrations import MIGRATIONS
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class TableChange:
+    new: int
+    changed: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    accounts: TableChange
+    posts: TableChange
+    snapshots: TableChange
+    follower_counts: TableChange
+
+    @property
+    def nothing_changed(self) -> bool:
+        return all(
+            t.new == 0 and t.changed == 0
+            for t in (self.accounts, self.posts, self.snapshots, self.follower_counts)
+        )
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: str
+    kind: str | None
+    name: str | None
+    followers: int | None
+    posts: int
+    last_published_at: str | None
+    last_observed_at: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    """An account's recent posts as of a moment, as frames for the metrics stage."""
+
+    account: AccountRow
+    posts: pd.DataFrame
+    snapshots: pd.DataFrame
+    followers: pd.DataFrame
+
+
+def _upsert_sql(table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+    """An upsert that keeps stored values where the new row has none, and only
+    touches a row when a reported value differs (so re-imports change nothing)."""
+    all_cols = [*keys, *columns]
+    placeholders = ", ".join("?" for _ in all_cols)
+    sets = ", ".join(f"{c} = coalesce(excluded.{c}, {table}.{c})" for c in columns)
+    differs = " OR ".join(
+        f"(excluded.{c} IS NOT NULL AND excluded.{c} IS NOT {table}.{c})" for c in columns
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(all_cols)}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} WHERE {differs}"
+    )
+
+
+_ACCOUNT_SQL = _upsert_sql("accounts", ["id"], ["kind", "name"])
+_FOLLOWER_SQL = _upsert_sql("follower_counts", ["account", "observed_at"], ["followers"])
+_POST_SQL = _upsert_sql("posts", ["id"], ["account", "published_at", "url", "format", "title"])
+_SNAPSHOT_SQL = _upsert_sql("snapshots", ["post", "observed_at"], list(COUNTERS))
+
+
+class Store:
+    """Open (and migrate) the SQLite database at `path`; `:memory:` works too."""
+
+    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
+        self.path = str(path)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        if not self.db["schema_migrations"].exists():
+            return 0
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in one transaction each; return their versions."""
+        current = self.schema_version()
+        latest = MIGRATIONS[-1].version
+        if current > latest:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this program knows "
+                f"({latest}): upgrade Insight Narrator, or point NARRATOR_DB at another file"
+            )
+        applied = []
+        for step in MIGRATIONS:
+            if step.version <= current:
+                continue
+            with self.db.atomic():
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "version INTEGER PRIMARY KEY, description TEXT NOT NULL)"
+                )
+                for statement in step.sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+                    (step.version, step.description),
+                )
+            applied.append(step.version)
+        return applied
+
+    # -- writing ------------------------------------------------------------
+
+    def write(self, batch: ImportBatch) -> WriteSummary:
+        """Write a validated batch in one transaction: all of it, or none of it."""
+        plan = (
+            ("accounts", _ACCOUNT_SQL, [(a.id, a.kind, a.name) for a in batch.accounts]),
+            (
+                "follower_counts",
+                _FOLLOWER_SQL,
+                [(f.account, f.observed_at, f.followers) for f in batch.follower_counts],
+            ),
+            (
+                "posts",
+                _POST_SQL,
+                [
+                    (p.id, p.account, p.published_at, p.url, p.format, p.title)
+                    for p in batch.posts
+                ],
+            ),
+            (
+                "snapshots",
+                _SNAPSHOT_SQL,
+                [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
+            ),
+        )
+        changes: dict[str, TableChange] = {}
+        with self.db.atomic():
+            for table, sql, rows in plan:
+                before = self._count(table)
+                touched_before = self.conn.total_changes
+                if rows:
+                    self.conn.executemany(sql, rows)
+                touched = self.conn.total_changes - touched_before
+                new = self._count(table) - before
+                changes[table] = TableChange(
+                    new=new, changed=touched - new, unchanged=len(rows) - touched
+                )
+        return WriteSummary(**changes)
+
+    def delete_accounts(self, account_ids: Iterable[str]) -> None:
+        """Remove accounts and everything about them, in one transaction."""
+        ids = list(account_ids)
+        marks = ", ".join("?" for _ in ids)
+        with self.db.atomic():
+            self.conn.execute(
+                f"DELETE FROM snapshots WHERE post IN (SELECT id FROM posts WHERE account IN ({marks}))",
+                ids,
+            )
+            self.conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", ids)
+            self.conn.execute(f"DELETE FROM follower_counts WHERE account IN ({marks})", ids)
+            self.conn.execute(f"DELETE FROM accounts WHERE id IN ({marks})", ids)
+
+    def _count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # -- reading ------------------------------------------------------------
+
+    def accounts(self) -> list[AccountRow]:
+        """Every account with its latest follower count and post count, by id."""
+        rows = self.conn.execute(
+            """
+            SELECT a.id, a.kind, a.name,
+                   (SELECT followers FROM follower_counts f WHERE f.account = a.id
+                    ORDER BY observed_at DESC LIMIT 1),
+                   (SELECT count(*) FROM posts p WHERE p.account = a.id),
+                   (SELECT max(published_at) FROM posts p WHERE p.account = a.id),
+                   (SELECT max(s.observed_at) FROM snapshots s JOIN posts p ON p.id = s.post
+                    WHERE p.account = a.id)
+            FROM accounts a ORDER BY a.id
+            """
+        ).fetchall()
+        return [AccountRow(*row) for row in rows]
+
+    def account(self, account_id: str) -> AccountRow | None:
+        for row in self.accounts():
+            if row.id == account_id:
+                return row
+        return None
+
+    def history(self, account_id: str, at: datetime, posts: int) -> History:
+        """The account's `posts` most recent posts published by `at`, with the
+        snapshots and follower counts observed by `at`."""
+        account = self.account(account_id)
+        if account is None:
+            raise StoreError(f"no account '{account_id}' in {self.path}")
+        moment = to_utc_text(at)
+        post_frame = pd.read_sql_query(
+            "SELECT id, account, published_at, url, format, title FROM posts "
+            "WHERE account = ? AND published_at <= ? "
+            "ORDER BY published_at DESC, id DESC LIMIT ?",
+            self.conn,
+            params=(account_id, moment, posts),
+        )
+        ids = post_frame["id"].tolist()
+        snapshot_frame = self._snapshots(ids, moment)
+        followers = pd.read_sql_query(
+            "SELECT observed_at, followers FROM follower_counts "
+            "WHERE account = ? AND observed_at <= ? ORDER BY observed_at",
+            self.conn,
+            params=(account_id, moment),
+        )
+        return History(
+            account=account,
+            posts=_with_times(post_frame, "published_at"),
+            snapshots=_with_times(snapshot_frame, "observed_at"),
+            followers=_with_times(followers, "observed_at"),
+        )
+
+    def _snapshots(self, post_ids: Iterable[str], moment: str) -> pd.DataFrame:
+        ids = list(post_ids)
+        columns = ", ".join(["post", "observed_at", *COUNTERS])
+        if not ids:
+            return pd.DataFrame(columns=["post", "observed_at", *COUNTERS])
+        marks = ", ".join("?" for _ in ids)
+        frame = pd.read_sql_query(
+            f"SELECT {columns} FROM snapshots WHERE post IN ({marks}) AND observed_at <= ? "
+            "ORDER BY post, observed_at",
+            self.conn,
+            params=(*ids, moment),
+        )
+        return frame.astype({name: "float64" for name in COUNTERS})
+
+    def find_post(self, reference: str) -> tuple[str, str] | None:
+        """Find a post by id or URL; return (post id, account id)."""
+        row = self.conn.execute(
+            "SELECT id, account FROM posts WHERE id = ? OR url = ? ORDER BY id LIMIT 1",
+            (reference, reference),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+
+def _with_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame[column] = pd.to_datetime(frame[column], format=_TIME_FORMAT, utc=True)
+    return frame

@@ -1,0 +1,52 @@
+"""Versioned schema migrations: append a step, never edit one that has shipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.model import COUNTERS
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+_COUNTER_COLUMNS = ",\n    ".join(f"{name} INTEGER CHECK ({name} >= 0)" for name in COUNTERS)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "accounts, follower counts, posts and cumulative snapshots",
+        f"""
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    kind TEXT CHECK (kind IN ('member', 'organization')),
+    name TEXT
+);
+CREATE TABLE follower_counts (
+    account TEXT NOT NULL REFERENCES accounts(id),
+    observed_at TEXT NOT NULL,
+    followers INTEGER NOT NULL CHECK (followers >= 0),
+    PRIMARY KEY (account, observed_at)
+);
+CREATE TABLE posts (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES accounts(id),
+    published_at TEXT NOT NULL,
+    url TEXT,
+    format TEXT,
+    title TEXT
+);
+CREATE INDEX posts_by_account ON posts (account, published_at);
+CREATE TABLE snapshots (
+    post TEXT NOT NULL REFERENCES posts(id),
+    observed_at TEXT NOT NULL,
+    {_COUNTER_COLUMNS},
+    PRIMARY KEY (post, observed_at)
+);
+""",
+    ),
+)
