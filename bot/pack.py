@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from bot.errors import Problem, RuleError
 from bot.metrics.catalogue import CATALOGUE
@@ -50,7 +50,8 @@ def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[P
 
 
 def _template_path(narratives: Path, locale: str, name: str) -> str:
-    return str(narratives / locale / name)
+    """How a template is named in messages: from the narratives folder down."""
+    return f"{narratives.name}/{locale}/{name}"
 
 
 def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> list[Problem]:
@@ -59,7 +60,7 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
     try:
         template = narrator.env.get_template(name)
     except TemplateNotFound:
-        return [Problem(rule.file, rule.line, None, f"template {display} does not exist; create it "
+        return [Problem(rule.file, rule.line, rule.column, f"template {display} does not exist; create it "
                         "or set 'template:' to an existing one", rule=rule.id)]
     except TemplateSyntaxError as exc:
         return [Problem(display, exc.lineno, None, f"template syntax error: {exc.message}", rule=rule.id)]
@@ -71,10 +72,10 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
         try:
             narrator.block(name, block, **context)
         except UndefinedError as exc:
-            line = _template_line(exc, template.filename)
+            line = _template_line(exc, template)
             problems.append(Problem(display, line, None, _undefined_message(exc, rule), rule=rule.id))
         except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-            line = _template_line(exc, template.filename)
+            line = _template_line(exc, template)
             problems.append(Problem(display, line, None, f"template fails: {exc}", rule=rule.id))
     return problems
 
@@ -91,13 +92,14 @@ def _undefined_message(exc: UndefinedError, rule: Rule) -> str:
     return f"template reads an undefined value: {text}"
 
 
-def _template_line(exc: BaseException, filename: str | None) -> int | None:
+def _template_line(exc: BaseException, template: Template) -> int | None:
+    """The template line an error happened on (blocks run outside Jinja's traceback rewrite)."""
     line = getattr(exc, "lineno", None)
     if line:
         return int(line)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if filename and frame.f_code.co_filename == filename:
-            line = lineno
+        if frame.f_code.co_filename == template.filename or frame.f_globals.get("__jinja_template__"):
+            line = template.get_corresponding_lineno(lineno)
     return line
 
 

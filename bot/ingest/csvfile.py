@@ -147,9 +147,9 @@ def read_csv(path: str | Path) -> ImportBatch:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except FileNotFoundError:
-        raise ImportFileError([Problem(name, None, None, "no such file")]) from None
+        raise _failed([Problem(name, None, None, "no such file")]) from None
     except UnicodeDecodeError:
-        raise ImportFileError(
+        raise _failed(
             [Problem(name, 1, None, "is not UTF-8 text: save it as 'CSV UTF-8 (comma delimited)'")]
         ) from None
     return parse_csv(text, name)
@@ -161,11 +161,11 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     reader = csv.reader(text.splitlines(keepends=True))
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
-        raise ImportFileError([Problem(name, 1, None, "the file is empty: expected a header row")])
+        raise _failed([Problem(name, 1, None, "the file is empty: expected a header row")])
     columns = [cell.strip() for cell in header]
     problems.extend(_check_header(columns, name))
     if any(p.message == _MISSING for p in problems) or any(p.column is None for p in problems):
-        raise ImportFileError(problems, summary=_summary(problems))
+        raise _failed(problems)
     known = [c in ALL_COLUMNS for c in columns]
 
     rows: list[tuple[int, CsvRow]] = []
@@ -192,7 +192,7 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
         problems.append(Problem(name, 2, None, "no data rows after the header"))
     batch = _assemble(rows, name, problems)
     if problems:
-        raise ImportFileError(problems, summary=_summary(problems))
+        raise _failed(problems)
     return batch
 
 
@@ -348,6 +348,8 @@ def _assemble(rows: list[tuple[int, CsvRow]], name: str, problems: list[Problem]
     )
 
 
-def _summary(problems: list[Problem]) -> str:
+def _failed(problems: list[Problem]) -> ImportFileError:
     count = len(problems)
-    return f"{count} problem{'s' if count != 1 else ''} found; nothing was imported."
+    return ImportFileError(
+        problems, summary=f"{count} problem{'s' if count != 1 else ''} found; nothing was imported."
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
+from jinja2 import Undefined
 
 MISSING = "—"
 
@@ -38,6 +39,8 @@ def finalize(value: Any) -> Any:
 
 
 def missing(value: Any) -> bool:
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -103,14 +106,14 @@ def make_filters(locale: str) -> dict[str, Any]:
         return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
 
     def clip(value: Any, width: int) -> str:
-        text = "" if value is None else " ".join(str(value).split())
+        text = "" if missing(value) else " ".join(str(value).split())
         return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
     def ljust(value: Any, width: int) -> str:
-        return str(value).ljust(width)
+        return (MISSING if missing(value) else str(value)).ljust(width)
 
     def rjust(value: Any, width: int) -> str:
-        return str(value).rjust(width)
+        return (MISSING if missing(value) else str(value)).rjust(width)
 
     def link(url: Any, label: Any) -> Mrkdwn:
         """A Slack link whose URL and label cannot break out of the link syntax."""

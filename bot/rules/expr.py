@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +119,8 @@ def compile_expression(
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(_syntax_message(text, exc), offset + (exc.offset or 1)) from None
+        message, column = _syntax_message(text, exc)
+        raise ExpressionError(message, offset + column) from None
     except (ValueError, RecursionError, MemoryError):
         raise ExpressionError("the condition cannot be read") from None
     compiler = _Compiler(text, offset, frozenset(metrics), frozenset(params))
@@ -147,13 +149,24 @@ def _check_nesting(source: str) -> None:
             depth -= 1
 
 
-def _syntax_message(text: str, exc: SyntaxError) -> str:
-    stripped = text.replace("==", "").replace("<=", "").replace(">=", "").replace("!=", "")
-    if "=" in stripped:
-        return "use '==' to compare; a single '=' is not allowed"
-    if "&&" in text or "||" in text:
-        return "use 'and' / 'or' instead of '&&' / '||'"
-    return f"cannot read the condition ({exc.msg})"
+def _syntax_message(text: str, exc: SyntaxError) -> tuple[str, int]:
+    """Words for a syntax error, and the 1-based column to point at."""
+    single = re.search(r"(?<![=<>!])=(?!=)", text)
+    if single:
+        return "use '==' to compare; a single '=' is not allowed", single.start() + 1
+    doubled = re.search(r"&&|\|\|", text)
+    if doubled:
+        return "use 'and' / 'or' instead of '&&' / '||'", doubled.start() + 1
+    shouted = re.search(r"\b(AND|OR|NOT|And|Or|Not)\b", text)
+    if shouted:
+        return f"write '{shouted.group(1).lower()}' in lower case", shouted.start() + 1
+    dangling = re.search(r"(\band|\bor|\bnot|[-+*/<>=(])\s*$", text)
+    if dangling:
+        return (
+            f"the condition stops after '{dangling.group(1)}'; something must follow it",
+            len(text.rstrip()) + 1,
+        )
+    return f"cannot read the condition ({exc.msg})", exc.offset or 1
 
 
 class _Compiler:
@@ -170,6 +183,17 @@ class _Compiler:
         byte_offset = getattr(node, "col_offset", 0)
         chars = len(self.text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
         return self.offset + chars + 1
+
+    def operator_column(self, node: ast.BinOp) -> int:
+        """Column of a binary operator: the first non-space, non-bracket character
+        between its operands (the AST only locates the operands)."""
+        segment_start = node.left.end_col_offset or 0
+        segment_end = node.right.col_offset
+        line = self.text.encode("utf-8")
+        between = line[segment_start:segment_end].decode("utf-8", errors="ignore")
+        skip = len(between) - len(between.lstrip(" )"))
+        prefix = line[:segment_start].decode("utf-8", errors="ignore")
+        return self.offset + len(prefix) + skip + 1
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         return ExpressionError(message, self.column(node))
@@ -252,7 +276,7 @@ class _Compiler:
     def visit_BinOp(self, node: ast.BinOp, depth: int) -> tuple[str, Any]:
         op = type(node.op)
         if op in _OPERATOR_WORDS:
-            raise self.fail(node, _OPERATOR_WORDS[op])
+            raise ExpressionError(_OPERATOR_WORDS[op], self.operator_column(node))
         left = self.number(node.left, depth, "arithmetic")
         right = self.number(node.right, depth, "arithmetic")
         if op is ast.Div:

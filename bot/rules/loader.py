@@ -27,6 +27,7 @@ class Rule:
     spec: RuleSpec
     file: str
     line: int
+    column: int
     condition: Expression
     requires: Expression | None
 
@@ -87,7 +88,7 @@ def load_rules(rules_dir: Path, display_root: Path | None = None) -> tuple[RuleS
             if rule.id in first_seen:
                 where, line = first_seen[rule.id]
                 problems.append(
-                    Problem(display, rule.line, None, f"duplicate rule id (first defined at {where}:{line}); "
+                    Problem(display, rule.line, rule.column, f"duplicate rule id (first defined at {where}:{line}); "
                             "give each rule its own id", rule=rule.id)
                 )
                 continue
@@ -205,7 +206,7 @@ def _compile_rule(
     spec: RuleSpec, index: int, located: Located, display: str, problems: list[Problem]
 ) -> Rule | None:
     base = ("rules", index)
-    rule_line = located.where(base)[0]
+    rule_line, rule_column = located.where(base)
     metrics = list(CATALOGUE)
     ok = True
     for name in spec.params:
@@ -240,7 +241,7 @@ def _compile_rule(
         return None
     condition = compiled["condition"]
     assert condition is not None
-    return Rule(spec, display, rule_line, condition, compiled["requires"])
+    return Rule(spec, display, rule_line, rule_column, condition, compiled["requires"])
 
 
 def _expression_position(located: Located, path: tuple[Any, ...], column: int) -> tuple[int, int]:

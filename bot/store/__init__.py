@@ -171,19 +171,46 @@ class Store:
                 [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
             ),
         )
+        self._refuse_moved_posts(batch)
         changes: dict[str, TableChange] = {}
-        with self.db.atomic():
-            for table, sql, rows in plan:
-                before = self._count(table)
-                touched_before = self.conn.total_changes
-                if rows:
-                    self.conn.executemany(sql, rows)
-                touched = self.conn.total_changes - touched_before
-                new = self._count(table) - before
-                changes[table] = TableChange(
-                    new=new, changed=touched - new, unchanged=len(rows) - touched
-                )
+        try:
+            with self.db.atomic():
+                for table, sql, rows in plan:
+                    before = self._count(table)
+                    touched_before = self.conn.total_changes
+                    if rows:
+                        self.conn.executemany(sql, rows)
+                    touched = self.conn.total_changes - touched_before
+                    new = self._count(table) - before
+                    changes[table] = TableChange(
+                        new=new, changed=touched - new, unchanged=len(rows) - touched
+                    )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"{batch.source}: the data contradicts itself or the store ({exc}); nothing was written"
+            ) from None
         return WriteSummary(**changes)
+
+    def _refuse_moved_posts(self, batch: ImportBatch) -> None:
+        """A post belongs to one account for good; moving it is a mistake in the file."""
+        if not batch.posts:
+            return
+        owners = {p.id: p.account for p in batch.posts}
+        problems = []
+        ids = list(owners)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for post_id, account in self.conn.execute(
+                f"SELECT id, account FROM posts WHERE id IN ({marks})", chunk
+            ):
+                if owners[post_id] != account:
+                    problems.append(
+                        f"post {post_id} belongs to account {account} in the store, "
+                        f"but {batch.source} gives it to {owners[post_id]}"
+                    )
+        if problems:
+            raise StoreError("\n".join([*problems, "Nothing was written."]))
 
     def delete_accounts(self, account_ids: Iterable[str]) -> None:
         """Remove accounts and everything about them, in one transaction."""

@@ -1,0 +1,181 @@
+"""The interchange CSV: every kind of bad input is reported, located, and nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ImportFileError
+from bot.ingest.csvfile import parse_csv, read_csv
+from bot.store import Store
+
+HEADER = "account,post,published_at,observed_at,impressions,members_reached,reactions,format,title"
+GOOD = "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,Hello"
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ImportFileError) as info:
+        parse_csv(text, "posts.csv")
+    assert info.value.summary.endswith("nothing was imported.")
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_good_file_becomes_a_batch():
+    batch = parse_csv(f"{HEADER}\n{GOOD}\n", "posts.csv")
+    assert [a.id for a in batch.accounts] == ["acme"]
+    assert batch.posts[0].published_at == "2026-03-01T09:00:00Z"
+    assert batch.posts[0].format == "text"
+    snap = batch.snapshots[0].as_dict()
+    assert snap["impressions"] == 1200
+    assert snap["members_reached"] == 800
+    # Empty or absent cells are "not reported", never zero.
+    assert snap["saves"] is None
+    assert snap["comments"] is None
+
+
+def test_offsets_are_converted_to_utc():
+    row = "acme,p1,2026-03-01T10:00:00+01:00,2026-03-01T12:30:00-02:00,5,,,,"
+    batch = parse_csv(f"{HEADER}\n{row}\n")
+    assert batch.posts[0].published_at == "2026-03-01T09:00:00Z"
+    assert batch.snapshots[0].observed_at == "2026-03-01T14:30:00Z"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02,1200,800,30,text,x",
+         "posts.csv:2: observed_at: '2026-03-02' has no time zone: add Z for UTC or an offset such as +01:00"),
+        ("acme,p1,yesterday,2026-03-02T09:00:00Z,1200,800,30,text,x",
+         "posts.csv:2: published_at: 'yesterday' is not an ISO 8601 time such as 2026-03-01T09:30:00Z"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-3,,30,text,x",
+         "posts.csv:2: impressions: -3 is negative; counts start at 0"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,12.5,,30,text,x",
+         "posts.csv:2: impressions: '12.5' is not a whole number"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,lots,text,x",
+         "posts.csv:2: reactions: 'lots' is not a whole number"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,,800,30,text,x",
+         "posts.csv:2: impressions: is empty, but this column is required"),
+        (",p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,x",
+         "posts.csv:2: account: is empty, but this column is required"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,100,800,30,text,x",
+         "posts.csv:2: members_reached: 800 is more than impressions (100); "
+         "each member reached counts at least one impression"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-02-28T09:00:00Z,1200,800,30,text,x",
+         "posts.csv:2: observed_at: 2026-02-28T09:00:00Z is before published_at (2026-03-01T09:00:00Z)"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,carousell,x",
+         "posts.csv:2: format: 'carousell' is not one of text, image, video, document, poll, "
+         "article, link, event, newsletter"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,txt,x",
+         "posts.csv:2: format: 'txt' is not one of text, image, video, document, poll, article, "
+         "link, event, newsletter (did you mean 'text'?)"),
+        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800",
+         "posts.csv:2: has 6 cells but the header has 9"),
+    ],
+)
+def test_each_bad_cell_is_reported_with_file_line_and_column(row, expected):
+    assert problems(f"{HEADER}\n{row}\n") == [expected]
+
+
+def test_header_problems():
+    assert problems("account,post,published_at,observed_at,impressions,impresions\n") == [
+        "posts.csv:1: impresions: unknown column (did you mean 'impressions'?)",
+    ]
+    assert problems("account,post,observed_at\nacme,p1,2026-03-01T09:00:00Z\n") == [
+        "posts.csv:1: published_at: required column is missing",
+        "posts.csv:1: impressions: required column is missing",
+    ]
+    assert problems("account,post,post,published_at,observed_at,impressions\n") == [
+        "posts.csv:1: post: appears twice in the header",
+    ]
+    assert problems("account;post;published_at\n") == [
+        "posts.csv:1: the columns are separated by ';': save the file with commas",
+    ]
+    assert problems("") == ["posts.csv:1: the file is empty: expected a header row"]
+    assert problems(f"{HEADER}\n") == ["posts.csv:2: no data rows after the header"]
+
+
+def test_every_problem_is_reported_at_once_with_its_line():
+    text = "\n".join(
+        [
+            HEADER + ",colour",
+            GOOD + ",red",
+            "acme,p2,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-1,x,30,text,x,blue",
+            "",  # blank lines are skipped but still counted
+            "acme,p3,2026-03-05T09:00:00Z,2026-03-02T09:00:00Z,10,20,1,text,x,green",
+        ]
+    )
+    assert problems(text) == [
+        "posts.csv:1: colour: unknown column",
+        "posts.csv:3: impressions: -1 is negative; counts start at 0",
+        "posts.csv:3: members_reached: 'x' is not a whole number",
+        "posts.csv:5: members_reached: 20 is more than impressions (10); "
+        "each member reached counts at least one impression",
+        "posts.csv:5: observed_at: 2026-03-02T09:00:00Z is before published_at (2026-03-05T09:00:00Z)",
+    ]
+
+
+def test_quoted_multiline_titles_keep_line_numbers_right():
+    text = (
+        f"{HEADER}\n"
+        'acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,5,1,text,"two\nlines"\n'
+        "acme,p1,2026-03-01T09:00:00Z,2026-03-03T09:00:00Z,-1,5,1,text,x\n"
+    )
+    assert problems(text) == ["posts.csv:4: impressions: -1 is negative; counts start at 0"]
+
+
+def test_contradictions_between_rows():
+    text = "\n".join(
+        [
+            "account,post,published_at,observed_at,impressions,account_kind,followers",
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,member,800",
+            "acme,p1,2026-03-01T10:00:00Z,2026-03-03T09:00:00Z,12,organization,",
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,11,,",
+            "other,p2,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,,801",
+            "acme,p3,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,,900",
+        ]
+    )
+    assert problems(text) == [
+        "posts.csv:3: account_kind: 'organization' contradicts 'member' given for account acme "
+        "on line 2; account acme has one account_kind",
+        "posts.csv:3: published_at: '2026-03-01T10:00:00Z' contradicts '2026-03-01T09:00:00Z' "
+        "given for post p1 on line 2; post p1 has one published_at",
+        "posts.csv:4: observed_at: post p1 was already observed at 2026-03-02T09:00:00Z on line 2 "
+        "with other counts; keep one row per observation",
+        "posts.csv:6: followers: '900' contradicts '800' given for account acme at "
+        "2026-03-02T09:00:00Z on line 2; account acme at 2026-03-02T09:00:00Z has one followers",
+    ]
+
+
+def test_identical_duplicate_rows_are_harmless():
+    batch = parse_csv(f"{HEADER}\n{GOOD}\n{GOOD}\n")
+    assert len(batch.snapshots) == 1
+
+
+def test_file_level_problems(tmp_path: Path):
+    with pytest.raises(ImportFileError, match="no such file"):
+        read_csv(tmp_path / "missing.csv")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(f"{HEADER}\n".encode() + "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1,1,1,text,Café".encode("latin-1"))
+    with pytest.raises(ImportFileError, match="is not UTF-8 text"):
+        read_csv(latin)
+    bom = tmp_path / "bom.csv"
+    bom.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8-sig")
+    assert read_csv(bom).posts[0].id == "p1"
+
+
+def test_a_bad_file_writes_nothing(tmp_path: Path, store: Store):
+    good = tmp_path / "good.csv"
+    good.write_text(f"{HEADER}\n{GOOD}\n")
+    store.write(read_csv(good))
+    before = store.conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"{HEADER}\n"
+        "acme,p9,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,5,1,text,fine\n"
+        "acme,p10,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-10,5,1,text,broken\n"
+    )
+    with pytest.raises(ImportFileError):
+        store.write(read_csv(bad))
+    assert store.conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == before
+    assert store.conn.execute("SELECT count(*) FROM posts WHERE id = 'p9'").fetchone()[0] == 0

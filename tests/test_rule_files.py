@@ -1,0 +1,61 @@
+"""Broken rule files, one per kind of mistake, each with the exact message a lead will read.
+
+Each tests/rule_files/*.bad.yaml names its expected messages in `# expect:` lines
+({file} stands for the file's place, rules/<name>.yaml); *.good.yaml must load clean.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.pack import check_pack
+
+FIXTURES = Path(__file__).parent / "rule_files"
+
+
+def expected_messages(fixture: Path, display: str) -> list[str]:
+    lines = fixture.read_text(encoding="utf-8").splitlines()
+    return [
+        line.split("# expect: ", 1)[1].replace("{file}", display)
+        for line in lines
+        if line.startswith("# expect: ")
+    ]
+
+
+def check_fixture(fixture: Path, tmp_path: Path, root: Path) -> list[str]:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    name = fixture.name.replace(".bad.yaml", ".yaml").replace(".good.yaml", ".yaml")
+    shutil.copy(fixture, rules / name)
+    _, problems = check_pack(rules, root / "narratives", "en")
+    return [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.bad.yaml")), ids=lambda p: p.stem)
+def test_bad_rule_file_gives_exact_messages(fixture: Path, tmp_path: Path, root: Path):
+    display = "rules/" + fixture.name.replace(".bad.yaml", ".yaml")
+    expected = expected_messages(fixture, display)
+    assert expected, f"{fixture.name} has no '# expect:' line"
+    assert check_fixture(fixture, tmp_path, root) == expected
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.good.yaml")), ids=lambda p: p.stem)
+def test_good_rule_file_loads_clean(fixture: Path, tmp_path: Path, root: Path):
+    assert check_fixture(fixture, tmp_path, root) == []
+
+
+def test_the_shipped_pack_has_no_problems(root: Path):
+    pack, problems = check_pack(root / "rules", root / "narratives", "en")
+    assert [str(p) for p in problems] == []
+    assert len(pack.ruleset.rules) >= 7
+
+
+def test_an_empty_or_missing_rules_folder_is_a_problem(tmp_path: Path, root: Path):
+    (tmp_path / "rules").mkdir()
+    _, problems = check_pack(tmp_path / "rules", root / "narratives", "en")
+    assert [p.message for p in problems] == ["holds no *.yaml rule files"]
+    _, problems = check_pack(tmp_path / "nowhere", root / "narratives", "en")
+    assert [p.message for p in problems] == ["no such folder of rule files"]

@@ -1,0 +1,139 @@
+"""The SQLite store: migrations, idempotent upserts, all-or-nothing writes, as-of reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StoreError
+from bot.ingest.csvfile import parse_csv
+from bot.model import ImportBatch, Snapshot
+from bot.store import Store
+from bot.store.migrations import MIGRATIONS
+
+CSV = """account,post,published_at,observed_at,impressions,members_reached,saves,followers,account_kind,title
+acme,p1,2026-03-01T09:00:00Z,2026-03-01T10:00:00Z,100,80,,800,member,First
+acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,900,500,4,801,member,First
+acme,p2,2026-03-03T09:00:00Z,2026-03-03T10:00:00Z,50,40,0,802,member,Second
+"""
+
+
+def dump(store: Store) -> list[tuple]:
+    rows = []
+    for table in ("accounts", "follower_counts", "posts", "snapshots", "schema_migrations"):
+        rows.extend((table, *r) for r in store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"))
+    return rows
+
+
+def test_a_new_store_is_migrated_to_the_latest_version(tmp_path: Path):
+    with Store(tmp_path / "s.db") as store:
+        assert store.schema_version() == MIGRATIONS[-1].version
+        assert store.migrate() == []  # nothing left to apply
+        tables = set(store.db.table_names())
+    assert {"accounts", "follower_counts", "posts", "snapshots", "schema_migrations"} <= tables
+
+
+def test_a_store_from_a_newer_program_is_refused(tmp_path: Path):
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        store.conn.execute("INSERT INTO schema_migrations VALUES (999, 'future')")
+        store.conn.commit()
+    with pytest.raises(StoreError, match="schema version 999, newer than this program knows"):
+        Store(path)
+
+
+def test_reimporting_the_same_data_changes_nothing(store: Store):
+    first = store.write(parse_csv(CSV, "a.csv"))
+    assert (first.snapshots.new, first.posts.new, first.accounts.new) == (3, 2, 1)
+    before = dump(store)
+    again = store.write(parse_csv(CSV, "a.csv"))
+    assert again.nothing_changed
+    assert again.snapshots.unchanged == 3
+    assert dump(store) == before
+
+
+def test_a_new_observation_is_added_and_a_correction_changes_one_row(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    more = CSV + "acme,p2,2026-03-03T09:00:00Z,2026-03-04T09:00:00Z,70,50,1,803,member,Second\n"
+    summary = store.write(parse_csv(more, "b.csv"))
+    assert (summary.snapshots.new, summary.snapshots.changed) == (1, 0)
+    fixed = CSV.replace("900,500,4", "950,500,4")
+    summary = store.write(parse_csv(fixed, "c.csv"))
+    assert (summary.snapshots.new, summary.snapshots.changed) == (0, 1)
+
+
+def test_an_empty_cell_never_erases_a_stored_value(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    blanked = CSV.replace("900,500,4,801,member,First", "900,500,,801,,")
+    store.write(parse_csv(blanked, "b.csv"))
+    saves = store.conn.execute(
+        "SELECT saves FROM snapshots WHERE post = 'p1' AND observed_at = '2026-03-02T09:00:00Z'"
+    ).fetchone()[0]
+    title = store.conn.execute("SELECT title FROM posts WHERE id = 'p1'").fetchone()[0]
+    kind = store.conn.execute("SELECT kind FROM accounts WHERE id = 'acme'").fetchone()[0]
+    assert (saves, title, kind) == (4, "First", "member")
+
+
+def test_a_failing_write_leaves_nothing_behind(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    before = dump(store)
+    batch = parse_csv(CSV.replace("acme,p2", "acme,p3"), "b.csv")
+    # A snapshot of a post nobody declared breaks a foreign key half-way through.
+    broken = ImportBatch(
+        "b.csv", batch.accounts, batch.posts,
+        (*batch.snapshots, Snapshot("ghost", "2026-03-05T00:00:00Z", (1,) + (None,) * 10)),
+        batch.follower_counts,
+    )
+    with pytest.raises(StoreError, match="nothing was written"):
+        store.write(broken)
+    assert dump(store) == before
+
+
+def test_a_post_cannot_move_to_another_account(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    moved = CSV.replace("acme,p2", "other,p2")
+    with pytest.raises(StoreError, match="post p2 belongs to account acme in the store, but b.csv gives it to other"):
+        store.write(parse_csv(moved, "b.csv"))
+
+
+def test_history_reads_as_of_a_moment(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    at = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    history = store.history("acme", at, posts=30)
+    assert history.posts["id"].tolist() == ["p1"]  # p2 was published later
+    assert history.snapshots["impressions"].tolist() == [100.0]  # the next day's is in the future
+    assert history.followers["followers"].tolist() == [800]
+    assert str(history.posts["published_at"].dt.tz) == "UTC"
+
+
+def test_history_keeps_not_reported_apart_from_zero(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    history = store.history("acme", datetime(2026, 4, 1, tzinfo=UTC), posts=30)
+    saves = history.snapshots.set_index(["post", "observed_at"])["saves"]
+    assert saves.isna().sum() == 1  # p1's first snapshot did not report saves
+    assert (saves == 0).sum() == 1  # p2 reported zero saves
+
+
+def test_history_limits_to_the_newest_posts(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    history = store.history("acme", datetime(2026, 4, 1, tzinfo=UTC), posts=1)
+    assert history.posts["id"].tolist() == ["p2"]
+    assert set(history.snapshots["post"]) == {"p2"}
+
+
+def test_accounts_and_posts_are_found(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    (account,) = store.accounts()
+    assert (account.id, account.kind, account.followers, account.posts) == ("acme", "member", 802, 2)
+    assert store.find_post("p1") == ("p1", "acme")
+    assert store.find_post("nope") is None
+    with pytest.raises(StoreError, match="no account 'nobody'"):
+        store.history("nobody", datetime(2026, 4, 1, tzinfo=UTC), posts=10)
+
+
+def test_delete_accounts_removes_everything_about_them(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    store.delete_accounts(["acme"])
+    assert [r for r in dump(store) if r[0] != "schema_migrations"] == []
