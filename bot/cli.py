@@ -44,7 +44,9 @@ def _friendly(func: F) -> F:
             raise
         except Exception:
             ref = uuid.uuid4().hex[:8]
-            click.echo(f"Sorry, something went wrong inside Insight Narrator (ref {ref}).", err=True)
+            click.echo(
+                f"Sorry, something went wrong inside Insight Narrator (ref {ref}).", err=True
+            )
             if _settings().debug:
                 traceback.print_exc()
             else:
@@ -67,7 +69,7 @@ def _moment(value: str | None) -> datetime:
         raise click.BadParameter(str(exc), param_hint="--at") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="narrator", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="narrator")
 def cli() -> None:
     """Insight Narrator: LinkedIn post analytics in plain words, with the numbers.
@@ -121,8 +123,14 @@ def import_(files: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.argument("command")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: the Slack message; json: the data behind it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: the Slack message; json: the data behind it.",
+)
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
 @_friendly
 def ask(command: str, fmt: str, at: str | None) -> None:
@@ -152,7 +160,9 @@ def migrate() -> None:
         applied = store.migrate()
         version = store.schema_version()
     if applied:
-        click.echo(f"{settings.db}: applied migrations {', '.join(map(str, applied))}; now at {version}")
+        click.echo(
+            f"{settings.db}: applied migrations {', '.join(map(str, applied))}; now at {version}"
+        )
     else:
         click.echo(f"{settings.db}: schema is up to date (version {version})")
 

@@ -144,7 +144,8 @@ def _snapshots(post_id: str, plan: PostPlan, now: datetime) -> list[Snapshot]:
 
 
 def _post_id(account_index: int, number: int) -> str:
-    return f"urn:li:activity:73{account_index}{number:02d}{(number * 7919 * account_index) % 10**14:014d}"
+    serial = (number * 7919 * account_index) % 10**14
+    return f"urn:li:activity:73{account_index}{number:02d}{serial:014d}"
 
 
 def demo_accounts(now: datetime = DEMO_NOW, seed: int = SEED) -> tuple[DemoAccount, ...]:
@@ -157,9 +158,17 @@ def _jitter(rng: np.random.Generator, low: float, high: float) -> float:
     return float(rng.uniform(low, high))
 
 
-def _healthy(rng: np.random.Generator, title: str, fmt: str, when: datetime, base: float,
-             spread: tuple[float, float], engagement: tuple[float, float],
-             ss: tuple[float, float], **extra: object) -> PostPlan:
+def _healthy(
+    rng: np.random.Generator,
+    title: str,
+    fmt: str,
+    when: datetime,
+    base: float,
+    spread: tuple[float, float],
+    engagement: tuple[float, float],
+    ss: tuple[float, float],
+    **extra: object,
+) -> PostPlan:
     plan = PostPlan(
         title=title,
         format=fmt,
@@ -224,8 +233,13 @@ _PAGE_TITLES = (
 )
 
 
-def _schedule(now: datetime, count: int, weekdays: tuple[int, ...], hours: tuple[float, ...],
-              newest_first_skip: int = 0) -> list[datetime]:
+def _schedule(
+    now: datetime,
+    count: int,
+    weekdays: tuple[int, ...],
+    hours: tuple[float, ...],
+    newest_first_skip: int = 0,
+) -> list[datetime]:
     """Publishing moments, newest first, on the given weekdays (0 = Monday)."""
     moments: list[datetime] = []
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -248,23 +262,47 @@ def _creator(rng: np.random.Generator, now: datetime) -> DemoAccount:
     formats = iter(("text", "image", "document", "text", "poll", "video", "image", "text") * 5)
 
     def healthy(when: datetime, **extra: object) -> PostPlan:
-        return _healthy(rng, next(titles), next(formats), when, 1100.0, (0.8, 1.3),
-                        (0.032, 0.055), (2.6, 4.4), **extra)
+        return _healthy(
+            rng,
+            next(titles),
+            next(formats),
+            when,
+            1100.0,
+            (0.8, 1.3),
+            (0.032, 0.055),
+            (2.6, 4.4),
+            **extra,
+        )
 
     special: dict[int, dict[str, object]] = {
         # newest first: 0 is ten hours old
         0: dict(impressions=420.0),
-        2: dict(shape="extended", ratio=3.4, reach_growth_factor=0.15, tail=0.22,
-                reach_tail_factor=0.05,
-                intended=frozenset({"narrow-audience", "recycling-not-expanding"})),
-        3: dict(saves_shares_per_1k=11.5, engagement=0.06,
-                intended=frozenset({"top-saves-shares"})),
+        2: dict(
+            shape="extended",
+            ratio=3.4,
+            reach_growth_factor=0.15,
+            tail=0.22,
+            reach_tail_factor=0.05,
+            intended=frozenset({"narrow-audience", "recycling-not-expanding"}),
+        ),
+        3: dict(
+            saves_shares_per_1k=11.5, engagement=0.06, intended=frozenset({"top-saves-shares"})
+        ),
         4: dict(engagement=0.011, saves_shares_per_1k=1.8, intended=frozenset({"low-engagement"})),
-        5: dict(impressions=3400.0, shape="slow-build", ratio=1.9,
-                intended=frozenset({"strong-for-followers", "slow-build"})),
+        5: dict(
+            impressions=3400.0,
+            shape="slow-build",
+            ratio=1.9,
+            intended=frozenset({"strong-for-followers", "slow-build"}),
+        ),
         6: dict(shape="one-wave", intended=frozenset({"one-wave"})),
-        8: dict(engagement=0.06, comment_share=0.35, replies_per_comment=0.9,
-                profile_views_per_1k=14.0, intended=frozenset({"comment-signal"})),
+        8: dict(
+            engagement=0.06,
+            comment_share=0.35,
+            replies_per_comment=0.9,
+            profile_views_per_1k=14.0,
+            intended=frozenset({"comment-signal"}),
+        ),
         9: dict(shape="late-spike", intended=frozenset({"late-spike"})),
         17: dict(engagement=0.015, saves_shares_per_1k=1.5, intended=frozenset({"low-engagement"})),
         24: dict(shape="one-wave", intended=frozenset({"one-wave"})),
@@ -284,16 +322,33 @@ def _page(rng: np.random.Generator, now: datetime) -> DemoAccount:
     formats = iter(("image", "video", "document", "text", "image", "article", "video") * 6)
 
     def healthy(when: datetime, **extra: object) -> PostPlan:
-        return _healthy(rng, next(titles), next(formats), when, 15000.0, (0.75, 1.25),
-                        (0.026, 0.04), (1.4, 2.6), comment_share=0.1, **extra)
+        return _healthy(
+            rng,
+            next(titles),
+            next(formats),
+            when,
+            15000.0,
+            (0.75, 1.25),
+            (0.026, 0.04),
+            (1.4, 2.6),
+            comment_share=0.1,
+            **extra,
+        )
 
     special: dict[int, dict[str, object]] = {
-        1: dict(impressions=76000.0, engagement=0.003, ctr=0.005, saves_shares_per_1k=0.3,
-                intended=frozenset({"hook-or-targeting", "low-engagement"})),
+        1: dict(
+            impressions=76000.0,
+            engagement=0.003,
+            ctr=0.005,
+            saves_shares_per_1k=0.3,
+            intended=frozenset({"hook-or-targeting", "low-engagement"}),
+        ),
         2: dict(impressions=3000.0, intended=frozenset({"weak-for-followers"})),
         4: dict(impressions=31000.0, ctr=0.001, intended=frozenset({"conversion-gap"})),
         5: dict(impressions=29000.0, shape="late-spike", intended=frozenset({"late-spike"})),
-        7: dict(comment_share=0.2, replies_per_comment=0.02, intended=frozenset({"comment-signal"})),
+        7: dict(
+            comment_share=0.2, replies_per_comment=0.02, intended=frozenset({"comment-signal"})
+        ),
         9: dict(impressions=33000.0, shape="late-spike", intended=frozenset({"late-spike"})),
         13: dict(impressions=31000.0, shape="late-spike", intended=frozenset({"late-spike"})),
         18: dict(impressions=34000.0, shape="late-spike", intended=frozenset({"late-spike"})),

@@ -30,7 +30,9 @@ def load_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> Pack:
     pack, problems = check_pack(rules_dir, narratives, locale)
     if problems:
         count = len(problems)
-        raise RuleError(problems, summary=f"{count} problem{'s' if count > 1 else ''} in the rule pack")
+        raise RuleError(
+            problems, summary=f"{count} problem{'s' if count > 1 else ''} in the rule pack"
+        )
     return pack
 
 
@@ -44,7 +46,9 @@ def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[P
     for layout in LAYOUTS:
         if not narrator.has(layout):
             problems.append(
-                Problem(_template_path(narratives, locale, layout), None, None, "template is missing")
+                Problem(
+                    _template_path(narratives, locale, layout), None, None, "template is missing"
+                )
             )
     return Pack(ruleset, narrator), problems
 
@@ -60,10 +64,22 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
     try:
         template = narrator.env.get_template(name)
     except TemplateNotFound:
-        return [Problem(rule.file, rule.line, rule.column, f"template {display} does not exist; create it "
-                        "or set 'template:' to an existing one", rule=rule.id)]
+        return [
+            Problem(
+                rule.file,
+                rule.line,
+                rule.column,
+                f"template {display} does not exist; create it "
+                "or set 'template:' to an existing one",
+                rule=rule.id,
+            )
+        ]
     except TemplateSyntaxError as exc:
-        return [Problem(display, exc.lineno, None, f"template syntax error: {exc.message}", rule=rule.id)]
+        return [
+            Problem(
+                display, exc.lineno, None, f"template syntax error: {exc.message}", rule=rule.id
+            )
+        ]
     if "finding" not in template.blocks:
         return [Problem(display, 1, None, "template has no {% block finding %}", rule=rule.id)]
     context = sample_finding_context(rule)
@@ -73,7 +89,9 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
             narrator.block(name, block, **context)
         except UndefinedError as exc:
             line = _template_line(exc, template)
-            problems.append(Problem(display, line, None, _undefined_message(exc, rule), rule=rule.id))
+            problems.append(
+                Problem(display, line, None, _undefined_message(exc, rule), rule=rule.id)
+            )
         except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
             line = _template_line(exc, template)
             problems.append(Problem(display, line, None, f"template fails: {exc}", rule=rule.id))
@@ -85,8 +103,10 @@ def _undefined_message(exc: UndefinedError, rule: Rule) -> str:
     if "has no attribute" in text:
         missing = text.rsplit("attribute", 1)[-1].strip(" '\"")
         if missing in CATALOGUE:
-            return (f"template reads values.{missing}, which the rule does not provide; "
-                    f"add it to the rule's 'shows:' list")
+            return (
+                f"template reads values.{missing}, which the rule does not provide; "
+                f"add it to the rule's 'shows:' list"
+            )
         if missing not in rule.spec.params:
             return f"template reads '{missing}', which the rule does not provide"
     return f"template reads an undefined value: {text}"
@@ -98,14 +118,23 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
     if line:
         return int(line)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == template.filename or frame.f_globals.get("__jinja_template__"):
+        if frame.f_code.co_filename == template.filename or frame.f_globals.get(
+            "__jinja_template__"
+        ):
             line = template.get_corresponding_lineno(lineno)
     return line
 
 
 #: A typical value per unit, used to render every template once at check time.
-_SAMPLES = {"count": 1234.0, "hours": 80.0, "ratio": 5.6, "share": 0.031, "per_1k": 4.2,
-            "multiple": 2.4, "hour": 6.0}
+_SAMPLES = {
+    "count": 1234.0,
+    "hours": 80.0,
+    "ratio": 5.6,
+    "share": 0.031,
+    "per_1k": 4.2,
+    "multiple": 2.4,
+    "hour": 6.0,
+}
 
 
 def sample_finding_context(rule: Rule) -> dict[str, Any]:
@@ -113,8 +142,15 @@ def sample_finding_context(rule: Rule) -> dict[str, Any]:
     return finding_context(
         rule,
         values=values,
-        post={"id": "sample", "number": 3, "title": "A sample post", "url": None,
-              "published_at": "2026-01-05T09:00:00Z", "format": "text", "age_hours": 80.0},
+        post={
+            "id": "sample",
+            "number": 3,
+            "title": "A sample post",
+            "url": None,
+            "published_at": "2026-01-05T09:00:00Z",
+            "format": "text",
+            "age_hours": 80.0,
+        },
         account={"id": "sample", "name": "Sample", "kind": "member", "followers": 800.0},
     )
 
@@ -124,8 +160,12 @@ def finding_context(
 ) -> dict[str, Any]:
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
     return {
-        "rule": {"id": rule.id, "description": rule.spec.description,
-                 "severity": rule.spec.severity, "tags": list(rule.spec.tags)},
+        "rule": {
+            "id": rule.id,
+            "description": rule.spec.description,
+            "severity": rule.spec.severity,
+            "tags": list(rule.spec.tags),
+        },
         "values": clean,
         "params": dict(rule.spec.params),
         "post": post,

@@ -48,11 +48,21 @@ def test_three_valued_logic():
     # impressions known, engagement_rate unknown in some rows
     imp = [10, 1, 10, 1]
     eng = [NAN, NAN, 0.5, 0.5]
-    assert run("impressions > 5 and engagement_rate > 0.1", impressions=imp, engagement_rate=eng) == [
-        None, 0, 1, 0,
+    assert run(
+        "impressions > 5 and engagement_rate > 0.1", impressions=imp, engagement_rate=eng
+    ) == [
+        None,
+        0,
+        1,
+        0,
     ]
-    assert run("impressions > 5 or engagement_rate > 0.1", impressions=imp, engagement_rate=eng) == [
-        1, None, 1, 1,
+    assert run(
+        "impressions > 5 or engagement_rate > 0.1", impressions=imp, engagement_rate=eng
+    ) == [
+        1,
+        None,
+        1,
+        1,
     ]
 
 

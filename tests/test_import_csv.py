@@ -44,33 +44,57 @@ def test_offsets_are_converted_to_utc():
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02,1200,800,30,text,x",
-         "posts.csv:2: observed_at: '2026-03-02' has no time zone: add Z for UTC or an offset such as +01:00"),
-        ("acme,p1,yesterday,2026-03-02T09:00:00Z,1200,800,30,text,x",
-         "posts.csv:2: published_at: 'yesterday' is not an ISO 8601 time such as 2026-03-01T09:30:00Z"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-3,,30,text,x",
-         "posts.csv:2: impressions: -3 is negative; counts start at 0"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,12.5,,30,text,x",
-         "posts.csv:2: impressions: '12.5' is not a whole number"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,lots,text,x",
-         "posts.csv:2: reactions: 'lots' is not a whole number"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,,800,30,text,x",
-         "posts.csv:2: impressions: is empty, but this column is required"),
-        (",p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,x",
-         "posts.csv:2: account: is empty, but this column is required"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,100,800,30,text,x",
-         "posts.csv:2: members_reached: 800 is more than impressions (100); "
-         "each member reached counts at least one impression"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-02-28T09:00:00Z,1200,800,30,text,x",
-         "posts.csv:2: observed_at: 2026-02-28T09:00:00Z is before published_at (2026-03-01T09:00:00Z)"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,carousell,x",
-         "posts.csv:2: format: 'carousell' is not one of text, image, video, document, poll, "
-         "article, link, event, newsletter"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,txt,x",
-         "posts.csv:2: format: 'txt' is not one of text, image, video, document, poll, article, "
-         "link, event, newsletter (did you mean 'text'?)"),
-        ("acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800",
-         "posts.csv:2: has 6 cells but the header has 9"),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02,1200,800,30,text,x",
+            "posts.csv:2: observed_at: '2026-03-02' has no time zone: add Z for UTC or an offset such as +01:00",
+        ),
+        (
+            "acme,p1,yesterday,2026-03-02T09:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: published_at: 'yesterday' is not an ISO 8601 time such as 2026-03-01T09:30:00Z",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-3,,30,text,x",
+            "posts.csv:2: impressions: -3 is negative; counts start at 0",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,12.5,,30,text,x",
+            "posts.csv:2: impressions: '12.5' is not a whole number",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,lots,text,x",
+            "posts.csv:2: reactions: 'lots' is not a whole number",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,,800,30,text,x",
+            "posts.csv:2: impressions: is empty, but this column is required",
+        ),
+        (
+            ",p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: account: is empty, but this column is required",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,100,800,30,text,x",
+            "posts.csv:2: members_reached: 800 is more than impressions (100); "
+            "each member reached counts at least one impression",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-02-28T09:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: observed_at: 2026-02-28T09:00:00Z is before published_at (2026-03-01T09:00:00Z)",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,carousell,x",
+            "posts.csv:2: format: 'carousell' is not one of text, image, video, document, poll, "
+            "article, link, event, newsletter",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,txt,x",
+            "posts.csv:2: format: 'txt' is not one of text, image, video, document, poll, article, "
+            "link, event, newsletter (did you mean 'text'?)",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800",
+            "posts.csv:2: has 6 cells but the header has 9",
+        ),
     ],
 )
 def test_each_bad_cell_is_reported_with_file_line_and_column(row, expected):
@@ -156,7 +180,10 @@ def test_file_level_problems(tmp_path: Path):
     with pytest.raises(ImportFileError, match="no such file"):
         read_csv(tmp_path / "missing.csv")
     latin = tmp_path / "latin.csv"
-    latin.write_bytes(f"{HEADER}\n".encode() + "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1,1,1,text,Café".encode("latin-1"))
+    latin.write_bytes(
+        f"{HEADER}\n".encode()
+        + "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1,1,1,text,Café".encode("latin-1")
+    )
     with pytest.raises(ImportFileError, match="is not UTF-8 text"):
         read_csv(latin)
     bom = tmp_path / "bom.csv"

@@ -33,8 +33,11 @@ def snaps(rows: list[dict]) -> pd.DataFrame:
     """Rows of {post, hour (after PUB), counters...}; absent counters are not reported."""
     frame = pd.DataFrame(
         [
-            {"post": r["post"], "observed_at": pd.Timestamp(PUB + timedelta(hours=r["hour"])),
-             **{c: float(r[c]) if c in r else np.nan for c in COUNTERS}}
+            {
+                "post": r["post"],
+                "observed_at": pd.Timestamp(PUB + timedelta(hours=r["hour"])),
+                **{c: float(r[c]) if c in r else np.nan for c in COUNTERS},
+            }
             for r in rows
         ]
     )
@@ -42,7 +45,9 @@ def snaps(rows: list[dict]) -> pd.DataFrame:
 
 
 def followers(count: float = 1000.0) -> pd.DataFrame:
-    return pd.DataFrame({"account": ["acme"], "observed_at": [pd.Timestamp(PUB)], "followers": [count]})
+    return pd.DataFrame(
+        {"account": ["acme"], "observed_at": [pd.Timestamp(PUB)], "followers": [count]}
+    )
 
 
 def at(hours: float) -> datetime:
@@ -54,13 +59,33 @@ def one(frame: pd.DataFrame, post: str = "a") -> pd.Series:
 
 
 def test_ratios_from_the_latest_snapshot():
-    s = snaps([
-        {"post": "a", "hour": 1, "impressions": 100, "members_reached": 50, "reactions": 1,
-         "comments": 0, "reposts": 0},
-        {"post": "a", "hour": 100, "impressions": 2000, "members_reached": 400, "reactions": 50,
-         "comments": 10, "reposts": 6, "saves": 3, "sends": 1, "clicks": 20, "profile_views": 8,
-         "comment_replies": 5},
-    ])
+    s = snaps(
+        [
+            {
+                "post": "a",
+                "hour": 1,
+                "impressions": 100,
+                "members_reached": 50,
+                "reactions": 1,
+                "comments": 0,
+                "reposts": 0,
+            },
+            {
+                "post": "a",
+                "hour": 100,
+                "impressions": 2000,
+                "members_reached": 400,
+                "reactions": 50,
+                "comments": 10,
+                "reposts": 6,
+                "saves": 3,
+                "sends": 1,
+                "clicks": 20,
+                "profile_views": 8,
+                "comment_replies": 5,
+            },
+        ]
+    )
     m = one(post_metrics(posts(("a", 0)), s, followers(800), at(120)))
     assert m["impressions"] == 2000
     assert m["impressions_per_member_reached"] == 5.0
@@ -79,15 +104,30 @@ def test_ratios_from_the_latest_snapshot():
 def test_missing_inputs_give_missing_metrics_never_zero():
     s = snaps([{"post": "a", "hour": 100, "impressions": 2000}])
     m = one(post_metrics(posts(("a", 0)), s, followers().iloc[0:0], at(120)))
-    for name in ["members_reached", "impressions_per_member_reached", "interactions",
-                 "engagement_rate", "saves_shares_per_1k", "impressions_per_follower",
-                 "click_through_rate", "replies_per_comment", "followers", "reach_growth_48h"]:
+    for name in [
+        "members_reached",
+        "impressions_per_member_reached",
+        "interactions",
+        "engagement_rate",
+        "saves_shares_per_1k",
+        "impressions_per_follower",
+        "click_through_rate",
+        "replies_per_comment",
+        "followers",
+        "reach_growth_48h",
+    ]:
         assert math.isnan(m[name]), name
 
 
 def test_a_post_without_snapshots_has_only_its_age_and_followers():
-    m = one(post_metrics(posts(("a", 0)), snaps([{"post": "b", "hour": 1, "impressions": 1}]).iloc[0:0],
-                         followers(), at(5)))
+    m = one(
+        post_metrics(
+            posts(("a", 0)),
+            snaps([{"post": "b", "hour": 1, "impressions": 1}]).iloc[0:0],
+            followers(),
+            at(5),
+        )
+    )
     assert m["post_age_hours"] == 5
     assert m["followers"] == 1000
     assert all(math.isnan(m[n]) for n in CATALOGUE if n not in {"post_age_hours", "followers"})
@@ -101,19 +141,36 @@ def test_sums_count_the_parts_that_were_reported():
 
 
 def test_zero_denominators_are_missing_not_infinite():
-    s = snaps([{"post": "a", "hour": 80, "impressions": 0, "members_reached": 0, "reactions": 0,
-                "comments": 0, "reposts": 0}])
+    s = snaps(
+        [
+            {
+                "post": "a",
+                "hour": 80,
+                "impressions": 0,
+                "members_reached": 0,
+                "reactions": 0,
+                "comments": 0,
+                "reposts": 0,
+            }
+        ]
+    )
     m = one(post_metrics(posts(("a", 0)), s, followers(0), at(80)))
-    for name in ["impressions_per_member_reached", "engagement_rate", "impressions_per_follower",
-                 "replies_per_comment"]:
+    for name in [
+        "impressions_per_member_reached",
+        "engagement_rate",
+        "impressions_per_follower",
+        "replies_per_comment",
+    ]:
         assert math.isnan(m[name]), name
 
 
 def test_snapshots_after_the_evaluation_moment_are_ignored():
-    s = snaps([
-        {"post": "a", "hour": 10, "impressions": 100},
-        {"post": "a", "hour": 50, "impressions": 900},
-    ])
+    s = snaps(
+        [
+            {"post": "a", "hour": 10, "impressions": 100},
+            {"post": "a", "hour": 50, "impressions": 900},
+        ]
+    )
     frame = post_metrics(posts(("a", 0), ("b", 40)), s, followers(), at(30))
     assert list(frame.index) == ["a"]  # b is not published yet
     assert frame.loc["a", "impressions"] == 100
@@ -125,7 +182,9 @@ def test_posts_are_ordered_newest_first():
     assert list(frame.index) == ["c", "b", "a"]
 
 
-def linear(post: str, hours: range, per_hour: float, reach_per_hour: float | None = None) -> list[dict]:
+def linear(
+    post: str, hours: range, per_hour: float, reach_per_hour: float | None = None
+) -> list[dict]:
     rows = []
     for h in hours:
         row = {"post": post, "hour": h, "impressions": per_hour * h}
@@ -148,16 +207,28 @@ def test_48h_growth_is_relative_between_hour_24_and_hour_72():
 
 def test_growth_is_interpolated_between_sparse_snapshots():
     # Only two observations: 12 h and 96 h; values at 24 h and 72 h are interpolated.
-    s = snaps([{"post": "a", "hour": 12, "impressions": 120}, {"post": "a", "hour": 96, "impressions": 960}])
+    s = snaps(
+        [
+            {"post": "a", "hour": 12, "impressions": 120},
+            {"post": "a", "hour": 96, "impressions": 960},
+        ]
+    )
     m = one(post_metrics(posts(("a", 0)), s, followers(), at(100)))
     assert m["impressions_growth_48h"] == pytest.approx((720 - 240) / 240)
     assert m["snapshot_gap_hours"] == 84
 
 
 def test_curve_metrics_wait_until_the_72_hour_window_is_observed():
-    m = one(post_metrics(posts(("a", 0)), snaps(linear("a", range(1, 50), 10)), followers(), at(49)))
-    for name in ["impressions_growth_48h", "peak_hour", "share_first_24h", "share_48_72h",
-                 "snapshot_gap_hours"]:
+    m = one(
+        post_metrics(posts(("a", 0)), snaps(linear("a", range(1, 50), 10)), followers(), at(49))
+    )
+    for name in [
+        "impressions_growth_48h",
+        "peak_hour",
+        "share_first_24h",
+        "share_48_72h",
+        "snapshot_gap_hours",
+    ]:
         assert math.isnan(m[name]), name
     assert m["impressions"] == 490  # the counters themselves are known
 
@@ -176,28 +247,51 @@ def test_peak_hour_and_shares_of_the_curve():
 
 
 def test_early_window_counts_the_first_90_minutes():
-    s = snaps([
-        {"post": "a", "hour": 1, "impressions": 100, "reactions": 4, "comments": 2, "reposts": 0},
-        {"post": "a", "hour": 2, "impressions": 300, "reactions": 8, "comments": 2, "reposts": 2},
-    ])
+    s = snaps(
+        [
+            {
+                "post": "a",
+                "hour": 1,
+                "impressions": 100,
+                "reactions": 4,
+                "comments": 2,
+                "reposts": 0,
+            },
+            {
+                "post": "a",
+                "hour": 2,
+                "impressions": 300,
+                "reactions": 8,
+                "comments": 2,
+                "reposts": 2,
+            },
+        ]
+    )
     m = one(post_metrics(posts(("a", 0)), s, followers(), at(2)))
     assert m["early_interactions"] == pytest.approx(9.0)  # halfway between 6 and 12
     assert m["early_engagement_rate"] == pytest.approx(9.0 / 200.0)
 
 
 def test_early_window_is_missing_until_observed():
-    s = snaps([{"post": "a", "hour": 1, "impressions": 100, "reactions": 4, "comments": 2, "reposts": 0}])
+    s = snaps(
+        [{"post": "a", "hour": 1, "impressions": 100, "reactions": 4, "comments": 2, "reposts": 0}]
+    )
     m = one(post_metrics(posts(("a", 0)), s, followers(), at(1)))
     assert math.isnan(m["early_interactions"])
 
 
 def test_followers_are_taken_closest_to_publishing():
-    f = pd.DataFrame({
-        "account": ["acme"] * 3,
-        "observed_at": [pd.Timestamp(PUB - timedelta(days=10)), pd.Timestamp(PUB - timedelta(hours=2)),
-                        pd.Timestamp(PUB + timedelta(days=5))],
-        "followers": [700.0, 800.0, 900.0],
-    })
+    f = pd.DataFrame(
+        {
+            "account": ["acme"] * 3,
+            "observed_at": [
+                pd.Timestamp(PUB - timedelta(days=10)),
+                pd.Timestamp(PUB - timedelta(hours=2)),
+                pd.Timestamp(PUB + timedelta(days=5)),
+            ],
+            "followers": [700.0, 800.0, 900.0],
+        }
+    )
     s = snaps([{"post": "a", "hour": 80, "impressions": 1600}])
     m = one(post_metrics(posts(("a", 0)), s, f, at(200)))
     assert m["followers"] == 800
@@ -209,8 +303,9 @@ def test_account_baselines_use_mature_posts_only():
     for post, imp in [("a", 1000), ("b", 2000), ("c", 3000)]:
         rows.append({"post": post, "hour": 100, "impressions": imp})
     rows.append({"post": "young", "hour": 110, "impressions": 50})
-    frame = post_metrics(posts(("a", 0), ("b", 1), ("c", 2), ("young", 100)), snaps(rows),
-                         followers(), at(110))
+    frame = post_metrics(
+        posts(("a", 0), ("b", 1), ("c", 2), ("young", 100)), snaps(rows), followers(), at(110)
+    )
     assert frame.loc["c", "impressions_vs_account"] == pytest.approx(1.5)  # median 2000
     assert frame.loc["young", "impressions_vs_account"] == pytest.approx(0.025)
 

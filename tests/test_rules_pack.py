@@ -70,72 +70,156 @@ def test_the_healthy_post_triggers_nothing(pack: Pack):
 
 CASES: list[Case] = [
     # narrow-audience: impressions per member reached above max_ratio
-    ("narrow-audience", lambda p: {"impressions_per_member_reached": p["max_ratio"] + EPS}, "fired"),
+    (
+        "narrow-audience",
+        lambda p: {"impressions_per_member_reached": p["max_ratio"] + EPS},
+        "fired",
+    ),
     ("narrow-audience", lambda p: {"impressions_per_member_reached": p["max_ratio"]}, "quiet"),
     ("narrow-audience", lambda p: {"impressions_per_member_reached": np.nan}, "no_data"),
     # recycling-not-expanding: impressions growth >= min_growth and > multiple x reach growth
-    ("recycling-not-expanding",
-     lambda p: {"impressions_growth_48h": 1.5, "reach_growth_48h": 1.5 / p["growth_multiple"] - EPS}, "fired"),
-    ("recycling-not-expanding",
-     lambda p: {"impressions_growth_48h": 1.5, "reach_growth_48h": 1.5 / p["growth_multiple"]}, "quiet"),
-    ("recycling-not-expanding",
-     lambda p: {"impressions_growth_48h": p["min_growth"], "reach_growth_48h": 0.0}, "fired"),
-    ("recycling-not-expanding",
-     lambda p: {"impressions_growth_48h": p["min_growth"] - EPS, "reach_growth_48h": 0.0}, "quiet"),
-    ("recycling-not-expanding",
-     lambda p: {"post_age_hours": p["min_age_hours"] - EPS, "impressions_growth_48h": 1.5,
-                "reach_growth_48h": 0.1}, "not_ready"),
-    ("recycling-not-expanding",
-     lambda p: {"impressions_growth_48h": 1.5, "reach_growth_48h": np.nan}, "no_data"),
+    (
+        "recycling-not-expanding",
+        lambda p: {
+            "impressions_growth_48h": 1.5,
+            "reach_growth_48h": 1.5 / p["growth_multiple"] - EPS,
+        },
+        "fired",
+    ),
+    (
+        "recycling-not-expanding",
+        lambda p: {"impressions_growth_48h": 1.5, "reach_growth_48h": 1.5 / p["growth_multiple"]},
+        "quiet",
+    ),
+    (
+        "recycling-not-expanding",
+        lambda p: {"impressions_growth_48h": p["min_growth"], "reach_growth_48h": 0.0},
+        "fired",
+    ),
+    (
+        "recycling-not-expanding",
+        lambda p: {"impressions_growth_48h": p["min_growth"] - EPS, "reach_growth_48h": 0.0},
+        "quiet",
+    ),
+    (
+        "recycling-not-expanding",
+        lambda p: {
+            "post_age_hours": p["min_age_hours"] - EPS,
+            "impressions_growth_48h": 1.5,
+            "reach_growth_48h": 0.1,
+        },
+        "not_ready",
+    ),
+    (
+        "recycling-not-expanding",
+        lambda p: {"impressions_growth_48h": 1.5, "reach_growth_48h": np.nan},
+        "no_data",
+    ),
     # low-engagement
     ("low-engagement", lambda p: {"engagement_rate": p["min_rate"] - EPS}, "fired"),
     ("low-engagement", lambda p: {"engagement_rate": p["min_rate"]}, "quiet"),
-    ("low-engagement",
-     lambda p: {"engagement_rate": 0.001, "post_age_hours": p["min_age_hours"] - EPS}, "not_ready"),
-    ("low-engagement",
-     lambda p: {"engagement_rate": 0.001, "impressions": p["min_impressions"] - 1}, "not_ready"),
+    (
+        "low-engagement",
+        lambda p: {"engagement_rate": 0.001, "post_age_hours": p["min_age_hours"] - EPS},
+        "not_ready",
+    ),
+    (
+        "low-engagement",
+        lambda p: {"engagement_rate": 0.001, "impressions": p["min_impressions"] - 1},
+        "not_ready",
+    ),
     ("low-engagement", lambda p: {"engagement_rate": np.nan}, "no_data"),
     # hook-or-targeting: 80,000 impressions at 0.3 % is the textbook case
     ("hook-or-targeting", lambda p: {"impressions": 80000.0, "engagement_rate": 0.003}, "fired"),
-    ("hook-or-targeting",
-     lambda p: {"impressions": p["many_impressions"], "engagement_rate": p["max_rate"] - EPS}, "fired"),
-    ("hook-or-targeting",
-     lambda p: {"impressions": p["many_impressions"] - 1, "engagement_rate": 0.001}, "quiet"),
-    ("hook-or-targeting",
-     lambda p: {"impressions_vs_account": p["high_multiple"], "engagement_rate": 0.001}, "fired"),
-    ("hook-or-targeting",
-     lambda p: {"impressions_vs_account": p["high_multiple"] - EPS, "engagement_rate": 0.001}, "quiet"),
-    ("hook-or-targeting",
-     lambda p: {"impressions": 80000.0, "engagement_rate": p["max_rate"]}, "quiet"),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions": p["many_impressions"], "engagement_rate": p["max_rate"] - EPS},
+        "fired",
+    ),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions": p["many_impressions"] - 1, "engagement_rate": 0.001},
+        "quiet",
+    ),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions_vs_account": p["high_multiple"], "engagement_rate": 0.001},
+        "fired",
+    ),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions_vs_account": p["high_multiple"] - EPS, "engagement_rate": 0.001},
+        "quiet",
+    ),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions": 80000.0, "engagement_rate": p["max_rate"]},
+        "quiet",
+    ),
     # Unknown baseline but an absolute count that settles it: still fires (three-valued "or").
-    ("hook-or-targeting",
-     lambda p: {"impressions": 80000.0, "impressions_vs_account": np.nan, "engagement_rate": 0.003}, "fired"),
-    ("hook-or-targeting",
-     lambda p: {"impressions_vs_account": np.nan, "engagement_rate": 0.003}, "no_data"),
+    (
+        "hook-or-targeting",
+        lambda p: {
+            "impressions": 80000.0,
+            "impressions_vs_account": np.nan,
+            "engagement_rate": 0.003,
+        },
+        "fired",
+    ),
+    (
+        "hook-or-targeting",
+        lambda p: {"impressions_vs_account": np.nan, "engagement_rate": 0.003},
+        "no_data",
+    ),
     # top-saves-shares
-    ("top-saves-shares",
-     lambda p: {"saves_shares_per_1k_vs_account": p["standout_multiple"],
-                "saves_shares_per_1k": p["min_per_1k"]}, "fired"),
-    ("top-saves-shares",
-     lambda p: {"saves_shares_per_1k_vs_account": p["standout_multiple"] - EPS,
-                "saves_shares_per_1k": 9.0}, "quiet"),
-    ("top-saves-shares",
-     lambda p: {"saves_shares_per_1k_vs_account": 5.0, "saves_shares_per_1k": p["min_per_1k"] - EPS},
-     "quiet"),
+    (
+        "top-saves-shares",
+        lambda p: {
+            "saves_shares_per_1k_vs_account": p["standout_multiple"],
+            "saves_shares_per_1k": p["min_per_1k"],
+        },
+        "fired",
+    ),
+    (
+        "top-saves-shares",
+        lambda p: {
+            "saves_shares_per_1k_vs_account": p["standout_multiple"] - EPS,
+            "saves_shares_per_1k": 9.0,
+        },
+        "quiet",
+    ),
+    (
+        "top-saves-shares",
+        lambda p: {
+            "saves_shares_per_1k_vs_account": 5.0,
+            "saves_shares_per_1k": p["min_per_1k"] - EPS,
+        },
+        "quiet",
+    ),
     ("top-saves-shares", lambda p: {"saves_shares_per_1k_vs_account": np.nan}, "no_data"),
     # strong-for-followers: 3,000 impressions on 800 followers is strong
     ("strong-for-followers", lambda p: {"impressions_per_follower": 3000 / 800}, "fired"),
     ("strong-for-followers", lambda p: {"impressions_per_follower": p["strong_ratio"]}, "fired"),
-    ("strong-for-followers", lambda p: {"impressions_per_follower": p["strong_ratio"] - EPS}, "quiet"),
-    ("strong-for-followers",
-     lambda p: {"impressions_per_follower": 9.0, "post_age_hours": p["min_age_hours"] - EPS}, "not_ready"),
+    (
+        "strong-for-followers",
+        lambda p: {"impressions_per_follower": p["strong_ratio"] - EPS},
+        "quiet",
+    ),
+    (
+        "strong-for-followers",
+        lambda p: {"impressions_per_follower": 9.0, "post_age_hours": p["min_age_hours"] - EPS},
+        "not_ready",
+    ),
     ("strong-for-followers", lambda p: {"impressions_per_follower": np.nan}, "no_data"),
     # weak-for-followers: the same 3,000 impressions on 50,000 followers is a failure
     ("weak-for-followers", lambda p: {"impressions_per_follower": 3000 / 50000}, "fired"),
     ("weak-for-followers", lambda p: {"impressions_per_follower": p["weak_ratio"] - EPS}, "fired"),
     ("weak-for-followers", lambda p: {"impressions_per_follower": p["weak_ratio"]}, "quiet"),
-    ("weak-for-followers",
-     lambda p: {"impressions_per_follower": 0.01, "post_age_hours": p["min_age_hours"] - EPS}, "not_ready"),
+    (
+        "weak-for-followers",
+        lambda p: {"impressions_per_follower": 0.01, "post_age_hours": p["min_age_hours"] - EPS},
+        "not_ready",
+    ),
 ]
 
 
@@ -155,23 +239,31 @@ def test_every_shipped_rule_has_threshold_cases(pack: Pack):
 
 
 def test_findings_carry_the_values_read_and_the_params(pack: Pack):
-    frame = pd.DataFrame([{**HEALTHY, "impressions_per_member_reached": 6.2}],
-                         index=pd.Index(["p"], name="post"))
+    frame = pd.DataFrame(
+        [{**HEALTHY, "impressions_per_member_reached": 6.2}], index=pd.Index(["p"], name="post")
+    )
     (finding,) = evaluate(pack.ruleset, frame).findings()
     assert finding.as_json() == {
         "rule": "narrow-audience",
         "post": "p",
         "severity": "warning",
-        "values": {"impressions_per_member_reached": 6.2, "impressions": 1200.0,
-                   "members_reached": 600.0},
+        "values": {
+            "impressions_per_member_reached": 6.2,
+            "impressions": 1200.0,
+            "members_reached": 600.0,
+        },
         "params": {"max_ratio": 5},
     }
 
 
 def test_findings_are_ordered_by_post_then_severity_then_rule(pack: Pack):
     rows = [
-        {**HEALTHY, "impressions_per_follower": 4.0, "engagement_rate": 0.01,
-         "impressions_per_member_reached": 6.0},
+        {
+            **HEALTHY,
+            "impressions_per_follower": 4.0,
+            "engagement_rate": 0.01,
+            "impressions_per_member_reached": 6.0,
+        },
         {**HEALTHY, "impressions_per_member_reached": 7.0},
     ]
     frame = pd.DataFrame(rows, index=pd.Index(["newer", "older"], name="post"))

@@ -82,7 +82,9 @@ def test_a_failing_write_leaves_nothing_behind(store: Store):
     batch = parse_csv(CSV.replace("acme,p2", "acme,p3"), "b.csv")
     # A snapshot of a post nobody declared breaks a foreign key half-way through.
     broken = ImportBatch(
-        "b.csv", batch.accounts, batch.posts,
+        "b.csv",
+        batch.accounts,
+        batch.posts,
         (*batch.snapshots, Snapshot("ghost", "2026-03-05T00:00:00Z", (1,) + (None,) * 10)),
         batch.follower_counts,
     )
@@ -94,7 +96,10 @@ def test_a_failing_write_leaves_nothing_behind(store: Store):
 def test_a_post_cannot_move_to_another_account(store: Store):
     store.write(parse_csv(CSV, "a.csv"))
     moved = CSV.replace("acme,p2", "other,p2")
-    with pytest.raises(StoreError, match="post p2 belongs to account acme in the store, but b.csv gives it to other"):
+    with pytest.raises(
+        StoreError,
+        match=r"post p2 belongs to account acme in the store, but b\.csv gives it to other",
+    ):
         store.write(parse_csv(moved, "b.csv"))
 
 
@@ -126,7 +131,12 @@ def test_history_limits_to_the_newest_posts(store: Store):
 def test_accounts_and_posts_are_found(store: Store):
     store.write(parse_csv(CSV, "a.csv"))
     (account,) = store.accounts()
-    assert (account.id, account.kind, account.followers, account.posts) == ("acme", "member", 802, 2)
+    assert (account.id, account.kind, account.followers, account.posts) == (
+        "acme",
+        "member",
+        802,
+        2,
+    )
     assert store.find_post("p1") == ("p1", "acme")
     assert store.find_post("nope") is None
     with pytest.raises(StoreError, match="no account 'nobody'"):

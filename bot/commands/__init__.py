@@ -48,8 +48,14 @@ def handle(
     if sub == "last10":
         return _last10(args, store=store, pack=pack, at=at, visible=visible)
     close = difflib.get_close_matches(sub, SUBCOMMANDS, n=1, cutoff=0.5)
-    return _message(pack, "unknown-command", ok=False, word=sub,
-                    suggestion=close[0] if close else None, subcommands=list(SUBCOMMANDS))
+    return _message(
+        pack,
+        "unknown-command",
+        ok=False,
+        word=sub,
+        suggestion=close[0] if close else None,
+        subcommands=list(SUBCOMMANDS),
+    )
 
 
 def _last10(
@@ -65,8 +71,14 @@ def _last10(
         wanted = args[0]
         if wanted not in names:
             close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
-            return _message(pack, "unknown-account", ok=False, account=wanted,
-                            suggestion=close[0] if close else None, accounts=names)
+            return _message(
+                pack,
+                "unknown-account",
+                ok=False,
+                account=wanted,
+                suggestion=close[0] if close else None,
+                accounts=names,
+            )
         account_id = wanted
     elif len(accounts) == 1:
         account_id = names[0]

@@ -87,18 +87,32 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
             {"rule": finding.rule, "severity": finding.severity, "text": Mrkdwn(text or "")}
         )
         if step:
-            next_steps.append({"rule": finding.rule, "severity": finding.severity,
-                               "text": Mrkdwn(step), "post": post})
+            next_steps.append(
+                {
+                    "rule": finding.rule,
+                    "severity": finding.severity,
+                    "text": Mrkdwn(step),
+                    "post": post,
+                }
+            )
     pending = []
     for post in posts:
         waiting = report.evaluation.pending(post["id"])
         not_ready = [r.id for r, outcome in waiting if outcome == "not_ready"]
         no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
         if not_ready or no_data:
-            lacking = sorted({name for r, outcome in waiting if outcome == "no_data"
-                              for name in r.reads if post.get(name) is None})
-            pending.append({"post": post, "not_ready": not_ready, "no_data": no_data,
-                            "lacking": lacking})
+            lacking = sorted(
+                {
+                    name
+                    for r, outcome in waiting
+                    if outcome == "no_data"
+                    for name in r.reads
+                    if post.get(name) is None
+                }
+            )
+            pending.append(
+                {"post": post, "not_ready": not_ready, "no_data": no_data, "lacking": lacking}
+            )
     return {
         "account": account,
         "as_of": to_utc_text(report.as_of),
@@ -129,8 +143,12 @@ def _pick_next_steps(steps: list[dict[str, Any]], limit: int = 2) -> list[dict[s
 
 
 def account_context(account: AccountRow) -> dict[str, Any]:
-    return {"id": account.id, "name": account.name or account.id, "kind": account.kind,
-            "followers": account.followers}
+    return {
+        "id": account.id,
+        "name": account.name or account.id,
+        "kind": account.kind,
+        "followers": account.followers,
+    }
 
 
 def post_context(post_id: str, row: pd.Series, number: int) -> dict[str, Any]:

@@ -28,7 +28,13 @@ from bot.model import (
     to_utc_text,
 )
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("account", "post", "published_at", "observed_at", "impressions")
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "account",
+    "post",
+    "published_at",
+    "observed_at",
+    "impressions",
+)
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     *[c for c in COUNTERS if c != "impressions"],
     "followers",
@@ -95,7 +101,9 @@ def _choice(options: tuple[str, ...]) -> Any:
         if not text:
             return None
         if text not in options:
-            raise ValueError(f"'{text}' is not one of {', '.join(options)}{_did_you_mean(text, options)}")
+            raise ValueError(
+                f"'{text}' is not one of {', '.join(options)}{_did_you_mean(text, options)}"
+            )
         return text
 
     return check
@@ -172,7 +180,9 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     for line, cells in _records(reader):
         if len(cells) != len(columns):
             problems.append(
-                Problem(name, line, None, f"has {len(cells)} cells but the header has {len(columns)}")
+                Problem(
+                    name, line, None, f"has {len(cells)} cells but the header has {len(columns)}"
+                )
             )
             continue
         record = {c: v for c, v, ok in zip(columns, cells, known, strict=True) if ok}
@@ -208,7 +218,9 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
 def _check_header(columns: list[str], name: str) -> list[Problem]:
     problems = []
     if len(columns) == 1 and ";" in columns[0]:
-        return [Problem(name, 1, None, "the columns are separated by ';': save the file with commas")]
+        return [
+            Problem(name, 1, None, "the columns are separated by ';': save the file with commas")
+        ]
     seen: set[str] = set()
     for column in columns:
         if column in seen:
@@ -216,7 +228,12 @@ def _check_header(columns: list[str], name: str) -> list[Problem]:
         seen.add(column)
         if column not in ALL_COLUMNS:
             problems.append(
-                Problem(name, 1, column or "(blank)", "unknown column" + _did_you_mean(column, ALL_COLUMNS))
+                Problem(
+                    name,
+                    1,
+                    column or "(blank)",
+                    "unknown column" + _did_you_mean(column, ALL_COLUMNS),
+                )
             )
     for column in REQUIRED_COLUMNS:
         if column not in seen:
@@ -276,7 +293,9 @@ def _assemble(rows: list[tuple[int, CsvRow]], name: str, problems: list[Problem]
     snapshots: dict[tuple[str, str], tuple[int, Snapshot]] = {}
     followers: dict[tuple[str, str], tuple[int, FollowerCount]] = {}
 
-    def clash(line: int, column: str, owner: str, new: object, first_line: int, old: object) -> None:
+    def clash(
+        line: int, column: str, owner: str, new: object, first_line: int, old: object
+    ) -> None:
         problems.append(
             Problem(
                 name,
@@ -292,7 +311,14 @@ def _assemble(rows: list[tuple[int, CsvRow]], name: str, problems: list[Problem]
         if row.account in accounts:
             first_line, known = accounts[row.account]
             if account.kind and known.kind and account.kind != known.kind:
-                clash(line, "account_kind", f"account {row.account}", account.kind, first_line, known.kind)
+                clash(
+                    line,
+                    "account_kind",
+                    f"account {row.account}",
+                    account.kind,
+                    first_line,
+                    known.kind,
+                )
             elif account.kind and not known.kind:
                 accounts[row.account] = (first_line, account)
         else:

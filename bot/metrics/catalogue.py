@@ -78,8 +78,14 @@ POST_METRICS: tuple[Metric, ...] = (
         "interactions / impressions in the first 90 minutes",
     ),
     Metric("peak_hour", "hour", "the hour (1-72) in which the post gained most impressions"),
-    Metric("share_first_24h", "share", "share of the first 72 hours' impressions gained in the first 24"),
-    Metric("share_48_72h", "share", "share of the first 72 hours' impressions gained in hours 48-72"),
+    Metric(
+        "share_first_24h",
+        "share",
+        "share of the first 72 hours' impressions gained in the first 24",
+    ),
+    Metric(
+        "share_48_72h", "share", "share of the first 72 hours' impressions gained in hours 48-72"
+    ),
     Metric(
         "snapshot_gap_hours",
         "hours",

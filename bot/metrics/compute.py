@@ -58,9 +58,7 @@ def post_metrics(
     position = pd.Series(np.arange(n), index=ids)
     snaps = snaps[snaps["post"].isin(position.index)]
     pos = position.loc[snaps["post"]].to_numpy()
-    hours = (
-        (snaps["observed_at"].to_numpy() - published.to_numpy()[pos]) / _HOUR
-    ).astype(float)
+    hours = ((snaps["observed_at"].to_numpy() - published.to_numpy()[pos]) / _HOUR).astype(float)
     values = {c: _float(snaps, c) for c in COUNTERS}
     values["interactions"] = _sum_reported(values, INTERACTION_PARTS)
     values["saves_shares"] = _sum_reported(values, SAVES_SHARES_PARTS)
@@ -212,12 +210,18 @@ def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.nd
     if followers.empty:
         return np.full(len(posts), np.nan)
     left = pd.DataFrame(
-        {"row": np.arange(len(posts)), "account": posts["account"].to_numpy(),
-         "t": posts["published_at"].to_numpy()}
+        {
+            "row": np.arange(len(posts)),
+            "account": posts["account"].to_numpy(),
+            "t": posts["published_at"].to_numpy(),
+        }
     ).sort_values("t", kind="stable")
     right = pd.DataFrame(
-        {"account": followers["account"].to_numpy(), "t": followers["observed_at"].to_numpy(),
-         "followers": pd.to_numeric(followers["followers"]).to_numpy(dtype=float)}
+        {
+            "account": followers["account"].to_numpy(),
+            "t": followers["observed_at"].to_numpy(),
+            "followers": pd.to_numeric(followers["followers"]).to_numpy(dtype=float),
+        }
     ).sort_values("t", kind="stable")
     right["t"] = right["t"].astype(left["t"].dtype)
     merged = pd.merge_asof(left, right, on="t", by="account", direction="nearest")

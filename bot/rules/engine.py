@@ -68,8 +68,12 @@ class Evaluation:
             if len(hits):
                 frames.append(
                     pd.DataFrame(
-                        {"rule": rule.id, "post": posts[hits], "severity": rule.spec.severity,
-                         "position": hits}
+                        {
+                            "rule": rule.id,
+                            "post": posts[hits],
+                            "severity": rule.spec.severity,
+                            "position": hits,
+                        }
                     )
                 )
         if not frames:

@@ -294,7 +294,8 @@ class _Compiler:
             if type(op) not in _COMPARE:
                 word = {ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
                 raise self.fail(
-                    node, f"'{word.get(type(op), '?')}' is not allowed; compare with < <= > >= == !="
+                    node,
+                    f"'{word.get(type(op), '?')}' is not allowed; compare with < <= > >= == !=",
                 )
             pairs.append((_COMPARE[type(op)], fns[i], fns[i + 1]))
 

@@ -72,7 +72,9 @@ def load_rules(rules_dir: Path, display_root: Path | None = None) -> tuple[RuleS
     """
     problems: list[Problem] = []
     if not rules_dir.is_dir():
-        return RuleSet((), ()), [Problem(str(rules_dir), None, None, "no such folder of rule files")]
+        return RuleSet((), ()), [
+            Problem(str(rules_dir), None, None, "no such folder of rule files")
+        ]
     files = rule_files(rules_dir)
     if not files:
         problems.append(Problem(str(rules_dir), None, None, "holds no *.yaml rule files"))
@@ -88,8 +90,14 @@ def load_rules(rules_dir: Path, display_root: Path | None = None) -> tuple[RuleS
             if rule.id in first_seen:
                 where, line = first_seen[rule.id]
                 problems.append(
-                    Problem(display, rule.line, rule.column, f"duplicate rule id (first defined at {where}:{line}); "
-                            "give each rule its own id", rule=rule.id)
+                    Problem(
+                        display,
+                        rule.line,
+                        rule.column,
+                        f"duplicate rule id (first defined at {where}:{line}); "
+                        "give each rule its own id",
+                        rule=rule.id,
+                    )
                 )
                 continue
             first_seen[rule.id] = (display, rule.line)
@@ -145,7 +153,9 @@ def _validation_problems(
             line, col = located.where(loc, key=True)
             allowed = _allowed_keys(loc)
             close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
+            hint = (
+                f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
+            )
             message = f"unknown key '{field}'{hint}"
         elif kind == "missing":
             line, col = located.where(loc[:-1])
@@ -175,7 +185,9 @@ def _rule_id(data: Any, loc: tuple[Any, ...]) -> str | None:
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc[2:]] if len(loc) > 2 and loc[0] == "rules" else [str(p) for p in loc]
+    parts = (
+        [str(p) for p in loc[2:]] if len(loc) > 2 and loc[0] == "rules" else [str(p) for p in loc]
+    )
     return ".".join(parts) or "file"
 
 
@@ -213,8 +225,13 @@ def _compile_rule(
         if name in CATALOGUE:
             line, col = located.where((*base, "params", name), key=True)
             problems.append(
-                Problem(display, line, col, f"param '{name}' has the name of a metric; rename it",
-                        rule=spec.id)
+                Problem(
+                    display,
+                    line,
+                    col,
+                    f"param '{name}' has the name of a metric; rename it",
+                    rule=spec.id,
+                )
             )
             ok = False
     for position, name in enumerate(spec.shows):

@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstra
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info", "positive")
 SCOPES: tuple[str, ...] = ("post",)
 
-RuleId = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", strict=True)
-]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", strict=True)]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$", strict=True)]
 
 

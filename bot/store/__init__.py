@@ -160,10 +160,7 @@ class Store:
             (
                 "posts",
                 _POST_SQL,
-                [
-                    (p.id, p.account, p.published_at, p.url, p.format, p.title)
-                    for p in batch.posts
-                ],
+                [(p.id, p.account, p.published_at, p.url, p.format, p.title) for p in batch.posts],
             ),
             (
                 "snapshots",
@@ -187,7 +184,8 @@ class Store:
                     )
         except sqlite3.IntegrityError as exc:
             raise StoreError(
-                f"{batch.source}: the data contradicts itself or the store ({exc}); nothing was written"
+                f"{batch.source}: the data contradicts itself or the store ({exc}); "
+                "nothing was written"
             ) from None
         return WriteSummary(**changes)
 
@@ -218,7 +216,8 @@ class Store:
         marks = ", ".join("?" for _ in ids)
         with self.db.atomic():
             self.conn.execute(
-                f"DELETE FROM snapshots WHERE post IN (SELECT id FROM posts WHERE account IN ({marks}))",
+                "DELETE FROM snapshots WHERE post IN "
+                f"(SELECT id FROM posts WHERE account IN ({marks}))",
                 ids,
             )
             self.conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", ids)
@@ -293,7 +292,7 @@ class Store:
             self.conn,
             params=(*ids, moment),
         )
-        return frame.astype({name: "float64" for name in COUNTERS})
+        return frame.astype(dict.fromkeys(COUNTERS, "float64"))
 
     def find_post(self, reference: str) -> tuple[str, str] | None:
         """Find a post by id or URL; return (post id, account id)."""

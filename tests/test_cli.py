@@ -1,0 +1,170 @@
+"""The terminal front door: each command, its exit codes, and its error messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import bot.cli
+from bot.cli import cli
+
+HEADER = (
+    "account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts"
+)
+ROWS = [
+    "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,100,60,5,1,0",
+    "acme,p1,2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,1200,600,30,4,2",
+]
+
+
+@pytest.fixture
+def runner(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("NARRATOR_RULES", str(root / "rules"))
+    monkeypatch.setenv("NARRATOR_NARRATIVES", str(root / "narratives"))
+    monkeypatch.delenv("NARRATOR_DEBUG", raising=False)
+    return CliRunner()
+
+
+def csv_file(tmp_path: Path, *rows: str, name: str = "posts.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_reports_what_changed(runner: CliRunner, tmp_path: Path):
+    path = csv_file(tmp_path, *ROWS)
+    first = runner.invoke(cli, ["import", str(path)])
+    assert first.exit_code == 0, first.output
+    assert (
+        first.output
+        == f"{path}: 1 accounts, 1 posts, 2 snapshots (2 new, 0 changed, 0 unchanged)\n"
+    )
+    again = runner.invoke(cli, ["import", str(path)])
+    assert again.output.endswith("(0 new, 0 changed, 2 unchanged)\n")
+
+
+def test_a_bad_import_lists_every_problem_and_writes_nothing(runner: CliRunner, tmp_path: Path):
+    bad = csv_file(tmp_path, ROWS[0], "acme,p2,2026-03-01,2026-03-05T09:00:00Z,-1,5,1,1,1")
+    result = runner.invoke(cli, ["import", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{bad}:3: published_at: '2026-03-01' has no time zone: add Z for UTC or an offset such as +01:00",
+        f"{bad}:3: impressions: -1 is negative; counts start at 0",
+        "2 problems found; nothing was imported.",
+    ]
+    assert "Traceback" not in result.output
+    accounts = runner.invoke(cli, ["ask", "last10"])
+    assert "There is no LinkedIn data to read yet." in accounts.output
+
+
+def test_ask_prints_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
+    text = runner.invoke(cli, ["ask", "last10", "--at", "2026-03-10T00:00:00Z"])
+    assert text.exit_code == 0
+    assert text.output.startswith("*acme: the last post*")
+    result = runner.invoke(
+        cli, ["ask", "last10 acme", "--format", "json", "--at", "2026-03-10T00:00:00Z"]
+    )
+    data = json.loads(result.output)
+    assert list(data) == ["account", "as_of", "posts", "findings"]
+    assert data["as_of"] == "2026-03-10T00:00:00Z"
+    post = data["posts"][0]
+    assert post["impressions_per_member_reached"] == 2.0
+    assert post["saves"] is None  # not reported stays null
+    assert {"id", "url", "title", "published_at", "format"} <= set(post)
+
+
+def test_ask_refusals_exit_1_with_a_message(runner: CliRunner, tmp_path: Path):
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
+    result = runner.invoke(cli, ["ask", "last10 nobody"])
+    assert result.exit_code == 1
+    assert result.output.startswith("I have no account called `nobody`.")
+
+
+def test_a_bad_time_is_a_usage_error(runner: CliRunner):
+    result = runner.invoke(cli, ["ask", "last10", "--at", "tomorrow"])
+    assert result.exit_code == 2
+    assert "'tomorrow' is not an ISO 8601 time" in result.output
+
+
+def test_rules_check_passes_on_the_shipped_pack(runner: CliRunner):
+    result = runner.invoke(cli, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("files: all good.\n")
+
+
+def test_rules_check_reports_problems_and_exits_1(runner: CliRunner, tmp_path: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.yaml").write_text(
+        "rules:\n  - id: x\n    description: d\n    severity: info\n    condition: impresions > 1\n"
+    )
+    result = runner.invoke(cli, ["rules", "check", str(rules)])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "rules/x.yaml:5:16: rule \"x\": condition: unknown metric or param 'impresions' "
+        "(did you mean 'impressions'?)\n"
+    )
+    assert result.stderr == "1 problem found.\n"
+
+
+def test_migrate_is_idempotent(runner: CliRunner):
+    first = runner.invoke(cli, ["migrate"])
+    assert (
+        "schema is up to date (version 1)" in first.output or "applied migrations 1" in first.output
+    )
+    second = runner.invoke(cli, ["migrate"])
+    assert second.output.endswith("schema is up to date (version 1)\n")
+
+
+def test_a_broken_rule_pack_stops_ask_with_the_problems(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.yaml").write_text("rules: [\n")
+    monkeypatch.setenv("NARRATOR_RULES", str(rules))
+    result = runner.invoke(cli, ["ask", "help"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("rules/x.yaml:2:1: YAML syntax error")
+    assert "Traceback" not in result.output
+
+
+def test_an_internal_error_is_an_apology_with_a_reference(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(bot.cli, "handle", explode)
+    result = runner.invoke(cli, ["ask", "help"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Sorry, something went wrong inside Insight Narrator (ref ")
+    assert "secret internals" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_malformed_setting_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NARRATOR_DEBUG", "maybe")
+    result = runner.invoke(cli, ["ask", "help"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("bad setting: NARRATOR_DEBUG:")
+
+
+def test_every_command_has_help(runner: CliRunner):
+    for args in (
+        ["--help"],
+        ["demo", "--help"],
+        ["import", "--help"],
+        ["ask", "--help"],
+        ["migrate", "--help"],
+        ["rules", "--help"],
+        ["rules", "check", "--help"],
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, args
+        assert "Usage: narrator" in result.output

@@ -1,0 +1,96 @@
+"""The command handler both front doors share: account resolution, help, escaping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.commands import handle
+from bot.ingest.csvfile import parse_csv
+from bot.pack import Pack
+from bot.store import Store
+
+AT = datetime(2026, 3, 10, tzinfo=UTC)
+CSV = """account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts,title,url
+{account},p-{account},2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,1200,{reach},30,4,2,{title},https://www.linkedin.com/feed/update/urn:li:activity:1/
+"""
+
+
+def add(store: Store, account: str, title: str = "Hello", reach: int = 600) -> None:
+    store.write(parse_csv(CSV.format(account=account, title=title, reach=reach), f"{account}.csv"))
+
+
+def test_no_data_yet(store: Store, pack: Pack):
+    reply = handle("last10", store=store, pack=pack, at=AT)
+    assert not reply.ok
+    assert reply.text.startswith("There is no LinkedIn data to read yet.")
+
+
+def test_the_only_account_may_be_left_out(store: Store, pack: Pack):
+    add(store, "acme")
+    reply = handle("last10", store=store, pack=pack, at=AT)
+    assert reply.ok
+    assert reply.kind == "last10"
+    assert reply.data["account"] == "acme"
+
+
+def test_with_several_accounts_one_must_be_named(store: Store, pack: Pack):
+    add(store, "acme")
+    add(store, "globex")
+    reply = handle("last10", store=store, pack=pack, at=AT)
+    assert not reply.ok
+    assert reply.text == "Which account? Say `last10 ACCOUNT` with one of: `acme`, `globex`.\n"
+
+
+def test_an_unknown_account_gets_a_suggestion_and_the_list(store: Store, pack: Pack):
+    add(store, "acme")
+    add(store, "globex")
+    reply = handle("last10 acmee", store=store, pack=pack, at=AT)
+    assert not reply.ok
+    assert reply.text == (
+        "I have no account called `acmee`. Did you mean `acme`? "
+        "You can ask about: `acme`, `globex`.\n"
+    )
+
+
+def test_accounts_the_caller_may_not_see_are_never_named(store: Store, pack: Pack):
+    add(store, "acme")
+    add(store, "secret-client")
+    reply = handle("last10 secret-client", store=store, pack=pack, at=AT, visible={"acme"})
+    assert not reply.ok
+    assert "secret-client" in reply.text  # echoes what the user typed...
+    assert reply.text.count("secret-client") == 1  # ...but lists only what they may see
+    assert "`acme`" in reply.text
+    single = handle("last10", store=store, pack=pack, at=AT, visible={"acme"})
+    assert single.data["account"] == "acme"
+
+
+def test_unknown_subcommand_suggests_the_closest(store: Store, pack: Pack):
+    reply = handle("last01", store=store, pack=pack, at=AT)
+    assert not reply.ok
+    assert reply.text.startswith("I don't know `last01`. Did you mean `last10`?")
+
+
+def test_help_and_empty_text(store: Store, pack: Pack):
+    assert handle("", store=store, pack=pack, at=AT).kind == "help"
+    reply = handle("help", store=store, pack=pack, at=AT)
+    assert "`last10 [ACCOUNT]`" in reply.text
+
+
+def test_too_many_arguments(store: Store, pack: Pack):
+    add(store, "acme")
+    reply = handle("last10 acme extra", store=store, pack=pack, at=AT)
+    assert not reply.ok
+    assert reply.text == "That command takes this shape: `last10 [ACCOUNT]`.\n"
+
+
+def test_hostile_titles_and_typed_words_are_escaped(store: Store, pack: Pack):
+    # A 1:12 ratio makes the post stand out, so its title is shown.
+    add(store, "acme", title='"<!channel> Q&A <@U123> <https://evil.example|click>"', reach=100)
+    reply = handle("last10", store=store, pack=pack, at=AT)
+    assert reply.data["findings"][0]["rule"] == "narrow-audience"
+    assert "<!channel>" not in reply.text
+    assert "<@U123>" not in reply.text
+    assert "&lt;!channel&gt; Q&amp;A &lt;@U123&gt;" in reply.text
+    typed = handle("<!here>", store=store, pack=pack, at=AT)
+    assert "<!here>" not in typed.text
+    assert "&lt;!here&gt;" in typed.text

@@ -1,0 +1,131 @@
+"""Filters, Slack escaping, and the sandbox the templates run in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from bot.narrate.filters import Mrkdwn, escape_mrkdwn, finalize, make_filters
+from bot.narrate.render import Narrator
+
+NAN = float("nan")
+EN = make_filters("en")
+FR = make_filters("fr")
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expected"),
+    [
+        ("ratio", (5.34,), "1:5.3"),
+        ("ratio", (1.0,), "1:1.0"),
+        ("ratio", (5, 0), "1:5"),
+        ("pct", (0.0312,), "3.1%"),
+        ("pct", (0.02, 0), "2%"),
+        ("signed_pct", (1.5,), "+150%"),
+        ("signed_pct", (-0.2,), "-20%"),
+        ("compact", (12345,), "12.3k"),
+        ("compact", (80000,), "80k"),
+        ("compact", (1234567,), "1.2M"),
+        ("compact", (9876,), "9,876"),
+        ("num", (1234.5,), "1,234"),
+        ("num", (1234.56, 1), "1,234.6"),
+        ("per1k", (4.25,), "4.2"),
+        ("times", (2.44,), "2.4×"),
+        ("age", (10,), "10 hours"),
+        ("age", (80,), "3 days"),
+        ("day", ("2026-11-21T09:00:00Z",), "21 Nov"),
+        ("moment", ("2026-11-21T09:05:00Z",), "21 Nov 2026, 09:05 UTC"),
+        ("clip", ("a  long\ntitle here", 10), "a long ti…"),
+        ("clip", (None, 10), ""),
+    ],
+)
+def test_english_filters(name, args, expected):
+    assert EN[name](*args) == expected
+
+
+def test_french_filters_follow_french_conventions():
+    assert FR["pct"](0.0312) == "3,1%"
+    assert FR["ratio"](5.34) == "1:5,3"
+    assert FR["compact"](12345) == "12,3\xa0k"
+    assert FR["day"]("2026-11-21T09:00:00Z") == "21 nov."
+
+
+@pytest.mark.parametrize(
+    "name", ["ratio", "pct", "signed_pct", "compact", "num", "per1k", "times", "age"]
+)
+def test_missing_values_print_as_a_dash_never_nan(name):
+    assert EN[name](None) == "—"
+    assert EN[name](NAN) == "—"
+
+
+def test_escaping_neutralises_every_mention_and_link():
+    hostile = (
+        "<!channel> <!here> <!everyone> <@U123> <#C42> <!subteam^S1> <https://x.io|click> & more"
+    )
+    escaped = escape_mrkdwn(hostile)
+    assert "<" not in escaped
+    assert ">" not in escaped
+    assert escaped.startswith("&lt;!channel&gt; &lt;!here&gt;")
+    assert "&amp; more" in escaped
+    assert finalize(hostile) == escaped
+    assert finalize(Mrkdwn("<https://ok|fine>")) == "<https://ok|fine>"
+    assert finalize(None) == "—"
+
+
+def test_links_cannot_be_broken_out_of():
+    link = EN["link"]
+    assert link("https://www.linkedin.com/feed/update/1/", "My <!channel> post") == (
+        "<https://www.linkedin.com/feed/update/1/|My &lt;!channel&gt; post>"
+    )
+    assert link("https://x.io/a|b", "a|b") == "<https://x.io/a%7Cb|a¦b>"
+    assert link("javascript:alert(1)", "x") == "x"
+    assert link(None, "<@U1>") == "&lt;@U1&gt;"
+
+
+@pytest.fixture
+def narrator(tmp_path: Path) -> Narrator:
+    (tmp_path / "en").mkdir()
+    return Narrator(tmp_path, "en")
+
+
+def write(narrator: Narrator, name: str, text: str) -> None:
+    path = narrator.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_every_value_is_escaped_but_template_text_is_not(narrator: Narrator):
+    write(narrator, "t.j2", "*Post:* {{ title }} {{ n|num }} <{{ url }}|link>")
+    out = narrator.render("t.j2", title="<!channel> Q&A", n=1200, url="https://x")
+    assert out == "*Post:* &lt;!channel&gt; Q&amp;A 1,200 <https://x|link>\n"
+
+
+def test_html_autoescape_is_off(narrator: Narrator):
+    write(narrator, "t.j2", "{{ text }}")
+    assert narrator.render("t.j2", text='We\'ve "won"') == 'We\'ve "won"\n'
+
+
+def test_undefined_values_fail_loudly(narrator: Narrator):
+    write(narrator, "t.j2", "{{ values.nope|num }}")
+    with pytest.raises(UndefinedError):
+        narrator.render("t.j2", values={})
+    write(narrator, "u.j2", "{{ missing_name }}")
+    with pytest.raises(UndefinedError):
+        narrator.render("u.j2")
+
+
+def test_the_sandbox_refuses_python_internals(narrator: Narrator):
+    write(narrator, "t.j2", "{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(SecurityError):
+        narrator.render("t.j2")
+    write(narrator, "u.j2", "{{ values.update({'x': 1}) }}")
+    with pytest.raises(SecurityError):
+        narrator.render("u.j2", values={})
+
+
+def test_blocks_render_as_single_paragraphs(narrator: Narrator):
+    write(narrator, "r.j2", "{% block finding %}\nOne\n  two {{ n|num }}.\n{% endblock %}")
+    assert narrator.block("r.j2", "finding", n=3) == "One two 3."
+    assert narrator.block("r.j2", "next", n=3) is None
