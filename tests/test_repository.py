@@ -1,0 +1,63 @@
+"""The repository checks itself: quick start, CI, docs and code stay in step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.metrics.catalogue import POST_METRICS
+
+
+def quick_start(root: Path) -> list[str]:
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section, flags=re.S)
+
+
+def test_the_quick_start_has_exactly_two_commands(root: Path):
+    commands = quick_start(root)
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert commands[0].endswith("narrator demo")
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command(root: Path):
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    assert quick_start(root)[1] in ci.splitlines()
+
+
+def test_metrics_doc_lists_exactly_the_catalogue(root: Path):
+    doc = (root / "docs" / "metrics.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \| ([a-z_0-9]+) \| (.+?) \|$", doc, flags=re.M)
+    assert rows == [(m.name, m.unit, m.meaning) for m in POST_METRICS]
+
+
+def test_every_cli_command_is_documented(root: Path):
+    doc = (root / "docs" / "commands.md").read_text(encoding="utf-8")
+
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            path = f"{prefix} {name}"
+            yield path
+            if hasattr(command, "commands"):
+                yield from walk(command, path)
+
+    for path in walk(cli, "narrator"):
+        assert f"`{path}" in doc, f"{path} is not in docs/commands.md"
+
+
+def test_every_cli_command_has_help_text():
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        assert command.help, name
+        assert runner.invoke(cli, [name, "--help"]).exit_code == 0
+
+
+def test_every_shipped_rule_is_in_the_guide(root: Path, pack):
+    guide = (root / "docs" / "rules.md").read_text(encoding="utf-8")
+    for rule_id in pack.ruleset.ids:
+        assert f"`{rule_id}`" in guide, rule_id
