@@ -61,3 +61,16 @@ def test_every_shipped_rule_is_in_the_guide(root: Path, pack):
     guide = (root / "docs" / "rules.md").read_text(encoding="utf-8")
     for rule_id in pack.ruleset.ids:
         assert f"`{rule_id}`" in guide, rule_id
+
+
+def test_lint_is_clean(root: Path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
