@@ -56,6 +56,7 @@ class PostPlan:
     reach_growth_factor: float = 0.85  # reach's 24-72 h growth, as a share of impressions'
     tail: float = 0.06  # impressions added after hour 72, as a share
     wave: float = 1.0  # scales the early wave's share of the shape, for natural variety
+    early_pull: float = 0.8  # below 1, interactions come earlier than impressions
     reach_tail_factor: float = 0.8
     intended: frozenset[str] = field(default_factory=frozenset)
 
@@ -117,7 +118,7 @@ def _snapshots(post_id: str, plan: PostPlan, now: datetime) -> list[Snapshot]:
 
     final = plan.impressions * (1.0 + plan.tail)
     # Interactions come a little earlier than impressions: early engagement drives the spread.
-    engaged = np.clip(frac / (1.0 + plan.tail), 0.0, 1.0) ** 0.8
+    engaged = np.clip(frac / (1.0 + plan.tail), 0.0, 1.0) ** plan.early_pull
     interactions = plan.engagement * final
     saves_shares = plan.saves_shares_per_1k * final / 1000.0
     comments = interactions * plan.comment_share
@@ -360,6 +361,13 @@ def _page(rng: np.random.Generator, now: datetime) -> DemoAccount:
         plan = healthy(when)
         if index in special:
             plan = replace(plan, **special[index])  # type: ignore[arg-type]
+        if plan.shape == "late-spike":
+            # The page's best posts go out late in the afternoon, when its audience
+            # is slow to engage: they climb late (the early-window-lost pattern).
+            plan = replace(plan, published_at=plan.published_at.replace(hour=16))
+        # Mornings get the fastest first-hour engagement, afternoons the slowest.
+        hour = plan.published_at.hour
+        plan = replace(plan, early_pull=0.55 if hour <= 9 else 0.8 if hour <= 13 else 1.0)
         posts.append(plan)
     account = Account("demo-page", "organization", "Northwind Analytics")
     return DemoAccount(account, 49400, 50350, tuple(posts))

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from bot.errors import Problem, RuleError
-from bot.metrics.catalogue import CATALOGUE
+from bot.metrics.catalogue import SCOPES
 from bot.narrate.render import Narrator
 from bot.rules.loader import Rule, RuleSet, load_rules
 
@@ -102,7 +102,7 @@ def _undefined_message(exc: UndefinedError, rule: Rule) -> str:
     text = str(exc)
     if "has no attribute" in text:
         missing = text.rsplit("attribute", 1)[-1].strip(" '\"")
-        if missing in CATALOGUE:
+        if missing in SCOPES[rule.spec.scope]:
             return (
                 f"template reads values.{missing}, which the rule does not provide; "
                 f"add it to the rule's 'shows:' list"
@@ -137,29 +137,62 @@ _SAMPLES = {
 }
 
 
+SAMPLE_SLOTS = [
+    {
+        "weekday": 1,
+        "day_name": "Tuesday",
+        "hour": 8,
+        "early_engagement_rate": 0.061,
+        "posts": 4,
+        "vs_overall": 1.3,
+    },
+    {
+        "weekday": 3,
+        "day_name": "Thursday",
+        "hour": 9,
+        "early_engagement_rate": 0.055,
+        "posts": 3,
+        "vs_overall": 1.2,
+    },
+]
+
+
 def sample_finding_context(rule: Rule) -> dict[str, Any]:
-    values = {name: _SAMPLES[CATALOGUE[name].unit] for name in rule.reads}
+    """A typical finding of `rule`: what every template is rendered against at check time."""
+    catalogue = SCOPES[rule.spec.scope]
+    values = {name: _SAMPLES[catalogue[name].unit] for name in rule.reads}
+    account = {"id": "sample", "name": "Sample", "kind": "member", "followers": 800.0}
+    if rule.spec.scope == "account":
+        return finding_context(
+            rule, values=values, params=dict(rule.spec.params), account=account, slots=SAMPLE_SLOTS
+        )
+    post = {
+        "id": "sample",
+        "number": 3,
+        "title": "A sample post",
+        "url": None,
+        "published_at": "2026-01-05T09:00:00Z",
+        "format": "text",
+        "age_hours": 80.0,
+    }
     return finding_context(
-        rule,
-        values=values,
-        post={
-            "id": "sample",
-            "number": 3,
-            "title": "A sample post",
-            "url": None,
-            "published_at": "2026-01-05T09:00:00Z",
-            "format": "text",
-            "age_hours": 80.0,
-        },
-        account={"id": "sample", "name": "Sample", "kind": "member", "followers": 800.0},
+        rule, values=values, params=dict(rule.spec.params), post=post, account=account
     )
 
 
 def finding_context(
-    rule: Rule, *, values: dict[str, Any], post: dict[str, Any], account: dict[str, Any]
+    rule: Rule,
+    *,
+    values: dict[str, Any],
+    params: dict[str, Any],
+    account: dict[str, Any],
+    post: dict[str, Any] | None = None,
+    slots: list[dict[str, Any]] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """What a rule template may read. Post templates get `post`; account templates `slots`."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
-    return {
+    context: dict[str, Any] = {
         "rule": {
             "id": rule.id,
             "description": rule.spec.description,
@@ -167,7 +200,12 @@ def finding_context(
             "tags": list(rule.spec.tags),
         },
         "values": clean,
-        "params": dict(rule.spec.params),
-        "post": post,
+        "params": params,
+        "sources": sources if sources is not None else {name: "default" for name in params},
         "account": account,
     }
+    if post is not None:
+        context["post"] = post
+    if slots is not None:
+        context["slots"] = slots
+    return context

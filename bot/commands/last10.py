@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.metrics import POST_METRICS, post_metrics
+from bot.metrics import POST_METRICS, account_metrics, post_metrics, posting_slots
 from bot.model import to_utc_text
 from bot.narrate.filters import Mrkdwn
 from bot.pack import Pack, finding_context
@@ -27,19 +27,37 @@ BASELINE_POSTS = 30
 class Last10Report:
     account: AccountRow
     as_of: datetime
-    metrics: pd.DataFrame
+    metrics: pd.DataFrame  # the posts shown
+    history: pd.DataFrame  # every post loaded (the baseline)
+    account_metrics: pd.DataFrame
     evaluation: Evaluation
+    account_evaluation: Evaluation
     findings: tuple[Finding, ...]
+    account_findings: tuple[Finding, ...]
 
 
 def build_report(store: Store, pack: Pack, account_id: str, at: datetime) -> Last10Report:
     """Load, measure and judge the account's last ten posts as of `at`."""
     history = store.history(account_id, at, posts=BASELINE_POSTS)
     followers = history.followers.assign(account=account_id)
-    metrics = post_metrics(history.posts, history.snapshots, followers, at)
+    posts = history.posts.assign(account_kind=history.account.kind)
+    metrics = post_metrics(posts, history.snapshots, followers, at)
+    accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
+    account_frame = account_metrics(accounts, posts, history.snapshots, followers, metrics, at)
     shown = metrics.head(SHOWN_POSTS)
-    evaluation = evaluate(pack.ruleset, shown)
-    return Last10Report(history.account, at, shown, evaluation, tuple(evaluation.findings()))
+    evaluation = evaluate(pack.ruleset, shown, "post")
+    account_evaluation = evaluate(pack.ruleset, account_frame, "account")
+    return Last10Report(
+        account=history.account,
+        as_of=at,
+        metrics=shown,
+        history=metrics,
+        account_metrics=account_frame,
+        evaluation=evaluation,
+        account_evaluation=account_evaluation,
+        findings=tuple(evaluation.findings()),
+        account_findings=tuple(account_evaluation.findings()),
+    )
 
 
 def report_json(report: Last10Report) -> dict[str, Any]:
@@ -60,44 +78,84 @@ def report_json(report: Last10Report) -> dict[str, Any]:
         "account": report.account.id,
         "as_of": to_utc_text(report.as_of),
         "posts": posts,
-        "findings": [f.as_json() for f in report.findings],
+        "findings": [f.as_json() for f in (*report.findings, *report.account_findings)],
     }
 
 
 def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
     """Everything the last10 layout template reads, with each finding already in words."""
     account = account_context(report.account)
-    posts = []
-    numbers = {}
-    for number, (post_id, row) in enumerate(report.metrics.iterrows(), start=1):
-        numbers[str(post_id)] = number
-        posts.append(post_context(str(post_id), row, number))
+    posts = [
+        post_context(str(post_id), row, number)
+        for number, (post_id, row) in enumerate(report.metrics.iterrows(), start=1)
+    ]
+    by_id = {p["id"]: p for p in posts}
     by_post: dict[str, dict[str, Any]] = {}
-    next_steps: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     for finding in report.findings:
-        rule = pack.ruleset.get(finding.rule)
-        assert rule is not None
-        post = posts[numbers[finding.post] - 1]
-        context = finding_context(rule, values=finding.values, post=post, account=account)
-        name = f"rules/{finding.template}.j2"
-        text = pack.narrator.block(name, "finding", **context)
-        step = pack.narrator.block(name, "next", **context)
-        group = by_post.setdefault(finding.post, {"post": post, "findings": []})
-        group["findings"].append(
-            {"rule": finding.rule, "severity": finding.severity, "text": Mrkdwn(text or "")}
+        post = by_id[finding.subject]
+        rendered = render_finding(pack, finding, account=account, post=post)
+        by_post.setdefault(finding.subject, {"post": post, "findings": []})["findings"].append(
+            rendered
         )
-        if step:
-            next_steps.append(
-                {
-                    "rule": finding.rule,
-                    "severity": finding.severity,
-                    "text": Mrkdwn(step),
-                    "post": post,
-                }
-            )
+        if rendered["next"]:
+            steps.append({**rendered, "subject": "post:" + post["id"], "post": post})
+    slots = posting_slots(report.history, report.account.id)
+    across = []
+    for finding in report.account_findings:
+        rendered = render_finding(pack, finding, account=account, slots=slots)
+        across.append(rendered)
+        if rendered["next"]:
+            steps.append({**rendered, "subject": "account"})
+    return {
+        "account": account,
+        "as_of": to_utc_text(report.as_of),
+        "posts": posts,
+        "standouts": [by_post[p["id"]] for p in posts if p["id"] in by_post],
+        "across": across,
+        "next_steps": _pick_next_steps(steps),
+        "pending": _pending(report.evaluation, posts),
+        "finding_count": len(report.findings) + len(report.account_findings),
+        "rule_count": len(pack.ruleset.scoped("post")),
+    }
+
+
+def render_finding(
+    pack: Pack,
+    finding: Finding,
+    *,
+    account: dict[str, Any],
+    post: dict[str, Any] | None = None,
+    slots: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A finding in words: its `finding` paragraph and its `next` step (or None)."""
+    rule = pack.ruleset.get(finding.rule)
+    assert rule is not None, finding.rule
+    context = finding_context(
+        rule,
+        values=finding.values,
+        params=finding.params,
+        sources=finding.param_sources,
+        account=account,
+        post=post,
+        slots=slots if rule.spec.scope == "account" else None,
+    )
+    name = f"rules/{finding.template}.j2"
+    text = pack.narrator.block(name, "finding", **context) or ""
+    step = pack.narrator.block(name, "next", **context)
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "text": Mrkdwn(text),
+        "next": Mrkdwn(step) if step else None,
+    }
+
+
+def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Posts some rules could not judge yet: too young, or missing data (and which)."""
     pending = []
     for post in posts:
-        waiting = report.evaluation.pending(post["id"])
+        waiting = evaluation.pending(post["id"])
         not_ready = [r.id for r, outcome in waiting if outcome == "not_ready"]
         no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
         if not_ready or no_data:
@@ -113,30 +171,25 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
             pending.append(
                 {"post": post, "not_ready": not_ready, "no_data": no_data, "lacking": lacking}
             )
-    return {
-        "account": account,
-        "as_of": to_utc_text(report.as_of),
-        "posts": posts,
-        "standouts": [by_post[p["id"]] for p in posts if p["id"] in by_post],
-        "next_steps": _pick_next_steps(next_steps),
-        "pending": pending,
-        "finding_count": len(report.findings),
-        "rule_count": len(pack.ruleset.rules),
-    }
+    return pending
 
 
 def _pick_next_steps(steps: list[dict[str, Any]], limit: int = 2) -> list[dict[str, Any]]:
     """The most severe steps first, at most one per rule and one per post."""
     rank = {name: i for i, name in enumerate(SEVERITIES)}
-    ordered = sorted(enumerate(steps), key=lambda item: (rank[item[1]["severity"]], item[0]))
+    # At equal severity a pattern across posts comes before a single post.
+    ordered = sorted(
+        enumerate(steps),
+        key=lambda item: (rank[item[1]["severity"]], item[1]["subject"] != "account", item[0]),
+    )
     picked: list[dict[str, Any]] = []
     seen: set[str] = set()
     for _, step in ordered:
-        keys = {"rule:" + step["rule"], "post:" + step["post"]["id"]}
+        keys = {"rule:" + step["rule"], step["subject"]}
         if keys & seen:
             continue
         seen |= keys
-        picked.append(step)
+        picked.append({**step, "text": step["next"]})
         if len(picked) == limit:
             break
     return picked

@@ -111,8 +111,39 @@ POST_METRICS: tuple[Metric, ...] = (
     ),
 )
 
+#: A week, for the account scope's "this week against last week".
+PERIOD_DAYS = 7
+#: "Best posts" are mature posts at or above this quantile of the account's impressions.
+BEST_POSTS_QUANTILE = 0.75
+
+ACCOUNT_METRICS: tuple[Metric, ...] = tuple(
+    Metric(name, unit, meaning, scope="account")
+    for name, unit, meaning in (
+        ("followers", "count", "the account's followers, latest observation"),
+        ("hours_since_observed", "hours", "hours from the account's latest snapshot to the moment"),
+        ("posts_week", "count", "posts published in the last 7 days"),
+        ("posts_prev_week", "count", "posts published in the 7 days before"),
+        ("impressions_week", "count", "impressions gained by all posts in the last 7 days"),
+        ("impressions_prev_week", "count", "impressions gained in the 7 days before"),
+        ("reach_week", "count", "members reached gained in the last 7 days, summed over posts"),
+        ("reach_prev_week", "count", "members reached gained in the 7 days before"),
+        ("interactions_week", "count", "interactions gained in the last 7 days"),
+        ("interactions_prev_week", "count", "interactions gained in the 7 days before"),
+        ("engagement_rate_week", "share", "interactions / impressions gained in the last 7 days"),
+        ("engagement_rate_prev_week", "share", "the same for the 7 days before"),
+        ("impressions_change", "share", "impressions this week against last week (0.2 = +20 %)"),
+        ("reach_change", "share", "members reached this week against last week"),
+        ("engagement_rate_change", "share", "engagement rate this week against last week"),
+        ("mature_posts", "count", "posts observed for at least 72 hours, among those loaded"),
+        ("best_posts", "count", "mature posts in the top quarter of the account's impressions"),
+        ("best_posts_peak_hour", "hour", "the median peak hour of the best posts"),
+    )
+)
+
 CATALOGUE: dict[str, Metric] = {m.name: m for m in POST_METRICS}
+ACCOUNT_CATALOGUE: dict[str, Metric] = {m.name: m for m in ACCOUNT_METRICS}
+SCOPES: dict[str, dict[str, Metric]] = {"post": CATALOGUE, "account": ACCOUNT_CATALOGUE}
 
 
 def metric_names(scope: str = "post") -> list[str]:
-    return [m.name for m in CATALOGUE.values() if m.scope == scope]
+    return list(SCOPES[scope])

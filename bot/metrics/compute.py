@@ -21,7 +21,7 @@ from bot.metrics.catalogue import (
 )
 from bot.model import COUNTERS
 
-IDENTITY_COLUMNS = ("account", "published_at", "url", "format", "title")
+IDENTITY_COLUMNS = ("account", "account_kind", "published_at", "url", "format", "title")
 INTERACTION_PARTS = ("reactions", "comments", "reposts", "saves", "sends")
 SAVES_SHARES_PARTS = ("reposts", "saves", "sends")
 
@@ -158,14 +158,23 @@ def _group_max(pos: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _curve(
-    pos: np.ndarray, hours: np.ndarray, values: np.ndarray, n: int, query: np.ndarray
+    pos: np.ndarray,
+    hours: np.ndarray,
+    values: np.ndarray,
+    n: int,
+    query: np.ndarray,
+    *,
+    hold: bool = False,
 ) -> np.ndarray:
     """Cumulative value of each post at each query hour, by linear interpolation.
 
-    A post counts 0 at publishing; a query hour after the post's last report is
-    missing, since the curve there has not been observed.
+    `query` holds hours after publishing, shared by all posts (1-D) or one row
+    per post (2-D). A post counts 0 at publishing and before it. After a post's
+    last report the curve has not been observed: the value is missing, or with
+    `hold` the last reported value (right for "as of now" readings).
     """
-    result = np.full((n, len(query)), np.nan)
+    grid = np.broadcast_to(query, (n, query.shape[-1])).astype(float)
+    result = np.full(grid.shape, np.nan)
     keep = ~np.isnan(values) & (hours >= 0)
     p, h, v = pos[keep], hours[keep], values[keep]
     if len(p) == 0:
@@ -176,10 +185,15 @@ def _curve(
     v_all = np.concatenate([np.zeros(len(starts)), v])
     order = np.lexsort((h_all, p_all))
     x = p_all[order] * _STRIDE + h_all[order]
-    xq = np.arange(n)[:, None] * _STRIDE + query[None, :]
-    result = np.interp(xq.ravel(), x, v_all[order]).reshape(n, len(query))
     last = _group_max(p, h, n)
-    result[~(query[None, :] <= last[:, None])] = np.nan
+    known = ~np.isnan(last)
+    clipped = np.clip(grid, 0.0, np.where(known, last, 0.0)[:, None])
+    xq = np.arange(n)[:, None] * _STRIDE + clipped
+    result = np.interp(xq.ravel(), x, v_all[order]).reshape(grid.shape)
+    if not hold:
+        result[grid > last[:, None]] = np.nan
+    result[grid < 0] = 0.0
+    result[~known] = np.nan
     return result
 
 

@@ -60,10 +60,12 @@ def make_filters(locale: str) -> dict[str, Any]:
         text = format_compact_decimal(value, format_type="short", fraction_digits=1, locale=locale)
         return text.replace("K", "k") if locale.startswith("en") else text
 
-    def pct(value: Any, digits: int = 1) -> str:
+    def pct(value: Any, digits: int = 1, trim: bool = False) -> str:
+        """0.031 -> 3.1%; with trim, decimals only where needed (0.02 -> 2%, 0.015 -> 1.5%)."""
         if missing(value):
             return MISSING
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        decimals = ("#" if trim else "0") * digits
+        pattern = "#,##0" + ("." + decimals if digits else "") + "%"
         return format_percent(value, pattern, locale=locale)
 
     def signed_pct(value: Any, digits: int = 0) -> str:

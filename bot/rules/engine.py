@@ -1,11 +1,16 @@
 """Evaluate a RuleSet over a metrics frame: vectorised, pure, deterministic.
 
-For every (rule, post) the engine decides one of four outcomes:
+A frame is one row per subject: a post (index: post id, with `account` and
+`account_kind` columns) or an account (index: account id, with `account_kind`).
+For every (rule, subject) the engine decides one of four outcomes:
 
     fired      the condition holds
     quiet      the condition does not hold
     not_ready  the rule's `requires` does not hold yet (e.g. the post is too young)
     no_data    a value the rule reads is missing, so it cannot tell
+
+Params are resolved per row: the rule's defaults, then an override for the
+row's account kind, then one for the account itself.
 """
 
 from __future__ import annotations
@@ -27,20 +32,26 @@ _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 @dataclass(frozen=True)
 class Finding:
-    """One rule that fired on one post, with the numbers behind it."""
+    """One rule that fired on one subject, with the numbers behind it."""
 
     rule: str
-    post: str
+    subject: str
+    scope: str
     severity: str
     values: dict[str, float | None]
-    params: dict[str, float]
+    params: dict[str, int | float]
+    param_sources: dict[str, str]
     template: str
     tags: tuple[str, ...]
+
+    @property
+    def post(self) -> str:
+        return self.subject
 
     def as_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
-            "post": self.post,
+            self.scope: self.subject,
             "severity": self.severity,
             "values": self.values,
             "params": self.params,
@@ -48,96 +59,172 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a rule did or did not fire on one subject."""
+
+    rule: Rule
+    outcome: str
+    values: dict[str, float | None]
+    params: dict[str, int | float]
+    param_sources: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """Outcomes of every rule on every post; findings are built on demand."""
+    """Outcomes of every rule of one scope on every row; findings are built on demand."""
 
-    ruleset: RuleSet
-    metrics: pd.DataFrame
+    rules: tuple[Rule, ...]
+    frame: pd.DataFrame
     outcomes: dict[str, np.ndarray]
+    params: dict[str, dict[str, Any]]
+    sources: dict[str, dict[str, Any]]
 
-    def outcome(self, rule_id: str, post: str) -> str:
-        position = self.metrics.index.get_loc(post)
+    def outcome(self, rule_id: str, subject: str) -> str:
+        position = self.frame.index.get_loc(subject)
         return OUTCOMES[int(self.outcomes[rule_id][position])]
 
     def fired_pairs(self) -> pd.DataFrame:
-        """(rule, post, severity) of every finding, as a frame: cheap at any size."""
-        frames = []
-        posts = self.metrics.index.to_numpy()
-        for rule in self.ruleset.rules:
+        """(rule, subject position) of every finding, as a frame: cheap at any size."""
+        rules, positions = [], []
+        for rule in self.rules:
             hits = np.flatnonzero(self.outcomes[rule.id] == FIRED)
-            if len(hits):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "rule": rule.id,
-                            "post": posts[hits],
-                            "severity": rule.spec.severity,
-                            "position": hits,
-                        }
-                    )
-                )
-        if not frames:
-            return pd.DataFrame(columns=["rule", "post", "severity", "position"])
-        return pd.concat(frames, ignore_index=True)
+            rules.append(np.full(len(hits), rule.id, dtype=object))
+            positions.append(hits)
+        if not rules:
+            return pd.DataFrame({"rule": [], "position": []})
+        return pd.DataFrame({"rule": np.concatenate(rules), "position": np.concatenate(positions)})
 
     def findings(self) -> list[Finding]:
-        """Typed findings ordered by post (frame order), severity, then rule id."""
+        """Typed findings ordered by row (frame order), severity, then rule id."""
+        hits = [
+            (int(position), rule)
+            for rule in self.rules
+            for position in np.flatnonzero(self.outcomes[rule.id] == FIRED)
+        ]
+        hits.sort(key=lambda item: (item[0], _SEVERITY_RANK[item[1].spec.severity], item[1].id))
         out = []
-        for rule in self.ruleset.rules:
-            for position in np.flatnonzero(self.outcomes[rule.id] == FIRED):
-                out.append((int(position), rule))
-        out.sort(key=lambda item: (item[0], _SEVERITY_RANK[item[1].spec.severity], item[1].id))
-        return [self._finding(rule, position) for position, rule in out]
+        for position, rule in hits:
+            explained = self._explain(rule, position)
+            out.append(
+                Finding(
+                    rule=rule.id,
+                    subject=str(self.frame.index[position]),
+                    scope=rule.spec.scope,
+                    severity=rule.spec.severity,
+                    values=explained.values,
+                    params=explained.params,
+                    param_sources=explained.param_sources,
+                    template=rule.spec.template_name,
+                    tags=tuple(rule.spec.tags),
+                )
+            )
+        return out
 
-    def _finding(self, rule: Rule, position: int) -> Finding:
-        row = self.metrics.iloc[position]
-        return Finding(
-            rule=rule.id,
-            post=str(self.metrics.index[position]),
-            severity=rule.spec.severity,
-            values={name: _plain(row[name]) for name in rule.reads},
-            params=dict(rule.spec.params),
-            template=rule.spec.template_name,
-            tags=tuple(rule.spec.tags),
-        )
+    def explain(self, subject: str) -> list[Explanation]:
+        """Every rule's outcome on `subject`, with the values and params it read."""
+        position = self.frame.index.get_loc(subject)
+        return [self._explain(rule, position) for rule in self.rules]
 
-    def pending(self, post: str) -> list[tuple[Rule, str]]:
-        """Rules that could not judge `post` yet, with the outcome that says why."""
-        position = self.metrics.index.get_loc(post)
+    def pending(self, subject: str) -> list[tuple[Rule, str]]:
+        """Rules that could not judge `subject` yet, with the outcome that says why."""
         return [
-            (rule, OUTCOMES[int(self.outcomes[rule.id][position])])
-            for rule in self.ruleset.rules
-            if self.outcomes[rule.id][position] in (NOT_READY, NO_DATA)
+            (e.rule, e.outcome)
+            for e in self.explain(subject)
+            if e.outcome in ("not_ready", "no_data")
         ]
 
+    def _explain(self, rule: Rule, position: int) -> Explanation:
+        row = self.frame.iloc[position]
+        params = {
+            name: _param(value[position] if isinstance(value, np.ndarray) else value)
+            for name, value in self.params[rule.id].items()
+        }
+        sources = {
+            name: str(value[position] if isinstance(value, np.ndarray) else value)
+            for name, value in self.sources[rule.id].items()
+        }
+        return Explanation(
+            rule=rule,
+            outcome=OUTCOMES[int(self.outcomes[rule.id][position])],
+            values={name: _plain(row[name]) for name in rule.reads},
+            params=params,
+            param_sources=sources,
+        )
 
-def evaluate(ruleset: RuleSet, metrics: pd.DataFrame) -> Evaluation:
-    """Run every rule over every row of `metrics` (one row per post)."""
-    rows = len(metrics)
+
+def resolve_params(rule: Rule, frame: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each param as a scalar (no override applies) or one value per row, and where
+    each value came from ("default", "kind:organization", "account:acme")."""
+    params: dict[str, Any] = dict(rule.spec.params)
+    sources: dict[str, Any] = dict.fromkeys(params, "default")
+    if not rule.spec.overrides:
+        return params, sources
+    rows = len(frame)
+    if "account" in frame.columns:
+        accounts = frame["account"].astype(str).to_numpy()
+    else:
+        accounts = frame.index.astype(str).to_numpy()
+    kinds = (
+        frame["account_kind"].astype(object).to_numpy()
+        if "account_kind" in frame.columns
+        else np.full(rows, None, dtype=object)
+    )
+    # Kind overrides first, so an override for one account wins over its kind's.
+    ordered = sorted(rule.spec.overrides, key=lambda o: o.account is not None)
+    for override in ordered:
+        match = (
+            (accounts == override.account) if override.account else (kinds == override.account_kind)
+        )
+        if not match.any():
+            continue
+        for name, value in override.params.items():
+            current = params[name]
+            array = np.broadcast_to(np.asarray(current, dtype=float), (rows,)).copy()
+            array[match] = value
+            params[name] = array
+            source = np.broadcast_to(np.asarray(sources[name], dtype=object), (rows,)).copy()
+            source[match] = override.label
+            sources[name] = source
+    return params, sources
+
+
+def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Evaluation:
+    """Run every rule of `scope` over every row of `frame`."""
+    rules = ruleset.scoped(scope)
+    rows = len(frame)
     columns: dict[str, np.ndarray] = {}
 
     def column(name: str) -> np.ndarray:
         if name not in columns:
-            columns[name] = metrics[name].to_numpy(dtype=float, na_value=np.nan)
+            columns[name] = frame[name].to_numpy(dtype=float, na_value=np.nan)
         return columns[name]
 
     outcomes: dict[str, np.ndarray] = {}
-    for rule in ruleset.rules:
-        params = dict(rule.spec.params)
-        outcome = np.full(rows, QUIET, dtype=np.int8)
+    all_params: dict[str, dict[str, Any]] = {}
+    all_sources: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        params, sources = resolve_params(rule, frame)
+        all_params[rule.id], all_sources[rule.id] = params, sources
         verdict = rule.condition.evaluate(
             {n: column(n) for n in rule.condition.names}, params, rows
         )
-        outcome[verdict.true] = FIRED
-        outcome[~verdict.known] = NO_DATA
+        # One pass: 1 where true, 3 where unknown, 0 otherwise.
+        outcome = verdict.true.astype(np.int8) + (~verdict.known).astype(np.int8) * NO_DATA
         if rule.requires is not None:
             ready = rule.requires.evaluate(
                 {n: column(n) for n in rule.requires.names}, params, rows
             )
-            outcome[ready.false] = NOT_READY
-            outcome[~ready.known] = NO_DATA
+            outcome = np.where(
+                ready.known, np.where(ready.value, outcome, NOT_READY), NO_DATA
+            ).astype(np.int8)
         outcomes[rule.id] = outcome
-    return Evaluation(ruleset, metrics, outcomes)
+    return Evaluation(rules, frame, outcomes, all_params, all_sources)
+
+
+def _param(value: Any) -> int | float:
+    """A param as written: whole numbers stay whole (5, not 5.0)."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 def _plain(value: Any) -> float | None:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.errors import ExpressionError, Problem
-from bot.metrics.catalogue import CATALOGUE
+from bot.metrics.catalogue import SCOPES
 from bot.rules.expr import Expression, compile_expression
 from bot.rules.model import KEY_HELP, RuleFile, RuleSpec
 from bot.rules.yamlfile import Located, load_yaml
@@ -57,6 +57,9 @@ class RuleSet:
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.rules)
+
+    def scoped(self, scope: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.spec.scope == scope)
 
 
 def rule_files(rules_dir: Path) -> list[Path]:
@@ -169,6 +172,8 @@ def _validation_problems(
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    if len(loc) >= 5 and loc[0] == "rules" and loc[2] == "overrides":
+        return ["account", "account_kind", "params"]
     if len(loc) >= 3 and loc[0] == "rules":
         return list(RuleSpec.model_fields)
     return ["rules"]
@@ -219,10 +224,32 @@ def _compile_rule(
 ) -> Rule | None:
     base = ("rules", index)
     rule_line, rule_column = located.where(base)
-    metrics = list(CATALOGUE)
+    catalogue = SCOPES[spec.scope]
+    metrics = list(catalogue)
     ok = True
+    for number, override in enumerate(spec.overrides):
+        for name in override.params:
+            if name not in spec.params:
+                line, col = located.where((*base, "overrides", number, "params", name), key=True)
+                close = difflib.get_close_matches(name, list(spec.params), n=1, cutoff=0.6)
+                hint = (
+                    f" (did you mean '{close[0]}'?)"
+                    if close
+                    else f" (the rule's params: {', '.join(spec.params) or 'none'})"
+                )
+                problems.append(
+                    Problem(
+                        display,
+                        line,
+                        col,
+                        f"override for {override.label.replace(':', ' ')} sets '{name}', which is not "
+                        f"one of the rule's params{hint}",
+                        rule=spec.id,
+                    )
+                )
+                ok = False
     for name in spec.params:
-        if name in CATALOGUE:
+        if name in catalogue:
             line, col = located.where((*base, "params", name), key=True)
             problems.append(
                 Problem(
@@ -235,12 +262,18 @@ def _compile_rule(
             )
             ok = False
     for position, name in enumerate(spec.shows):
-        if name not in CATALOGUE:
+        if name not in catalogue:
             line, col = located.where((*base, "shows", position))
             close = difflib.get_close_matches(name, metrics, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(
-                Problem(display, line, col, f"shows: unknown metric '{name}'{hint}", rule=spec.id)
+                Problem(
+                    display,
+                    line,
+                    col,
+                    f"shows: unknown {spec.scope} metric '{name}'{hint}",
+                    rule=spec.id,
+                )
             )
             ok = False
     compiled: dict[str, Expression | None] = {"requires": None}
