@@ -27,6 +27,7 @@ from bot.errors import NarratorError
 from bot.ingest.csvfile import read_csv
 from bot.model import parse_moment, to_utc_text
 from bot.pack import check_pack, load_pack
+from bot.rule_tests import run_rule_tests
 from bot.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -169,7 +170,7 @@ def migrate() -> None:
 
 @cli.group()
 def rules() -> None:
-    """Check the rule files and templates."""
+    """Check, test and try out the rule files and templates."""
 
 
 @rules.command()
@@ -186,6 +187,28 @@ def check(directory: Path | None) -> None:
         click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found.", err=True)
         sys.exit(1)
     click.echo(f"{len(pack.ruleset.rules)} rules in {len(pack.ruleset.files)} files: all good.")
+
+
+@rules.command(name="test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@_friendly
+def test_(directory: Path | None) -> None:
+    """Run the rule unit tests in DIR/tests/*.yaml (default: NARRATOR_RULES)."""
+    settings = _settings()
+    rules_dir = directory or settings.rules
+    pack = load_pack(rules_dir, settings.narratives, settings.locale)
+    report = run_rule_tests(rules_dir, pack)
+    for failure in report.failures:
+        click.echo(str(failure))
+    summary = f"{report.tests} tests, {report.expectations} expectations in {report.files} files"
+    if report.failures:
+        count = len(report.failures)
+        click.echo(f"{summary}: {count} failed.", err=True)
+        sys.exit(1)
+    if report.tests == 0:
+        click.echo(f"no rule tests found in {rules_dir / 'tests'}", err=True)
+        sys.exit(1)
+    click.echo(f"{summary}: all passed.")
 
 
 def main() -> None:

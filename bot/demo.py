@@ -406,6 +406,15 @@ def demo_batch(now: datetime = DEMO_NOW, seed: int = SEED) -> ImportBatch:
     return ImportBatch("demo", tuple(accounts), tuple(posts), tuple(snapshots), tuple(followers))
 
 
+#: Account rules each demo account is built to trigger as of DEMO_NOW: the page's
+#: best posts go out late in the afternoon and peak late, and its week is
+#: dominated by a widely seen post that few engaged with.
+INTENDED_ACCOUNT_FINDINGS: dict[str, frozenset[str]] = {
+    "demo-creator": frozenset(),
+    "demo-page": frozenset({"early-window-lost", "off-target"}),
+}
+
+
 def intended_findings(now: datetime = DEMO_NOW, seed: int = SEED) -> dict[str, frozenset[str]]:
     """Post id -> the rules that post was built to trigger (empty for healthy posts)."""
     out = {}

@@ -201,7 +201,7 @@ def finding_context(
         },
         "values": clean,
         "params": params,
-        "sources": sources if sources is not None else {name: "default" for name in params},
+        "sources": sources if sources is not None else dict.fromkeys(params, "default"),
         "account": account,
     }
     if post is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import handle
-from bot.demo import DEMO_NOW, demo_batch, intended_findings
+from bot.demo import DEMO_NOW, INTENDED_ACCOUNT_FINDINGS, demo_batch, intended_findings
 from bot.pack import Pack
 from bot.store import Store
 from tests.conftest import check_golden
@@ -23,8 +23,13 @@ ACCOUNTS = ("demo-creator", "demo-page")
 def fired_by_post(data: dict) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {p["id"]: set() for p in data["posts"]}
     for finding in data["findings"]:
-        out[finding["post"]].add(finding["rule"])
+        if "post" in finding:
+            out[finding["post"]].add(finding["rule"])
     return out
+
+
+def fired_on_account(data: dict) -> set[str]:
+    return {f["rule"] for f in data["findings"] if f.get("account") == data["account"]}
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
@@ -39,6 +44,12 @@ def test_last10_flags_exactly_the_posts_built_for_each_diagnostic(
     assert len(got) == 10
     for post, rules in got.items():
         assert rules == intended[post] & active, post
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_account_patterns_are_the_ones_built(demo_store: Store, pack: Pack, account: str):
+    reply = handle(f"last10 {account}", store=demo_store, pack=pack, at=DEMO_NOW)
+    assert fired_on_account(reply.data) == INTENDED_ACCOUNT_FINDINGS[account]
 
 
 def test_every_post_rule_is_shown_by_some_demo_post(demo_store: Store, pack: Pack):

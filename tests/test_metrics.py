@@ -227,10 +227,15 @@ def test_curve_metrics_wait_until_the_72_hour_window_is_observed():
         "peak_hour",
         "share_first_24h",
         "share_48_72h",
-        "snapshot_gap_hours",
     ]:
         assert math.isnan(m[name]), name
     assert m["impressions"] == 490  # the counters themselves are known
+    assert m["snapshot_gap_hours"] == 1  # the first day, where peaks happen, is covered
+
+
+def test_snapshot_gap_waits_for_the_first_day():
+    m = one(post_metrics(posts(("a", 0)), snaps(linear("a", range(1, 20), 10)), followers(), at(20)))
+    assert math.isnan(m["snapshot_gap_hours"])
 
 
 def test_peak_hour_and_shares_of_the_curve():

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.commands.last10 import build_report, report_context, report_json
+from bot.commands.why import explain_post
 from bot.pack import Pack
 from bot.store import Store
 
-SUBCOMMANDS = ("last10", "help")
+SUBCOMMANDS = ("last10", "why", "help")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ def handle(
         return _help(pack)
     if sub == "last10":
         return _last10(args, store=store, pack=pack, at=at, visible=visible)
+    if sub == "why":
+        return _why(args, store=store, pack=pack, at=at, visible=visible)
     close = difflib.get_close_matches(sub, SUBCOMMANDS, n=1, cutoff=0.5)
     return _message(
         pack,
@@ -88,6 +91,23 @@ def _last10(
     context = report_context(report, pack)
     text = pack.narrator.render("last10.j2", **context)
     return Reply(text=text, kind="last10", data=report_json(report), context=context)
+
+
+def _why(
+    args: list[str], *, store: Store, pack: Pack, at: datetime, visible: Collection[str] | None
+) -> Reply:
+    if len(args) != 1:
+        return _message(pack, "usage", ok=False, usage="why URL-OR-ID")
+    explained = explain_post(args[0], store=store, pack=pack, at=at, visible=visible)
+    if explained is None:
+        return _message(pack, "unknown-post", ok=False, reference=args[0])
+    context, data = explained
+    return Reply(
+        text=pack.narrator.render("messages/why.j2", **context),
+        kind="why",
+        data=data,
+        context=context,
+    )
 
 
 def _help(pack: Pack) -> Reply:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from bot.metrics import POST_METRICS, account_metrics, post_metrics, posting_slots
+from bot.commands.loading import measure
+from bot.metrics import POST_METRICS, posting_slots
 from bot.model import to_utc_text
 from bot.narrate.filters import Mrkdwn
 from bot.pack import Pack, finding_context
@@ -19,8 +20,6 @@ from bot.store import AccountRow, Store
 
 #: Posts shown in the table.
 SHOWN_POSTS = 10
-#: Posts loaded to judge them against: the account baselines (*_vs_account) use these.
-BASELINE_POSTS = 30
 
 
 @dataclass(frozen=True)
@@ -38,21 +37,16 @@ class Last10Report:
 
 def build_report(store: Store, pack: Pack, account_id: str, at: datetime) -> Last10Report:
     """Load, measure and judge the account's last ten posts as of `at`."""
-    history = store.history(account_id, at, posts=BASELINE_POSTS)
-    followers = history.followers.assign(account=account_id)
-    posts = history.posts.assign(account_kind=history.account.kind)
-    metrics = post_metrics(posts, history.snapshots, followers, at)
-    accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
-    account_frame = account_metrics(accounts, posts, history.snapshots, followers, metrics, at)
-    shown = metrics.head(SHOWN_POSTS)
+    measured = measure(store, account_id, at)
+    shown = measured.posts.head(SHOWN_POSTS)
     evaluation = evaluate(pack.ruleset, shown, "post")
-    account_evaluation = evaluate(pack.ruleset, account_frame, "account")
+    account_evaluation = evaluate(pack.ruleset, measured.account_metrics, "account")
     return Last10Report(
-        account=history.account,
+        account=measured.account,
         as_of=at,
         metrics=shown,
-        history=metrics,
-        account_metrics=account_frame,
+        history=measured.posts,
+        account_metrics=measured.account_metrics,
         evaluation=evaluation,
         account_evaluation=account_evaluation,
         findings=tuple(evaluation.findings()),

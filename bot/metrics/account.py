@@ -149,7 +149,11 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
         return []
     when = pd.to_datetime(frame["published_at"], utc=True)
     slots = pd.DataFrame(
-        {"weekday": when.dt.dayofweek, "hour": when.dt.hour, "rate": frame["early_engagement_rate"]}
+        {
+            "weekday": when.dt.day_of_week,
+            "hour": when.dt.hour,
+            "rate": frame["early_engagement_rate"],
+        }
     )
     table = slots.groupby(["weekday", "hour"])["rate"].agg(["median", "count"]).reset_index()
     table = table[table["count"] >= 2].sort_values(

@@ -89,7 +89,7 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "snapshot_gap_hours",
         "hours",
-        "largest gap between snapshots in the first 72 hours (curve resolution)",
+        "largest gap between snapshots in the first 24 hours (how sharp the curve is)",
     ),
     Metric("click_through_rate", "share", "clicks / impressions"),
     Metric("replies_per_comment", "ratio", "comment replies / comments"),

@@ -208,12 +208,12 @@ def _peak_hour(curve: np.ndarray) -> np.ndarray:
 
 def _largest_gap(pos: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray:
     """Largest gap between observations from publishing until the first one at or
-    after the end of the curve window; missing if the window is not yet covered."""
+    after hour 24, where peaks happen; missing until the first day is covered."""
     frame = pd.DataFrame({"pos": pos, "h": hours}).sort_values(["pos", "h"], kind="stable")
     frame["prev"] = frame.groupby("pos")["h"].shift(fill_value=0.0)
-    within = frame[frame["prev"] < CURVE_HOURS]
+    within = frame[frame["prev"] < GROWTH_FROM_HOUR]
     gaps = (within["h"] - within["prev"]).groupby(within["pos"]).max()
-    covered = frame.groupby("pos")["h"].max() >= CURVE_HOURS
+    covered = frame.groupby("pos")["h"].max() >= GROWTH_FROM_HOUR
     out = np.full(n, np.nan)
     ok = gaps.index[covered.reindex(gaps.index, fill_value=False).to_numpy()]
     out[ok.to_numpy(dtype=int)] = gaps.loc[ok].to_numpy()

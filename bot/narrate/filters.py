@@ -14,7 +14,10 @@ from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
 from jinja2 import Undefined
 
+from bot.metrics.catalogue import SCOPES
+
 MISSING = "—"
+UNITS_BY_NAME = {name: m.unit for scope in SCOPES.values() for name, m in scope.items()}
 
 
 class Mrkdwn(str):
@@ -86,6 +89,12 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return num(value, digits) + "×"
 
+    def count(value: Any, singular: str, plural: str) -> str:
+        """1 reply, 3 replies: the number with the word that agrees with it."""
+        if missing(value):
+            return f"{MISSING} {plural}"
+        return f"{num(value)} {singular if float(value) == 1 else plural}"
+
     def per1k(value: Any, digits: int = 1) -> str:
         if missing(value):
             return MISSING
@@ -117,6 +126,29 @@ def make_filters(locale: str) -> dict[str, Any]:
     def rjust(value: Any, width: int) -> str:
         return (MISSING if missing(value) else str(value)).rjust(width)
 
+    def metric(value: Any, name: str) -> str:
+        """A metric's value written the way its unit reads best (see docs/metrics.md),
+        precisely enough to hold against a threshold."""
+        unit = UNITS_BY_NAME.get(name, "count")
+        if missing(value):
+            return MISSING
+        if name == "impressions_per_member_reached":
+            return ratio(value, 2)
+        if unit == "hours":
+            return plain(value) + " h"
+        writers = {
+            "share": lambda v: pct(v, 2, trim=True),
+            "per_1k": per1k,
+            "multiple": lambda v: times(v, 2),
+        }
+        return writers.get(unit, plain)(value)
+
+    def plain(value: Any) -> str:
+        """A number with as many decimals as it has, up to three: 0.015, 1.5, 50,000."""
+        if missing(value):
+            return MISSING
+        return format_decimal(value, "#,##0.###", locale=locale)
+
     def link(url: Any, label: Any) -> Mrkdwn:
         """A Slack link whose URL and label cannot break out of the link syntax."""
         text = escape_mrkdwn(label).replace("|", "¦")
@@ -132,6 +164,9 @@ def make_filters(locale: str) -> dict[str, Any]:
         "ratio": ratio,
         "times": times,
         "per1k": per1k,
+        "count": count,
+        "metric": metric,
+        "plain": plain,
         "age": age,
         "day": day,
         "moment": moment,

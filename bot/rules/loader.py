@@ -242,8 +242,8 @@ def _compile_rule(
                         display,
                         line,
                         col,
-                        f"override for {override.label.replace(':', ' ')} sets '{name}', which is not "
-                        f"one of the rule's params{hint}",
+                        f"override for {override.label.replace(':', ' ')} sets '{name}', "
+                        f"which is not one of the rule's params{hint}",
                         rule=spec.id,
                     )
                 )

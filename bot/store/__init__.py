@@ -6,6 +6,7 @@ Counters are cumulative; NULL means "not reported", never zero.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -295,12 +296,33 @@ class Store:
         return frame.astype(dict.fromkeys(COUNTERS, "float64"))
 
     def find_post(self, reference: str) -> tuple[str, str] | None:
-        """Find a post by id or URL; return (post id, account id)."""
+        """Find a post by id or URL, or by the long number inside a LinkedIn URL
+        (`.../feed/update/urn:li:activity:7395...`, `.../posts/x-activity-7395...-ab`);
+        return (post id, account id)."""
         row = self.conn.execute(
             "SELECT id, account FROM posts WHERE id = ? OR url = ? ORDER BY id LIMIT 1",
             (reference, reference),
         ).fetchone()
+        if row is None:
+            number = re.search(r"\d{12,20}", reference)
+            if number:
+                pattern = f"%{number.group(0)}%"
+                rows = self.conn.execute(
+                    "SELECT id, account FROM posts WHERE id LIKE ? OR url LIKE ? "
+                    "ORDER BY id LIMIT 2",
+                    (pattern, pattern),
+                ).fetchall()
+                row = rows[0] if len(rows) == 1 else None
         return (row[0], row[1]) if row else None
+
+    def newer_posts(self, post_id: str, at: datetime) -> int:
+        """How many posts of the same account were published after `post_id`, by `at`."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM posts p JOIN posts q ON q.account = p.account "
+            "WHERE p.id = ? AND q.published_at > p.published_at AND q.published_at <= ?",
+            (post_id, to_utc_text(at)),
+        ).fetchone()
+        return int(row[0])
 
 
 def _with_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -1,0 +1,34 @@
+"""Load an account's recent history and measure it: shared by every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from bot.metrics import account_metrics, post_metrics
+from bot.store import AccountRow, History, Store
+
+#: Posts loaded to judge the newest ones against: the account baselines
+#: (*_vs_account, best posts) use these.
+BASELINE_POSTS = 30
+
+
+@dataclass(frozen=True)
+class Measured:
+    account: AccountRow
+    history: History
+    posts: pd.DataFrame  # post metrics, newest first
+    account_metrics: pd.DataFrame  # one row
+
+
+def measure(store: Store, account_id: str, at: datetime, posts: int = BASELINE_POSTS) -> Measured:
+    """The account's last `posts` posts as of `at`, with every post and account metric."""
+    history = store.history(account_id, at, posts=posts)
+    followers = history.followers.assign(account=account_id)
+    frame = history.posts.assign(account_kind=history.account.kind)
+    metrics = post_metrics(frame, history.snapshots, followers, at)
+    accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
+    account_frame = account_metrics(accounts, frame, history.snapshots, followers, metrics, at)
+    return Measured(history.account, history, metrics, account_frame)

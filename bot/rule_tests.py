@@ -1,0 +1,467 @@
+"""`narrator rules test`: unit tests for rules, written in YAML next to them.
+
+    rules/tests/*.yaml
+    tests:
+      - name: a 1:6 ratio is a narrow audience
+        posts:
+          - id: p1
+            metrics: {impressions_per_member_reached: 6, impressions: 1200, members_reached: 200}
+        expect:
+          - {rule: narrow-audience, post: p1, outcome: fired, says: ["1:6.0"]}
+
+Posts are given as metric values, or as snapshots (then every metric is
+computed as of `at`, exactly as the bot does). Accounts likewise: metric values,
+or computed from the test's snapshot posts. Each expectation names a rule, a
+post or an account, the outcome (fired, quiet, not_ready, no_data) and,
+optionally, phrases the finding's narrative must contain.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+
+from bot.errors import Problem
+from bot.metrics import ACCOUNT_CATALOGUE, CATALOGUE, account_metrics, post_metrics, posting_slots
+from bot.model import COUNTERS, parse_moment
+from bot.pack import Pack, finding_context
+from bot.rules.engine import Evaluation, evaluate
+from bot.rules.loader import _validation_problems
+from bot.rules.yamlfile import Located, load_yaml
+
+DEFAULT_ACCOUNT = "test-account"
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=None)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a time such as 2026-03-01T09:00:00Z")
+    return parse_moment(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = f"'{value}'" if isinstance(value, str) else repr(value)
+        raise ValueError(f"{shown} is not a number; write it without quotes, or null for missing")
+    return float(value)
+
+
+def _maybe_number(value: Any) -> float:
+    return float("nan") if value is None else _number(value)
+
+
+Moment = Annotated[datetime, PlainValidator(_moment)]
+Value = Annotated[float, PlainValidator(_maybe_number)]
+
+
+class SnapshotSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hours: Annotated[float, PlainValidator(_number)]
+    impressions: Value | None = None
+    members_reached: Value | None = None
+    reactions: Value | None = None
+    comments: Value | None = None
+    reposts: Value | None = None
+    saves: Value | None = None
+    sends: Value | None = None
+    clicks: Value | None = None
+    profile_views: Value | None = None
+    followers_gained: Value | None = None
+    comment_replies: Value | None = None
+
+
+def _hourly(value: Any) -> list[float]:
+    """Hourly gains: numbers, or "NxK" for N repeated K times ("5x69")."""
+    if not isinstance(value, list):
+        raise ValueError('must be a list of hourly gains, such as [300, 400, "5x70"]')
+    out: list[float] = []
+    for item in value:
+        if isinstance(item, str) and "x" in item:
+            amount, _, times = item.partition("x")
+            try:
+                out.extend([float(amount)] * int(times))
+            except ValueError:
+                raise ValueError(f"'{item}' is not of the form NxK, such as 5x70") from None
+        else:
+            out.append(_number(item))
+    return out
+
+
+class PostSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    account: str = DEFAULT_ACCOUNT
+    published_at: Moment | None = None
+    followers: Value | None = None
+    metrics: dict[str, Value] | None = None
+    snapshots: list[SnapshotSpec] | None = None
+    hourly: dict[str, Annotated[list[float], PlainValidator(_hourly)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PostSpec:
+        observed = self.snapshots is not None or self.hourly is not None
+        if (self.metrics is None) == (not observed):
+            raise ValueError("give the post either 'metrics', or 'snapshots' / 'hourly'")
+        if observed and self.published_at is None:
+            raise ValueError("a post given by snapshots needs 'published_at'")
+        if self.hourly is not None:
+            unknown = sorted(set(self.hourly) - set(COUNTERS))
+            if unknown:
+                raise ValueError(
+                    f"hourly: unknown counter '{unknown[0]}'; use {', '.join(COUNTERS)}"
+                )
+            lengths = {len(v) for v in self.hourly.values()}
+            if len(lengths) > 1:
+                raise ValueError("hourly: give every counter the same number of hours")
+        return self
+
+    def observations(self) -> list[dict[str, float]]:
+        """Observations as {hours, counter: cumulative}: summed `hourly` gains, then `snapshots`."""
+        rows: dict[float, dict[str, float]] = {}
+        for counter, gains in (self.hourly or {}).items():
+            for hour, total in enumerate(np.cumsum(gains), start=1):
+                rows.setdefault(float(hour), {})[counter] = float(total)
+        for snap in self.snapshots or []:
+            values = {c: getattr(snap, c) for c in COUNTERS if getattr(snap, c) is not None}
+            rows.setdefault(snap.hours, {}).update(values)
+        return [{"hours": h, **rows[h]} for h in sorted(rows)]
+
+
+class AccountSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = DEFAULT_ACCOUNT
+    account_kind: Literal["member", "organization"] | None = "member"
+    metrics: dict[str, Value] | None = None
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str
+    post: str | None = None
+    account: str | None = None
+    outcome: Literal["fired", "quiet", "not_ready", "no_data"]
+    says: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Expectation:
+        if (self.post is None) == (self.account is None):
+            raise ValueError("name either the 'post' or the 'account' the rule is judged on")
+        return self
+
+
+class TestCase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    at: Moment | None = None
+    posts: list[PostSpec] = Field(default_factory=list)
+    accounts: list[AccountSpec] = Field(default_factory=list)
+    expect: list[Expectation]
+
+
+class TestFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defaults: dict[str, dict[str, Value]] = Field(default_factory=dict)
+    tests: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TestReport:
+    files: int
+    tests: int
+    expectations: int
+    failures: tuple[Problem, ...]
+
+
+def test_files(rules_dir: Path) -> list[Path]:
+    folder = rules_dir / "tests"
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+
+
+def run_rule_tests(rules_dir: Path, pack: Pack) -> TestReport:
+    """Run every rules/tests/*.yaml against `pack`; collect every failure with its place."""
+    failures: list[Problem] = []
+    tests = expectations = 0
+    files = test_files(rules_dir)
+    for path in files:
+        display = _display(path, rules_dir.parent)
+        located, problems = load_yaml(path, display)
+        failures.extend(problems)
+        if located is None:
+            continue
+        try:
+            parsed = TestFile.model_validate(located.data)
+        except ValidationError as exc:
+            failures.extend(_validation_problems(exc, located, display))
+            continue
+        defaults = parsed.defaults
+        unknown = set(defaults) - {"post", "account"}
+        for key in sorted(unknown):
+            line, col = located.where(("defaults", key), key=True)
+            failures.append(
+                Problem(display, line, col, f"defaults: '{key}' must be 'post' or 'account'")
+            )
+        for index, raw in enumerate(parsed.tests):
+            where = ("tests", index)
+            try:
+                case = TestCase.model_validate(raw)
+            except ValidationError as exc:
+                failures.extend(_validation_problems(exc, located, display, prefix=where))
+                continue
+            tests += 1
+            expectations += len(case.expect)
+            failures.extend(_run_case(case, defaults, pack, located, display, where))
+    return TestReport(len(files), tests, expectations, tuple(failures))
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _run_case(
+    case: TestCase,
+    defaults: dict[str, dict[str, float]],
+    pack: Pack,
+    located: Located,
+    display: str,
+    where: tuple[Any, ...],
+) -> list[Problem]:
+    def problem(path: tuple[Any, ...], message: str) -> Problem:
+        line, col = located.where((*where, *path))
+        return Problem(display, line, col, f'test "{case.name}": {message}')
+
+    problems: list[Problem] = []
+    for position, post in enumerate(case.posts):
+        for name in post.metrics or {}:
+            if name not in CATALOGUE:
+                problems.append(
+                    problem(
+                        ("posts", position, "metrics", name),
+                        _unknown("post metric", name, CATALOGUE),
+                    )
+                )
+    for position, account in enumerate(case.accounts):
+        for name in account.metrics or {}:
+            if name not in ACCOUNT_CATALOGUE:
+                problems.append(
+                    problem(
+                        ("accounts", position, "metrics", name),
+                        _unknown("account metric", name, ACCOUNT_CATALOGUE),
+                    )
+                )
+    if any(p.metrics is None for p in case.posts) and case.at is None:
+        problems.append(problem(("name",), "posts given by snapshots need the test's 'at' time"))
+    if problems:
+        return problems
+
+    post_frame, account_frame, slots = _frames(case, defaults)
+    post_eval = evaluate(pack.ruleset, post_frame, "post")
+    account_eval = evaluate(pack.ruleset, account_frame, "account")
+    for number, expected in enumerate(case.expect):
+        path = ("expect", number)
+        rule = pack.ruleset.get(expected.rule)
+        if rule is None:
+            problems.append(problem(path, _unknown("rule", expected.rule, pack.ruleset.ids)))
+            continue
+        scope, subject = ("post", expected.post) if expected.post else ("account", expected.account)
+        if rule.spec.scope != scope:
+            problems.append(
+                problem(
+                    path,
+                    f"{rule.id} judges {rule.spec.scope}s, not {scope}s; "
+                    f"name the {rule.spec.scope} instead",
+                )
+            )
+            continue
+        evaluation = post_eval if scope == "post" else account_eval
+        if subject not in evaluation.frame.index:
+            known = [str(s) for s in evaluation.frame.index]
+            problems.append(problem(path, _unknown(scope, str(subject), known)))
+            continue
+        explained = next(e for e in evaluation.explain(str(subject)) if e.rule.id == rule.id)
+        if explained.outcome != expected.outcome:
+            problems.append(
+                problem(
+                    path,
+                    f"{rule.id} on {scope} {subject}: expected {expected.outcome}, got "
+                    f"{explained.outcome} ({_describe(explained.values, explained.params)})",
+                )
+            )
+            continue
+        if expected.says:
+            text = _narrative(pack, evaluation, rule.id, str(subject), slots)
+            for phrase in expected.says:
+                if phrase not in text:
+                    problems.append(
+                        problem(
+                            path,
+                            f"{rule.id} on {scope} {subject}: expected the narrative to say "
+                            f"'{phrase}'; it says: {text}",
+                        )
+                    )
+    return problems
+
+
+def _unknown(what: str, name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown {what} '{name}'{hint}"
+
+
+def _describe(values: dict[str, float | None], params: dict[str, Any]) -> str:
+    shown = [f"{k}={_fmt(v)}" for k, v in values.items()]
+    shown += [f"{k}={_fmt(v)}" for k, v in params.items()]
+    return ", ".join(shown)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "missing"
+    number = float(value)
+    return f"{number:g}"
+
+
+def _frames(
+    case: TestCase, defaults: dict[str, dict[str, float]]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[dict[str, Any]]]]:
+    given = [p for p in case.posts if p.metrics is not None]
+    observed = [p for p in case.posts if p.metrics is None]
+    kinds = {a.id: a.account_kind for a in case.accounts}
+    frames = []
+    if given:
+        rows = [
+            {**dict.fromkeys(CATALOGUE, np.nan), **defaults.get("post", {}), **(p.metrics or {})}
+            for p in given
+        ]
+        frame = pd.DataFrame(rows, index=pd.Index([p.id for p in given], name="post"))
+        frame["account"] = [p.account for p in given]
+        frames.append(frame)
+    computed = pd.DataFrame()
+    if observed:
+        assert case.at is not None
+        posts, snaps, followers = _observed_frames(observed)
+        posts["account_kind"] = posts["account"].map(lambda a: kinds.get(a, "member"))
+        computed = post_metrics(posts, snaps, followers, case.at)
+        frames.append(computed)
+    post_frame = pd.concat(frames) if frames else pd.DataFrame(columns=[*CATALOGUE, "account"])
+    post_frame["account_kind"] = post_frame["account"].map(lambda a: kinds.get(a, "member"))
+
+    slots: dict[str, list[dict[str, Any]]] = {}
+    account_rows = []
+    for account in case.accounts:
+        if account.metrics is not None:
+            account_rows.append(
+                pd.DataFrame(
+                    [
+                        {
+                            **dict.fromkeys(ACCOUNT_CATALOGUE, np.nan),
+                            **defaults.get("account", {}),
+                            **account.metrics,
+                            "account_kind": account.account_kind,
+                        }
+                    ],
+                    index=pd.Index([account.id], name="account"),
+                )
+            )
+    if observed and case.at is not None:
+        posts, snaps, followers = _observed_frames(observed)
+        ids = sorted({p.account for p in observed} - {a.id for a in case.accounts if a.metrics})
+        if ids:
+            table = pd.DataFrame({"id": ids, "kind": [kinds.get(i, "member") for i in ids]})
+            account_rows.append(account_metrics(table, posts, snaps, followers, computed, case.at))
+        for account_id in ids:
+            slots[account_id] = posting_slots(computed, account_id)
+    account_frame = (
+        pd.concat(account_rows)
+        if account_rows
+        else pd.DataFrame(columns=[*ACCOUNT_CATALOGUE, "account_kind"])
+    )
+    return post_frame, account_frame, slots
+
+
+def _observed_frames(observed: list[PostSpec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    posts = pd.DataFrame(
+        {
+            "id": [p.id for p in observed],
+            "account": [p.account for p in observed],
+            "published_at": [pd.Timestamp(p.published_at) for p in observed],
+            "url": None,
+            "format": None,
+            "title": [p.id for p in observed],
+        }
+    )
+    rows, followers = [], []
+    for p in observed:
+        assert p.published_at is not None
+        for observation in p.observations():
+            moment = pd.Timestamp(p.published_at) + pd.Timedelta(hours=observation["hours"])
+            row: dict[str, Any] = {"post": p.id, "observed_at": moment}
+            row.update({c: observation.get(c, np.nan) for c in COUNTERS})
+            rows.append(row)
+        if p.followers is not None:
+            followers.append(
+                {
+                    "account": p.account,
+                    "observed_at": pd.Timestamp(p.published_at),
+                    "followers": p.followers,
+                }
+            )
+    snaps = pd.DataFrame(rows, columns=["post", "observed_at", *COUNTERS])
+    follower_frame = pd.DataFrame(followers, columns=["account", "observed_at", "followers"])
+    return posts, snaps, follower_frame
+
+
+def _narrative(
+    pack: Pack,
+    evaluation: Evaluation,
+    rule_id: str,
+    subject: str,
+    slots: dict[str, list[dict[str, Any]]],
+) -> str:
+    finding = next(f for f in evaluation.findings() if f.rule == rule_id and f.subject == subject)
+    rule = pack.ruleset.get(rule_id)
+    assert rule is not None
+    account = {"id": DEFAULT_ACCOUNT, "name": "Test account", "kind": "member", "followers": None}
+    post = None
+    if rule.spec.scope == "post":
+        row = evaluation.frame.loc[subject]
+        post = {
+            "id": subject,
+            "number": 1,
+            "title": subject,
+            "url": None,
+            "published_at": None,
+            "format": None,
+            "age_hours": None if pd.isna(row["post_age_hours"]) else float(row["post_age_hours"]),
+        }
+    context = finding_context(
+        rule,
+        values=finding.values,
+        params=finding.params,
+        sources=finding.param_sources,
+        account=account,
+        post=post,
+        slots=slots.get(subject, []) if rule.spec.scope == "account" else None,
+    )
+    name = f"rules/{finding.template}.j2"
+    parts = [
+        pack.narrator.block(name, "finding", **context),
+        pack.narrator.block(name, "next", **context),
+    ]
+    return " ".join(p for p in parts if p)
