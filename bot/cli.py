@@ -21,6 +21,7 @@ import click
 
 from bot import __version__
 from bot.commands import handle
+from bot.commands.backtest import backtest as run_backtest
 from bot.config import Settings, load_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
@@ -209,6 +210,44 @@ def test_(directory: Path | None) -> None:
         click.echo(f"no rule tests found in {rules_dir / 'tests'}", err=True)
         sys.exit(1)
     click.echo(f"{summary}: all passed.")
+
+
+@rules.command()
+@click.argument("rule")
+@click.option("--account", "account", required=True, help="The account to try the rule on.")
+@click.option(
+    "--last",
+    "last",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many recent posts (post rules, default 30) or weeks (account rules, default 12).",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Try another value for a param, e.g. --set max_ratio=4 (repeatable).",
+)
+@click.option("--at", "at", help="As of this ISO time (default: now).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_friendly
+def backtest(
+    rule: str, account: str, last: int | None, settings: tuple[str, ...], at: str | None, fmt: str
+) -> None:
+    """How often RULE would have fired on an account's recent posts (or weeks), and how
+    that changes with other param values."""
+    config = _settings()
+    moment = _moment(at)
+    pack = load_pack(config.rules, config.narratives, config.locale)
+    with Store(config.db) as store:
+        context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(pack.narrator.render("messages/backtest.j2", **context), nl=False)
 
 
 def main() -> None:

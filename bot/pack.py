@@ -82,20 +82,42 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
         ]
     if "finding" not in template.blocks:
         return [Problem(display, 1, None, "template has no {% block finding %}", rule=rule.id)]
-    context = sample_finding_context(rule)
-    problems = []
-    for block in ("finding", "next"):
-        try:
-            narrator.block(name, block, **context)
-        except UndefinedError as exc:
-            line = _template_line(exc, template)
-            problems.append(
-                Problem(display, line, None, _undefined_message(exc, rule), rule=rule.id)
-            )
-        except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-            line = _template_line(exc, template)
-            problems.append(Problem(display, line, None, f"template fails: {exc}", rule=rule.id))
+    problems: list[Problem] = []
+    full = sample_finding_context(rule)
+    # Values a rule only `shows` may be missing when it fires: the words must cope.
+    sparse = {
+        **full,
+        "values": {
+            k: (None if k not in _read_by_conditions(rule) else v)
+            for k, v in full["values"].items()
+        },
+    }
+    seen: set[str] = set()
+    for context in (full, sparse):
+        for block in ("finding", "next"):
+            try:
+                narrator.block(name, block, **context)
+            except UndefinedError as exc:
+                line = _template_line(exc, template)
+                message = _undefined_message(exc, rule)
+            except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+                line = _template_line(exc, template)
+                message = f"template fails: {exc}"
+                if context is sparse:
+                    message = f"template fails when a value it shows is missing: {exc}"
+            else:
+                continue
+            if message not in seen:
+                seen.add(message)
+                problems.append(Problem(display, line, None, message, rule=rule.id))
     return problems
+
+
+def _read_by_conditions(rule: Rule) -> set[str]:
+    names = set(rule.condition.names)
+    if rule.requires is not None:
+        names |= set(rule.requires.names)
+    return names
 
 
 def _undefined_message(exc: UndefinedError, rule: Rule) -> str:

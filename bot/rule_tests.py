@@ -186,7 +186,7 @@ class TestReport:
     failures: tuple[Problem, ...]
 
 
-def test_files(rules_dir: Path) -> list[Path]:
+def rule_test_files(rules_dir: Path) -> list[Path]:
     folder = rules_dir / "tests"
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
 
@@ -195,7 +195,7 @@ def run_rule_tests(rules_dir: Path, pack: Pack) -> TestReport:
     """Run every rules/tests/*.yaml against `pack`; collect every failure with its place."""
     failures: list[Problem] = []
     tests = expectations = 0
-    files = test_files(rules_dir)
+    files = rule_test_files(rules_dir)
     for path in files:
         display = _display(path, rules_dir.parent)
         located, problems = load_yaml(path, display)
@@ -242,8 +242,8 @@ def _run_case(
     display: str,
     where: tuple[Any, ...],
 ) -> list[Problem]:
-    def problem(path: tuple[Any, ...], message: str) -> Problem:
-        line, col = located.where((*where, *path))
+    def problem(path: tuple[Any, ...], message: str, *, key: bool = False) -> Problem:
+        line, col = located.where((*where, *path), key=key)
         return Problem(display, line, col, f'test "{case.name}": {message}')
 
     problems: list[Problem] = []
@@ -254,6 +254,7 @@ def _run_case(
                     problem(
                         ("posts", position, "metrics", name),
                         _unknown("post metric", name, CATALOGUE),
+                        key=True,
                     )
                 )
     for position, account in enumerate(case.accounts):
@@ -263,6 +264,7 @@ def _run_case(
                     problem(
                         ("accounts", position, "metrics", name),
                         _unknown("account metric", name, ACCOUNT_CATALOGUE),
+                        key=True,
                     )
                 )
     if any(p.metrics is None for p in case.posts) and case.at is None:

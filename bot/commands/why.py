@@ -62,7 +62,7 @@ def explain_post(
         "last_observed_at": to_utc_text(last_seen.max().to_pydatetime())
         if len(last_seen)
         else None,
-        "snapshots": int(len(last_seen)),
+        "snapshots": len(last_seen),
     }
     context = {
         "post": post,

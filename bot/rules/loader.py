@@ -190,9 +190,9 @@ def _rule_id(data: Any, loc: tuple[Any, ...]) -> str | None:
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
-    parts = (
-        [str(p) for p in loc[2:]] if len(loc) > 2 and loc[0] == "rules" else [str(p) for p in loc]
-    )
+    # Within one rule (or one rule test), name the key from there down.
+    inside_item = len(loc) > 2 and loc[0] in ("rules", "tests") and isinstance(loc[1], int)
+    parts = [str(p) for p in (loc[2:] if inside_item else loc)]
     return ".".join(parts) or "file"
 
 

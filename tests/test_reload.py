@@ -1,0 +1,137 @@
+"""Safe reload: a broken edit never replaces the serving rule pack."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import RuleError
+from bot.reload import PackHolder
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, root: Path) -> Path:
+    shutil.copytree(root / "rules", tmp_path / "rules")
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    return tmp_path
+
+
+def ticking_clock():
+    ticks = itertools.count()
+    return lambda: START + timedelta(minutes=next(ticks))
+
+
+def edit(path: Path, text: str) -> None:
+    """Write and move the modification time forward, as a slow human edit would."""
+    path.write_text(text, encoding="utf-8")
+    later = time.time_ns() + 1_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+def holder_for(workspace: Path) -> PackHolder:
+    return PackHolder(workspace / "rules", workspace / "narratives", "en", ticking_clock())
+
+
+def settle(holder: PackHolder) -> bool:
+    """Two polls: the first sees the change, the second reloads once it has settled."""
+    assert holder.poll() is False
+    return holder.poll()
+
+
+def test_a_broken_edit_keeps_the_last_good_pack_serving(workspace: Path):
+    holder = holder_for(workspace)
+    serving = holder.current()
+    rules_before = serving.ruleset.ids
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, path.read_text().replace("impressions_per_member_reached > max_ratio",
+                                        "impressions_per_membr_reached > max_ratio"))
+    assert settle(holder) is True
+    assert holder.current() is serving
+    assert holder.current().ruleset.ids == rules_before
+    status = holder.status()
+    assert status.last_attempt_ok is False
+    assert status.loaded_at == START
+    assert [str(p) for p in status.problems] == [
+        "rules/distribution.yaml:9:16: rule \"narrow-audience\": condition: unknown metric or param "
+        "'impressions_per_membr_reached' (did you mean 'impressions_per_member_reached'?)"
+    ]
+
+
+def test_fixing_the_edit_swaps_the_new_pack_in(workspace: Path):
+    holder = holder_for(workspace)
+    path = workspace / "rules" / "distribution.yaml"
+    good = path.read_text()
+    edit(path, good.replace("max_ratio: 5", "max_ratio: five"))
+    settle(holder)
+    assert holder.status().last_attempt_ok is False
+    edit(path, good.replace("max_ratio: 5", "max_ratio: 4"))
+    assert settle(holder) is True
+    status = holder.status()
+    assert status.last_attempt_ok is True
+    assert status.problems == ()
+    assert status.loaded_at > START
+    assert holder.current().ruleset.get("narrow-audience").spec.params["max_ratio"] == 4
+
+
+def test_a_broken_template_is_refused_too(workspace: Path):
+    holder = holder_for(workspace)
+    serving = holder.current()
+    edit(workspace / "narratives" / "en" / "rules" / "low-engagement.j2", "{% block finding %}{{ values.nope }")
+    settle(holder)
+    assert holder.current() is serving
+    (problem,) = holder.status().problems
+    assert problem.file == "narratives/en/rules/low-engagement.j2"
+    assert "template syntax error" in problem.message
+
+
+def test_nothing_changed_means_no_reload(workspace: Path):
+    holder = holder_for(workspace)
+    attempt = holder.status().last_attempt_at
+    assert holder.poll() is False
+    assert holder.poll() is False
+    assert holder.status().last_attempt_at == attempt
+
+
+def test_a_file_still_being_written_is_not_loaded_half_way(workspace: Path):
+    holder = holder_for(workspace)
+    path = workspace / "rules" / "audience.yaml"
+    edit(path, path.read_text()[:40])  # half-written
+    assert holder.poll() is False  # seen, not yet settled
+    edit(path, path.read_text() + "")  # the editor keeps writing
+    later = time.time_ns() + 2_000_000_000
+    os.utime(path, ns=(later, later))
+    assert holder.poll() is False  # changed again: wait again
+    assert holder.status().last_attempt_ok is True  # nothing was attempted yet
+
+
+def test_a_process_cannot_start_on_a_broken_pack(workspace: Path):
+    (workspace / "rules" / "broken.yaml").write_text("rules: [\n")
+    with pytest.raises(RuleError, match="not starting"):
+        holder_for(workspace)
+
+
+def test_the_watcher_thread_reloads_on_its_own(workspace: Path):
+    holder = holder_for(workspace)
+    stop = threading.Event()
+    thread = holder.watch(0.02, stop)
+    try:
+        path = workspace / "rules" / "distribution.yaml"
+        edit(path, path.read_text().replace("max_ratio: 5", "max_ratio: 6"))
+        deadline = time.monotonic() + 10
+        while holder.current().ruleset.get("narrow-audience").spec.params["max_ratio"] != 6:
+            assert time.monotonic() < deadline, "the watcher did not reload within 10 s"
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert holder.status().last_attempt_ok is True

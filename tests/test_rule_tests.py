@@ -1,0 +1,146 @@
+"""`narrator rules test`: the shipped pack's own tests pass, and failures read well."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.pack import Pack, load_pack
+from bot.rule_tests import rule_test_files, run_rule_tests
+
+
+def test_the_shipped_rule_tests_pass(root: Path, pack: Pack):
+    report = run_rule_tests(root / "rules", pack)
+    assert [str(f) for f in report.failures] == []
+    assert report.tests >= 15
+
+
+def test_every_shipped_rule_is_tested_on_both_sides(root: Path, pack: Pack):
+    """Each rule has at least one expectation that it fires and one that it stays quiet."""
+    from ruamel.yaml import YAML
+
+    seen: dict[str, set[str]] = {}
+    for path in rule_test_files(root / "rules"):
+        for case in YAML(typ="safe").load(path.read_text())["tests"]:
+            for expected in case["expect"]:
+                seen.setdefault(expected["rule"], set()).add(expected["outcome"])
+    for rule_id in pack.ruleset.ids:
+        assert {"fired", "quiet"} <= seen.get(rule_id, set()), rule_id
+
+
+def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    (rules / "tests").mkdir()
+    (rules / "tests" / "case.yaml").write_text(text, encoding="utf-8")
+    pack = load_pack(rules, root / "narratives")
+    return [str(f) for f in run_rule_tests(rules, pack).failures]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            """tests:
+  - name: wrong outcome
+    posts:
+      - {id: p, metrics: {impressions_per_member_reached: 4.9, impressions: 100, members_reached: 20}}
+    expect:
+      - {rule: narrow-audience, post: p, outcome: fired}
+""",
+            [
+                'rules/tests/case.yaml:6:9: test "wrong outcome": narrow-audience on post p: '
+                "expected fired, got quiet (impressions_per_member_reached=4.9, impressions=100, "
+                "members_reached=20, max_ratio=5)"
+            ],
+        ),
+        (
+            """tests:
+  - name: wrong words
+    posts:
+      - {id: p, metrics: {impressions_per_member_reached: 6, impressions: 1200, members_reached: 200}}
+    expect:
+      - {rule: narrow-audience, post: p, outcome: fired, says: ["1:7"]}
+""",
+            [
+                'rules/tests/case.yaml:6:9: test "wrong words": narrow-audience on post p: expected '
+                "the narrative to say '1:7'; it says: *Narrow audience.* 1,200 impressions came from "
+                "200 people (1:6.0): each saw it about 6 times. That is past 1:5, where LinkedIn "
+                "stops finding new readers and keeps serving the same small circle. Write the "
+                "opening of your next post like #1 for someone outside your usual circle, so "
+                "LinkedIn finds new readers instead of repeating it to the same 200."
+            ],
+        ),
+        (
+            """tests:
+  - name: typos
+    posts:
+      - {id: p, metrics: {impresions: 4}}
+    expect:
+      - {rule: narrow-audiance, post: p, outcome: fired}
+""",
+            [
+                'rules/tests/case.yaml:4:27: test "typos": unknown post metric \'impresions\' '
+                "(did you mean 'impressions'?)"
+            ],
+        ),
+        (
+            """tests:
+  - name: unknown rule and post
+    posts:
+      - {id: p, metrics: {impressions: 4}}
+    expect:
+      - {rule: narrow-audiance, post: p, outcome: fired}
+      - {rule: narrow-audience, post: q, outcome: fired}
+      - {rule: off-target, post: p, outcome: fired}
+""",
+            [
+                'rules/tests/case.yaml:6:9: test "unknown rule and post": unknown rule '
+                "'narrow-audiance' (did you mean 'narrow-audience'?)",
+                'rules/tests/case.yaml:7:9: test "unknown rule and post": unknown post \'q\'',
+                'rules/tests/case.yaml:8:9: test "unknown rule and post": off-target judges '
+                "accounts, not posts; name the account instead",
+            ],
+        ),
+        (
+            """tests:
+  - name: malformed
+    posts:
+      - {id: p}
+    expect:
+      - {rule: narrow-audience, post: p, outcome: fires}
+""",
+            [
+                "rules/tests/case.yaml:4:9: posts.0: give the post either "
+                "'metrics', or 'snapshots' / 'hourly'",
+                "rules/tests/case.yaml:6:51: expect.0.outcome: 'fires' is not allowed: "
+                "Input should be 'fired', 'quiet', 'not_ready' or 'no_data'",
+            ],
+        ),
+        (
+            """tests:
+  - name: snapshots need a moment
+    posts:
+      - {id: p, published_at: 2026-03-01T09:00:00Z, snapshots: [{hours: 1, impressions: 5}]}
+    expect:
+      - {rule: narrow-audience, post: p, outcome: no_data}
+""",
+            [
+                'rules/tests/case.yaml:2:11: test "snapshots need a moment": posts given by '
+                "snapshots need the test's 'at' time"
+            ],
+        ),
+    ],
+    ids=["outcome", "says", "typo", "unknown", "malformed", "no-at"],
+)
+def test_failures_say_where_and_what(text: str, expected: list[str], tmp_path: Path, root: Path):
+    assert run_fixture(text, tmp_path, root) == expected
+
+
+def test_a_rules_folder_without_tests_runs_none(tmp_path: Path, root: Path):
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    report = run_rule_tests(rules, load_pack(rules, root / "narratives"))
+    assert (report.files, report.tests, report.failures) == (0, 0, ())
