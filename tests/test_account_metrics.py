@@ -16,20 +16,38 @@ AT = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
 ACCOUNTS = pd.DataFrame({"id": ["acme"], "kind": ["member"]})
 
 
-def build(posts: list[tuple[str, datetime]], rows: list[dict], followers: list[tuple[datetime, int]] = ()):
-    post_frame = pd.DataFrame({
-        "id": [p for p, _ in posts], "account": "acme",
-        "published_at": [pd.Timestamp(t) for _, t in posts], "url": None, "format": None, "title": None,
-    })
+def build(
+    posts: list[tuple[str, datetime]], rows: list[dict], followers: list[tuple[datetime, int]] = ()
+):
+    post_frame = pd.DataFrame(
+        {
+            "id": [p for p, _ in posts],
+            "account": "acme",
+            "published_at": [pd.Timestamp(t) for _, t in posts],
+            "url": None,
+            "format": None,
+            "title": None,
+        }
+    )
     snaps = pd.DataFrame(
-        [{"post": r["post"], "observed_at": pd.Timestamp(r["at"]),
-          **{c: float(r[c]) if c in r else np.nan for c in COUNTERS}} for r in rows],
+        [
+            {
+                "post": r["post"],
+                "observed_at": pd.Timestamp(r["at"]),
+                **{c: float(r[c]) if c in r else np.nan for c in COUNTERS},
+            }
+            for r in rows
+        ],
         columns=["post", "observed_at", *COUNTERS],
     )
     snaps["observed_at"] = pd.to_datetime(snaps["observed_at"], utc=True)
-    fol = pd.DataFrame({"account": "acme",
-                        "observed_at": pd.to_datetime([t for t, _ in followers], utc=True),
-                        "followers": [float(n) for _, n in followers]})
+    fol = pd.DataFrame(
+        {
+            "account": "acme",
+            "observed_at": pd.to_datetime([t for t, _ in followers], utc=True),
+            "followers": [float(n) for _, n in followers],
+        }
+    )
     metrics = post_metrics(post_frame, snaps, fol, AT)
     return account_metrics(ACCOUNTS, post_frame, snaps, fol, metrics, AT).loc["acme"], metrics
 
@@ -41,13 +59,34 @@ def test_week_over_week_counts_what_each_week_gained():
         [("old", old), ("new", new)],
         [
             # old: 1,000 impressions by the end of last week, 1,100 by now
-            {"post": "old", "at": AT - timedelta(days=7), "impressions": 1000, "members_reached": 500,
-             "reactions": 40, "comments": 0, "reposts": 0},
-            {"post": "old", "at": AT, "impressions": 1100, "members_reached": 520,
-             "reactions": 42, "comments": 0, "reposts": 0},
+            {
+                "post": "old",
+                "at": AT - timedelta(days=7),
+                "impressions": 1000,
+                "members_reached": 500,
+                "reactions": 40,
+                "comments": 0,
+                "reposts": 0,
+            },
+            {
+                "post": "old",
+                "at": AT,
+                "impressions": 1100,
+                "members_reached": 520,
+                "reactions": 42,
+                "comments": 0,
+                "reposts": 0,
+            },
             # new: published this week
-            {"post": "new", "at": AT, "impressions": 2000, "members_reached": 1000,
-             "reactions": 20, "comments": 0, "reposts": 0},
+            {
+                "post": "new",
+                "at": AT,
+                "impressions": 2000,
+                "members_reached": 1000,
+                "reactions": 20,
+                "comments": 0,
+                "reposts": 0,
+            },
         ],
         followers=[(AT - timedelta(days=20), 700), (AT - timedelta(days=1), 800)],
     )
@@ -84,19 +123,34 @@ def test_week_boundaries_are_interpolated_between_snapshots():
 def test_an_account_without_data_has_missing_metrics():
     row, _ = build([("p", AT - timedelta(days=1))], [{"post": "q", "at": AT, "impressions": 1}][:0])
     assert row["posts_week"] == 1
-    for name in ("impressions_week", "impressions_change", "engagement_rate_week",
-                 "hours_since_observed", "followers", "best_posts_peak_hour"):
+    for name in (
+        "impressions_week",
+        "impressions_change",
+        "engagement_rate_week",
+        "hours_since_observed",
+        "followers",
+        "best_posts_peak_hour",
+    ):
         assert math.isnan(row[name]), name
 
 
-def hourly(post: str, published: datetime, peak_hour: int, total: float, early_rate: float) -> list[dict]:
+def hourly(
+    post: str, published: datetime, peak_hour: int, total: float, early_rate: float
+) -> list[dict]:
     """A post whose impressions arrive mostly in `peak_hour`, with `early_rate` engagement early."""
     rows, cumulative = [], 0.0
     for hour in range(1, 74):
         cumulative += total * (0.6 if hour == peak_hour else 0.4 / 72)
-        rows.append({"post": post, "at": published + timedelta(hours=hour), "impressions": cumulative,
-                     "reactions": cumulative * early_rate if hour <= 2 else cumulative * 0.03,
-                     "comments": 0, "reposts": 0})
+        rows.append(
+            {
+                "post": post,
+                "at": published + timedelta(hours=hour),
+                "impressions": cumulative,
+                "reactions": cumulative * early_rate if hour <= 2 else cumulative * 0.03,
+                "comments": 0,
+                "reposts": 0,
+            }
+        )
     return rows
 
 
@@ -106,8 +160,13 @@ def test_best_posts_are_the_top_quarter_and_their_median_peak_is_kept():
         published = AT - timedelta(days=5 + 4 * i)
         big = i % 2 == 0
         posts.append((f"p{i}", published))
-        rows += hourly(f"p{i}", published, peak_hour=9 if big else 2,
-                       total=5000 + 100 * i if big else 1000, early_rate=0.05)
+        rows += hourly(
+            f"p{i}",
+            published,
+            peak_hour=9 if big else 2,
+            total=5000 + 100 * i if big else 1000,
+            early_rate=0.05,
+        )
     row, _ = build(posts, rows)
     assert row["mature_posts"] == 8
     assert row["best_posts"] == 2  # the top quarter of 8
@@ -127,6 +186,9 @@ def test_posting_slots_rank_weekday_and_hour_by_early_engagement():
     rows += hourly("once", monday_9 + timedelta(days=2, hours=5), 2, 1000, 0.2)
     _, metrics = build(posts, rows)
     slots = posting_slots(metrics, "acme")
-    assert [(s["day_name"], s["hour"], s["posts"]) for s in slots] == [("Monday", 9, 3), ("Tuesday", 9, 3)]
+    assert [(s["day_name"], s["hour"], s["posts"]) for s in slots] == [
+        ("Monday", 9, 3),
+        ("Tuesday", 9, 3),
+    ]
     assert slots[0]["early_engagement_rate"] > slots[1]["early_engagement_rate"]
     assert posting_slots(metrics, "someone-else") == []

@@ -234,7 +234,9 @@ def test_curve_metrics_wait_until_the_72_hour_window_is_observed():
 
 
 def test_snapshot_gap_waits_for_the_first_day():
-    m = one(post_metrics(posts(("a", 0)), snaps(linear("a", range(1, 20), 10)), followers(), at(20)))
+    m = one(
+        post_metrics(posts(("a", 0)), snaps(linear("a", range(1, 20), 10)), followers(), at(20))
+    )
     assert math.isnan(m["snapshot_gap_hours"])
 
 

@@ -51,18 +51,32 @@ def frame(rows: list[tuple[str, str, str | None, float]]) -> pd.DataFrame:
 
 
 def test_the_most_specific_value_applies(ruleset):
-    posts = frame([
-        ("person", "jane", "member", 6.0),
-        ("page", "globex", "organization", 6.0),
-        ("acme-page", "acme", "organization", 4.0),  # account beats kind
-        ("unknown-kind", "x", None, 6.0),
-    ])
+    posts = frame(
+        [
+            ("person", "jane", "member", 6.0),
+            ("page", "globex", "organization", 6.0),
+            ("acme-page", "acme", "organization", 4.0),  # account beats kind
+            ("unknown-kind", "x", None, 6.0),
+        ]
+    )
     params, sources = resolve_params(ruleset.rules[0], posts)
     assert params["max_ratio"].tolist() == [5, 8, 3, 5]
-    assert sources["max_ratio"].tolist() == ["default", "kind:organization", "account:acme", "default"]
+    assert sources["max_ratio"].tolist() == [
+        "default",
+        "kind:organization",
+        "account:acme",
+        "default",
+    ]
     evaluation = evaluate(ruleset, posts)
-    fired = {f.subject: (f.params["max_ratio"], f.param_sources["max_ratio"]) for f in evaluation.findings()}
-    assert fired == {"person": (5, "default"), "acme-page": (3, "account:acme"), "unknown-kind": (5, "default")}
+    fired = {
+        f.subject: (f.params["max_ratio"], f.param_sources["max_ratio"])
+        for f in evaluation.findings()
+    }
+    assert fired == {
+        "person": (5, "default"),
+        "acme-page": (3, "account:acme"),
+        "unknown-kind": (5, "default"),
+    }
 
 
 def test_without_a_matching_override_params_stay_scalars(ruleset):
@@ -75,18 +89,26 @@ def test_without_a_matching_override_params_stay_scalars(ruleset):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("      - account_kind: organization\n        params: {max_rate: 8}\n",
-         "rules/r.yaml:10:18: rule \"narrow-audience\": override for kind organization sets "
-         "'max_rate', which is not one of the rule's params (did you mean 'max_ratio'?)"),
-        ("      - account_kind: company\n        params: {max_ratio: 8}\n",
-         "rules/r.yaml:9:23: rule \"narrow-audience\": overrides.0.account_kind: 'company' is not "
-         "allowed: one of member, organization"),
-        ("      - params: {max_ratio: 8}\n",
-         "rules/r.yaml:9:9: rule \"narrow-audience\": overrides.0: give either 'account' or "
-         "'account_kind' (exactly one)"),
-        ("      - account: acme\n        acount_kind: member\n        params: {max_ratio: 8}\n",
-         "rules/r.yaml:10:9: rule \"narrow-audience\": unknown key 'acount_kind' (did you mean "
-         "'account_kind'?)"),
+        (
+            "      - account_kind: organization\n        params: {max_rate: 8}\n",
+            'rules/r.yaml:10:18: rule "narrow-audience": override for kind organization sets '
+            "'max_rate', which is not one of the rule's params (did you mean 'max_ratio'?)",
+        ),
+        (
+            "      - account_kind: company\n        params: {max_ratio: 8}\n",
+            "rules/r.yaml:9:23: rule \"narrow-audience\": overrides.0.account_kind: 'company' is not "
+            "allowed: one of member, organization",
+        ),
+        (
+            "      - params: {max_ratio: 8}\n",
+            "rules/r.yaml:9:9: rule \"narrow-audience\": overrides.0: give either 'account' or "
+            "'account_kind' (exactly one)",
+        ),
+        (
+            "      - account: acme\n        acount_kind: member\n        params: {max_ratio: 8}\n",
+            "rules/r.yaml:10:9: rule \"narrow-audience\": unknown key 'acount_kind' (did you mean "
+            "'account_kind'?)",
+        ),
     ],
 )
 def test_bad_overrides_are_located(override: str, message: str, tmp_path: Path, root: Path):
@@ -110,7 +132,9 @@ def test_shipped_overrides_show_the_value_that_applied(pack):
     assert [(f.subject, f.params["min_rate"]) for f in findings] == [("page", 0.015), ("me", 0.02)]
     account = {"id": "globex", "name": "Globex", "kind": "organization", "followers": None}
     page, person = (
-        render_finding(pack, f, account=account, post={"id": f.subject, "number": 1, "age_hours": 100.0})
+        render_finding(
+            pack, f, account=account, post={"id": f.subject, "number": 1, "age_hours": 100.0}
+        )
         for f in findings
     )
     assert "below the 1.5% floor set for company pages" in page["text"]

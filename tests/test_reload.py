@@ -52,8 +52,13 @@ def test_a_broken_edit_keeps_the_last_good_pack_serving(workspace: Path):
     serving = holder.current()
     rules_before = serving.ruleset.ids
     path = workspace / "rules" / "distribution.yaml"
-    edit(path, path.read_text().replace("impressions_per_member_reached > max_ratio",
-                                        "impressions_per_membr_reached > max_ratio"))
+    edit(
+        path,
+        path.read_text().replace(
+            "impressions_per_member_reached > max_ratio",
+            "impressions_per_membr_reached > max_ratio",
+        ),
+    )
     assert settle(holder) is True
     assert holder.current() is serving
     assert holder.current().ruleset.ids == rules_before
@@ -61,7 +66,7 @@ def test_a_broken_edit_keeps_the_last_good_pack_serving(workspace: Path):
     assert status.last_attempt_ok is False
     assert status.loaded_at == START
     assert [str(p) for p in status.problems] == [
-        "rules/distribution.yaml:9:16: rule \"narrow-audience\": condition: unknown metric or param "
+        'rules/distribution.yaml:9:16: rule "narrow-audience": condition: unknown metric or param '
         "'impressions_per_membr_reached' (did you mean 'impressions_per_member_reached'?)"
     ]
 
@@ -85,7 +90,10 @@ def test_fixing_the_edit_swaps_the_new_pack_in(workspace: Path):
 def test_a_broken_template_is_refused_too(workspace: Path):
     holder = holder_for(workspace)
     serving = holder.current()
-    edit(workspace / "narratives" / "en" / "rules" / "low-engagement.j2", "{% block finding %}{{ values.nope }")
+    edit(
+        workspace / "narratives" / "en" / "rules" / "low-engagement.j2",
+        "{% block finding %}{{ values.nope }",
+    )
     settle(holder)
     assert holder.current() is serving
     (problem,) = holder.status().problems

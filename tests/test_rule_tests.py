@@ -82,7 +82,7 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
       - {rule: narrow-audiance, post: p, outcome: fired}
 """,
             [
-                'rules/tests/case.yaml:4:27: test "typos": unknown post metric \'impresions\' '
+                "rules/tests/case.yaml:4:27: test \"typos\": unknown post metric 'impresions' "
                 "(did you mean 'impressions'?)"
             ],
         ),
@@ -99,7 +99,7 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
             [
                 'rules/tests/case.yaml:6:9: test "unknown rule and post": unknown rule '
                 "'narrow-audiance' (did you mean 'narrow-audience'?)",
-                'rules/tests/case.yaml:7:9: test "unknown rule and post": unknown post \'q\'',
+                "rules/tests/case.yaml:7:9: test \"unknown rule and post\": unknown post 'q'",
                 'rules/tests/case.yaml:8:9: test "unknown rule and post": off-target judges '
                 "accounts, not posts; name the account instead",
             ],

@@ -31,8 +31,10 @@ def test_why_gives_every_post_rule_with_its_numbers(demo_store: Store, pack: Pac
     assert verdicts["low-engagement"]["outcome"] == "quiet"
     assert [r["outcome"] for r in reply.data["rules"]][:2] == ["fired", "fired"]  # fired first
     assert reply.data["freshness"]["snapshots"] > 72
-    assert "*narrow-audience* fired: `impressions_per_member_reached &gt; max_ratio`, read " \
-           "impressions_per_member_reached 1:5." in reply.text
+    assert (
+        "*narrow-audience* fired: `impressions_per_member_reached &gt; max_ratio`, read "
+        "impressions_per_member_reached 1:5." in reply.text
+    )
 
 
 def test_why_says_which_value_applied_and_where_it_came_from(demo_store: Store, pack: Pack):
@@ -48,8 +50,10 @@ def test_why_on_a_young_post_says_what_it_waits_for(demo_store: Store, pack: Pac
     reply = handle(f"why {young}", store=demo_store, pack=pack, at=DEMO_NOW)
     waiting = [r for r in reply.data["rules"] if r["outcome"] == "not_ready"]
     assert len(waiting) >= 8
-    assert ":hourglass_flowing_sand: *strong-for-followers* too early: waits for " \
-           "`post_age_hours &gt;= min_age_hours`, read post_age_hours 10 h" in reply.text
+    assert (
+        ":hourglass_flowing_sand: *strong-for-followers* too early: waits for "
+        "`post_age_hours &gt;= min_age_hours`, read post_age_hours 10 h" in reply.text
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,8 +71,9 @@ def test_a_post_is_found_by_id_or_any_form_of_its_url(demo_store: Store, referen
 
 
 def test_why_never_reveals_a_post_the_caller_may_not_see(demo_store: Store, pack: Pack):
-    hidden = handle(f"why {PAGE_HOOK}", store=demo_store, pack=pack, at=DEMO_NOW,
-                    visible={"demo-creator"})
+    hidden = handle(
+        f"why {PAGE_HOOK}", store=demo_store, pack=pack, at=DEMO_NOW, visible={"demo-creator"}
+    )
     missing = handle("why 1234567890123", store=demo_store, pack=pack, at=DEMO_NOW)
     assert not hidden.ok
     assert hidden.text.replace(PAGE_HOOK, "X") == missing.text.replace("1234567890123", "X")
@@ -81,8 +86,9 @@ def test_why_needs_exactly_one_reference(demo_store: Store, pack: Pack):
 
 
 def test_backtest_counts_and_compares_params(demo_store: Store, pack: Pack):
-    context, data = backtest(demo_store, pack, "low-engagement", "demo-creator", DEMO_NOW,
-                             settings=["min_rate=0.035"])
+    context, data = backtest(
+        demo_store, pack, "low-engagement", "demo-creator", DEMO_NOW, settings=["min_rate=0.035"]
+    )
     assert len(data["subjects"]) == 30
     assert data["outcomes"] == {"quiet": 27, "fired": 2, "not_ready": 1}
     assert set(data["fired"]) <= set(data["fired_with"])
@@ -92,26 +98,45 @@ def test_backtest_counts_and_compares_params(demo_store: Store, pack: Pack):
 
 def test_backtest_set_replaces_an_override_for_this_account(demo_store: Store, pack: Pack):
     _, plain = backtest(demo_store, pack, "low-engagement", "demo-page", DEMO_NOW)
-    _, same = backtest(demo_store, pack, "low-engagement", "demo-page", DEMO_NOW,
-                       settings=["min_rate=0.015"])
+    _, same = backtest(
+        demo_store, pack, "low-engagement", "demo-page", DEMO_NOW, settings=["min_rate=0.015"]
+    )
     assert same["fired_with"] == plain["fired"]  # 1.5 % is what already applied to the page
 
 
 def test_backtest_of_an_account_rule_runs_week_by_week(demo_store: Store, pack: Pack):
     _, data = backtest(demo_store, pack, "off-target", "demo-page", DEMO_NOW, last=3)
-    assert data["subjects"] == ["2026-11-23T18:00:00Z", "2026-11-16T18:00:00Z", "2026-11-09T18:00:00Z"]
+    assert data["subjects"] == [
+        "2026-11-23T18:00:00Z",
+        "2026-11-16T18:00:00Z",
+        "2026-11-09T18:00:00Z",
+    ]
     assert data["fired"][0] == "2026-11-23T18:00:00Z"
 
 
 @pytest.mark.parametrize(
     ("rule", "account", "settings", "message"),
     [
-        ("low-engagment", "demo-page", [], "no rule 'low-engagment' (did you mean 'low-engagement'?)"),
+        (
+            "low-engagment",
+            "demo-page",
+            [],
+            "no rule 'low-engagment' (did you mean 'low-engagement'?)",
+        ),
         ("low-engagement", "demo-pag", [], "no account 'demo-pag' (did you mean 'demo-page'?)"),
-        ("low-engagement", "demo-page", ["min_rat=1"],
-         "--set min_rat=1: low-engagement has no param 'min_rat' (did you mean 'min_rate'?)"),
+        (
+            "low-engagement",
+            "demo-page",
+            ["min_rat=1"],
+            "--set min_rat=1: low-engagement has no param 'min_rat' (did you mean 'min_rate'?)",
+        ),
         ("low-engagement", "demo-page", ["min_rate"], "--set min_rate: write it as NAME=VALUE"),
-        ("low-engagement", "demo-page", ["min_rate=lots"], "--set min_rate=lots: 'lots' is not a number"),
+        (
+            "low-engagement",
+            "demo-page",
+            ["min_rate=lots"],
+            "--set min_rate=lots: 'lots' is not a number",
+        ),
     ],
 )
 def test_backtest_refusals(demo_store: Store, pack: Pack, rule, account, settings, message):
@@ -127,12 +152,23 @@ def test_backtest_from_the_cli(tmp_path: Path, root: Path, monkeypatch: pytest.M
     with Store(tmp_path / "d.db") as store:
         store.write(demo_batch())
     runner = CliRunner()
-    args = ["rules", "backtest", "low-engagement", "--account", "demo-creator",
-            "--set", "min_rate=0.035", "--at", "2026-11-23T18:00:00Z"]
+    args = [
+        "rules",
+        "backtest",
+        "low-engagement",
+        "--account",
+        "demo-creator",
+        "--set",
+        "min_rate=0.035",
+        "--at",
+        "2026-11-23T18:00:00Z",
+    ]
     text = runner.invoke(cli, args)
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
-    assert lines[0] == "*low-engagement* on demo-creator's last 30 posts, as of 23 Nov 2026, 18:00 UTC"
+    assert (
+        lines[0] == "*low-engagement* on demo-creator's last 30 posts, as of 23 Nov 2026, 18:00 UTC"
+    )
     assert "• fired on 2 of 30; too early for 1" in lines
     assert any(line.startswith("• fired on ") and line.endswith(" (+4)") for line in lines)
     data = json.loads(runner.invoke(cli, [*args, "--format", "json"]).output)
