@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -36,3 +36,76 @@ def load_settings(**overrides: object) -> Settings:
             name = "NARRATOR_" + "_".join(str(p) for p in err["loc"]).upper()
             problems.append(f"{name}: {err['msg']}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
+
+
+class SlackSettings(BaseSettings):
+    """The Slack app's credentials and who administers it."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    narrator_admins: str = ""
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be a URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("narrator_admins")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        for user in _split(value):
+            if user[:1] not in ("U", "W") or not user.isalnum():
+                raise ValueError(f"'{user}' is not a Slack user id such as U012ABCDEF")
+        return value
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(_split(self.narrator_admins))
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
+def load_slack_settings(mode: str, **overrides: object) -> SlackSettings:
+    """Read the Slack settings for `mode` ("http" or "socket"); name what is missing or wrong."""
+    try:
+        settings = SlackSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"{str(err['loc'][0]).upper()}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("bad setting: " + "; ".join(problems)) from None
+    needed = ["slack_bot_token"]
+    needed.append("slack_app_token" if mode == "socket" else "slack_signing_secret")
+    missing = [name.upper() for name in needed if getattr(settings, name) is None]
+    if missing:
+        raise ConfigError(
+            "missing setting: "
+            + ", ".join(missing)
+            + " (see docs/slack-setup.md for where to find "
+            + ("it" if len(missing) == 1 else "them")
+            + ")"
+        )
+    return settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.commands import handle
+from bot.commands import Caller, handle
 from bot.ingest.csvfile import parse_csv
 from bot.pack import Pack
 from bot.store import Store
@@ -55,12 +55,20 @@ def test_an_unknown_account_gets_a_suggestion_and_the_list(store: Store, pack: P
 def test_accounts_the_caller_may_not_see_are_never_named(store: Store, pack: Pack):
     add(store, "acme")
     add(store, "secret-client")
-    reply = handle("last10 secret-client", store=store, pack=pack, at=AT, visible={"acme"})
+    reply = handle(
+        "last10 secret-client",
+        store=store,
+        pack=pack,
+        at=AT,
+        caller=Caller(visible=frozenset({"acme"})),
+    )
     assert not reply.ok
     assert "secret-client" in reply.text  # echoes what the user typed...
     assert reply.text.count("secret-client") == 1  # ...but lists only what they may see
     assert "`acme`" in reply.text
-    single = handle("last10", store=store, pack=pack, at=AT, visible={"acme"})
+    single = handle(
+        "last10", store=store, pack=pack, at=AT, caller=Caller(visible=frozenset({"acme"}))
+    )
     assert single.data["account"] == "acme"
 
 
@@ -80,7 +88,7 @@ def test_too_many_arguments(store: Store, pack: Pack):
     add(store, "acme")
     reply = handle("last10 acme extra", store=store, pack=pack, at=AT)
     assert not reply.ok
-    assert reply.text == "That command takes this shape: `last10 [ACCOUNT]`.\n"
+    assert reply.text == "That command takes this shape: `last10 [ACCOUNT] [public]`.\n"
 
 
 def test_hostile_titles_and_typed_words_are_escaped(store: Store, pack: Pack):

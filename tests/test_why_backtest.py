@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.commands import handle
+from bot.commands import Caller, handle
 from bot.commands.backtest import backtest
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import CommandError
@@ -72,7 +72,11 @@ def test_a_post_is_found_by_id_or_any_form_of_its_url(demo_store: Store, referen
 
 def test_why_never_reveals_a_post_the_caller_may_not_see(demo_store: Store, pack: Pack):
     hidden = handle(
-        f"why {PAGE_HOOK}", store=demo_store, pack=pack, at=DEMO_NOW, visible={"demo-creator"}
+        f"why {PAGE_HOOK}",
+        store=demo_store,
+        pack=pack,
+        at=DEMO_NOW,
+        caller=Caller(visible=frozenset({"demo-creator"})),
     )
     missing = handle("why 1234567890123", store=demo_store, pack=pack, at=DEMO_NOW)
     assert not hidden.ok

@@ -1,23 +1,39 @@
 """The command handler both front doors call: text in, a Reply out.
 
 `narrator ask "last10 demo-creator"` and `/linkedin last10 demo-creator` run
-the same function with the same arguments, so they print the same words.
+the same function with the same arguments, so they print the same words. The
+`Caller` says what the asker may see and what is muted where the reply goes.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.commands.last10 import build_report, report_context, report_json
+from bot.commands.last10 import build_report, post_report, report_context, report_json
 from bot.commands.why import explain_post
+from bot.model import to_utc_text
 from bot.pack import Pack
+from bot.reload import ReloadStatus
 from bot.store import Store
 
-SUBCOMMANDS = ("last10", "why", "help")
+SUBCOMMANDS = ("last10", "post", "why", "accounts", "rules", "help")
+#: Subcommands only the Slack front door carries out (they change who sees what).
+SLACK_SUBCOMMANDS = ("link", "unlink", "unmute")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, from where."""
+
+    visible: frozenset[str] | None = None  # accounts they may see; None = every account
+    muted: frozenset[str] = frozenset()  # rules muted where the reply goes
+    mutes: tuple[tuple[str, str, str], ...] = ()  # (rule, by, at) for `rules`
+    status: ReloadStatus | None = None  # the serving rule pack, for `rules`
+    front: str = "terminal"  # or "slack": which commands `help` lists
+    admins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,91 +45,168 @@ class Reply:
     data: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
     ok: bool = True
+    public: bool = False
 
 
 def handle(
-    text: str,
-    *,
-    store: Store,
-    pack: Pack,
-    at: datetime,
-    visible: Collection[str] | None = None,
+    text: str, *, store: Store, pack: Pack, at: datetime, caller: Caller = Caller()
 ) -> Reply:
-    """Run one command. `visible` limits the accounts the caller may see (None = all)."""
+    """Run one command as `caller`."""
     words = text.split()
     if not words:
-        return _help(pack)
+        return help_reply(pack, caller)
     sub, args = words[0].lower(), words[1:]
     if sub == "help":
-        return _help(pack)
+        return help_reply(pack, caller)
     if sub == "last10":
-        return _last10(args, store=store, pack=pack, at=at, visible=visible)
-    if sub == "why":
-        return _why(args, store=store, pack=pack, at=at, visible=visible)
-    close = difflib.get_close_matches(sub, SUBCOMMANDS, n=1, cutoff=0.5)
-    return _message(
+        return _last10(args, store=store, pack=pack, at=at, caller=caller)
+    if sub in ("why", "post"):
+        return _one_post(sub, args, store=store, pack=pack, at=at, caller=caller)
+    if sub == "accounts":
+        return _accounts(store, pack, caller)
+    if sub == "rules":
+        return _rules(pack, caller)
+    known = [*SUBCOMMANDS, *(SLACK_SUBCOMMANDS if caller.front == "slack" else ())]
+    close = difflib.get_close_matches(sub, known, n=1, cutoff=0.5)
+    return message(
         pack,
         "unknown-command",
         ok=False,
         word=sub,
         suggestion=close[0] if close else None,
-        subcommands=list(SUBCOMMANDS),
+        subcommands=known,
     )
 
 
-def _last10(
-    args: list[str], *, store: Store, pack: Pack, at: datetime, visible: Collection[str] | None
-) -> Reply:
-    accounts = [a for a in store.accounts() if visible is None or a.id in visible]
-    names = [a.id for a in accounts]
+def visible_accounts(store: Store, caller: Caller) -> list[str]:
+    return [a.id for a in store.accounts() if caller.visible is None or a.id in caller.visible]
+
+
+def _last10(args: list[str], *, store: Store, pack: Pack, at: datetime, caller: Caller) -> Reply:
+    public = bool(args) and args[-1].lower() == "public"
+    if public:
+        args = args[:-1]
     if len(args) > 1:
-        return _message(pack, "usage", ok=False, usage="last10 [ACCOUNT]")
-    if not accounts:
-        return _message(pack, "no-accounts", ok=False)
+        return message(pack, "usage", ok=False, usage="last10 [ACCOUNT] [public]")
+    names = visible_accounts(store, caller)
+    if not names:
+        return message(pack, "no-accounts", ok=False, front=caller.front)
     if args:
-        wanted = args[0]
-        if wanted not in names:
-            close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
-            return _message(
+        if args[0] not in names:
+            close = difflib.get_close_matches(args[0], names, n=1, cutoff=0.5)
+            return message(
                 pack,
                 "unknown-account",
                 ok=False,
-                account=wanted,
+                account=args[0],
                 suggestion=close[0] if close else None,
                 accounts=names,
             )
-        account_id = wanted
-    elif len(accounts) == 1:
+        account_id = args[0]
+    elif len(names) == 1:
         account_id = names[0]
     else:
-        return _message(pack, "which-account", ok=False, accounts=names, command="last10")
-    report = build_report(store, pack, account_id, at)
+        return message(pack, "which-account", ok=False, accounts=names, command="last10")
+    report = build_report(store, pack, account_id, at, muted=caller.muted)
     context = report_context(report, pack)
     text = pack.narrator.render("last10.j2", **context)
-    return Reply(text=text, kind="last10", data=report_json(report), context=context)
+    return Reply(text=text, kind="last10", data=report_json(report), context=context, public=public)
 
 
-def _why(
-    args: list[str], *, store: Store, pack: Pack, at: datetime, visible: Collection[str] | None
+def _one_post(
+    sub: str, args: list[str], *, store: Store, pack: Pack, at: datetime, caller: Caller
 ) -> Reply:
     if len(args) != 1:
-        return _message(pack, "usage", ok=False, usage="why URL-OR-ID")
-    explained = explain_post(args[0], store=store, pack=pack, at=at, visible=visible)
-    if explained is None:
-        return _message(pack, "unknown-post", ok=False, reference=args[0])
-    context, data = explained
+        return message(pack, "usage", ok=False, usage=f"{sub} URL-OR-ID")
+    if sub == "why":
+        found = explain_post(args[0], store=store, pack=pack, at=at, visible=caller.visible)
+        template = "messages/why.j2"
+    else:
+        found = post_report(
+            args[0],
+            store=store,
+            pack=pack,
+            at=at,
+            caller_visible=caller.visible,
+            muted=caller.muted,
+        )
+        template = "messages/post.j2"
+    if found is None:
+        return message(pack, "unknown-post", ok=False, reference=args[0])
+    context, data = found
     return Reply(
-        text=pack.narrator.render("messages/why.j2", **context),
-        kind="why",
+        text=pack.narrator.render(template, **context), kind=sub, data=data, context=context
+    )
+
+
+def _accounts(store: Store, pack: Pack, caller: Caller) -> Reply:
+    rows = [a for a in store.accounts() if caller.visible is None or a.id in caller.visible]
+    accounts = [
+        {
+            "id": a.id,
+            "name": a.name or a.id,
+            "kind": a.kind,
+            "followers": a.followers,
+            "posts": a.posts,
+            "last_published_at": a.last_published_at,
+            "last_observed_at": a.last_observed_at,
+        }
+        for a in rows
+    ]
+    context = {"accounts": accounts, "front": caller.front}
+    return Reply(
+        text=pack.narrator.render("messages/accounts.j2", **context),
+        kind="accounts",
+        data={"accounts": accounts},
+        context=context,
+    )
+
+
+def _rules(pack: Pack, caller: Caller) -> Reply:
+    rules = [
+        {
+            "id": rule.id,
+            "scope": rule.spec.scope,
+            "severity": rule.spec.severity,
+            "description": rule.spec.description,
+            "condition": rule.condition.source.strip(),
+            "params": dict(rule.spec.params),
+            "overrides": [
+                {"target": o.label, "params": dict(o.params)} for o in rule.spec.overrides
+            ],
+            "muted": rule.id in caller.muted,
+        }
+        for rule in pack.ruleset.rules
+    ]
+    status = caller.status
+    context = {
+        "rules": rules,
+        "mutes": [{"rule": r, "by": by, "at": at} for r, by, at in caller.mutes],
+        "status": None
+        if status is None
+        else {
+            "loaded_at": to_utc_text(status.loaded_at),
+            "files": list(status.files),
+            "last_attempt_at": to_utc_text(status.last_attempt_at),
+            "last_attempt_ok": status.last_attempt_ok,
+            "problems": [str(p) for p in status.problems],
+        },
+        "front": caller.front,
+    }
+    data = {"rules": rules, "mutes": context["mutes"], "status": context["status"]}
+    return Reply(
+        text=pack.narrator.render("messages/rules.j2", **context),
+        kind="rules",
         data=data,
         context=context,
     )
 
 
-def _help(pack: Pack) -> Reply:
-    return _message(pack, "help", subcommands=list(SUBCOMMANDS))
+def help_reply(pack: Pack, caller: Caller) -> Reply:
+    return message(pack, "help", front=caller.front, admins=list(caller.admins))
 
 
-def _message(pack: Pack, name: str, ok: bool = True, **context: Any) -> Reply:
+def message(pack: Pack, name: str, ok: bool = True, **context: Any) -> Reply:
+    """A reply whose words are all in narratives/<locale>/messages/<name>.j2."""
     text = pack.narrator.render(f"messages/{name}.j2", **context)
     return Reply(text=text, kind=name, data={"message": name, **context}, ok=ok)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from bot.commands.loading import measure
+from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
 from bot.model import to_utc_text
 from bot.narrate.filters import Mrkdwn
@@ -35,8 +36,11 @@ class Last10Report:
     account_findings: tuple[Finding, ...]
 
 
-def build_report(store: Store, pack: Pack, account_id: str, at: datetime) -> Last10Report:
-    """Load, measure and judge the account's last ten posts as of `at`."""
+def build_report(
+    store: Store, pack: Pack, account_id: str, at: datetime, muted: Collection[str] = ()
+) -> Last10Report:
+    """Load, measure and judge the account's last ten posts as of `at`; findings of
+    `muted` rules are left out (they are muted where the reply goes)."""
     measured = measure(store, account_id, at)
     shown = measured.posts.head(SHOWN_POSTS)
     evaluation = evaluate(pack.ruleset, shown, "post")
@@ -49,15 +53,25 @@ def build_report(store: Store, pack: Pack, account_id: str, at: datetime) -> Las
         account_metrics=measured.account_metrics,
         evaluation=evaluation,
         account_evaluation=account_evaluation,
-        findings=tuple(evaluation.findings()),
-        account_findings=tuple(account_evaluation.findings()),
+        findings=tuple(f for f in evaluation.findings() if f.rule not in muted),
+        account_findings=tuple(f for f in account_evaluation.findings() if f.rule not in muted),
     )
 
 
 def report_json(report: Last10Report) -> dict[str, Any]:
     """The machine-readable report (schema in docs/commands.md)."""
+    return {
+        "account": report.account.id,
+        "as_of": to_utc_text(report.as_of),
+        "posts": report_json_posts(report.metrics),
+        "findings": [f.as_json() for f in (*report.findings, *report.account_findings)],
+    }
+
+
+def report_json_posts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each post's identity and every metric, null where missing."""
     posts = []
-    for post_id, row in report.metrics.iterrows():
+    for post_id, row in frame.iterrows():
         entry: dict[str, Any] = {
             "id": str(post_id),
             "url": _text(row["url"]),
@@ -68,12 +82,7 @@ def report_json(report: Last10Report) -> dict[str, Any]:
         for metric in POST_METRICS:
             entry[metric.name] = _number(row[metric.name])
         posts.append(entry)
-    return {
-        "account": report.account.id,
-        "as_of": to_utc_text(report.as_of),
-        "posts": posts,
-        "findings": [f.as_json() for f in (*report.findings, *report.account_findings)],
-    }
+    return posts
 
 
 def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
@@ -112,6 +121,49 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         "finding_count": len(report.findings) + len(report.account_findings),
         "rule_count": len(pack.ruleset.scoped("post")),
     }
+
+
+def post_report(
+    reference: str,
+    *,
+    store: Store,
+    pack: Pack,
+    at: datetime,
+    caller_visible: Collection[str] | None,
+    muted: Collection[str] = (),
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(template context, JSON data) for `post`: one post's numbers and findings."""
+    found = store.find_post(reference)
+    if found is None or (caller_visible is not None and found[1] not in caller_visible):
+        return None
+    post_id, account_id = found
+    newer = store.newer_posts(post_id, at)
+    measured = measure(store, account_id, at, posts=max(BASELINE_POSTS, newer + 1))
+    if post_id not in measured.posts.index:
+        return None
+    evaluation = evaluate(pack.ruleset, measured.posts, "post")
+    findings = [f for f in evaluation.findings() if f.subject == post_id and f.rule not in muted]
+    account = account_context(measured.account)
+    post = post_context(post_id, measured.posts.loc[post_id], newer + 1)
+    rendered = [render_finding(pack, f, account=account, post=post) for f in findings]
+    steps = [{**r, "subject": "post:" + post_id, "post": post} for r in rendered if r["next"]]
+    context = {
+        "account": account,
+        "as_of": to_utc_text(at),
+        "post": post,
+        "findings": rendered,
+        "next_steps": _pick_next_steps(steps),
+        "pending": _pending(evaluation, [post]),
+        "rule_count": len(pack.ruleset.scoped("post")),
+    }
+    posts_json = report_json_posts(measured.posts.loc[[post_id]])
+    data = {
+        "account": account_id,
+        "as_of": to_utc_text(at),
+        "post": posts_json[0],
+        "findings": [f.as_json() for f in findings],
+    }
+    return context, data
 
 
 def render_finding(

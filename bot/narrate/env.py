@@ -24,7 +24,7 @@ def make_environment(narratives: Path, locale: str) -> ImmutableSandboxedEnviron
         finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=False,
+        keep_trailing_newline=True,
         auto_reload=False,
     )
     env.filters.update(make_filters(locale))

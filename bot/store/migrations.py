@@ -49,4 +49,28 @@ CREATE TABLE snapshots (
 );
 """,
     ),
+    Migration(
+        2,
+        "Slack: accounts linked to channels and users, muted rules, seen events",
+        """
+CREATE TABLE slack_links (
+    target TEXT NOT NULL,
+    account TEXT NOT NULL REFERENCES accounts(id),
+    linked_by TEXT NOT NULL,
+    linked_at TEXT NOT NULL,
+    PRIMARY KEY (target, account)
+);
+CREATE TABLE slack_mutes (
+    channel TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    muted_by TEXT NOT NULL,
+    muted_at TEXT NOT NULL,
+    PRIMARY KEY (channel, rule)
+);
+CREATE TABLE slack_events (
+    event_id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL
+);
+""",
+    ),
 )
