@@ -250,5 +250,36 @@ def backtest(
         click.echo(pack.narrator.render("messages/backtest.j2", **context), nl=False)
 
 
+@cli.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--socket",
+    "socket_mode",
+    is_flag=True,
+    help="Use Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP.",
+)
+@_friendly
+def serve(port: int | None, host: str, socket_mode: bool) -> None:
+    """Run the Slack bot: HTTP on /slack/events (and /healthz), or Socket Mode.
+
+    Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN
+    (Socket Mode); see docs/slack-setup.md.
+    """
+    import logging
+
+    from bot.config import load_slack_settings
+    from bot.slack.run import build, serve_http, serve_socket
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    slack = load_slack_settings("socket" if socket_mode else "http")
+    bot = build(settings, slack)
+    if socket_mode:
+        serve_socket(bot, slack)
+    else:
+        serve_http(bot, host, port if port is not None else slack.port)
+
+
 def main() -> None:
     cli(prog_name="narrator")

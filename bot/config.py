@@ -48,6 +48,7 @@ class SlackSettings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     narrator_admins: str = ""
+    port: int = Field(default=3000, ge=1, le=65535)
 
     @field_validator("slack_bot_token")
     @classmethod

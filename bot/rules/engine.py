@@ -88,7 +88,9 @@ class Evaluation:
         rules, positions = [], []
         for rule in self.rules:
             hits = np.flatnonzero(self.outcomes[rule.id] == FIRED)
-            rules.append(np.full(len(hits), rule.id, dtype=object))
+            labels = np.empty(len(hits), dtype=object)
+            labels.fill(rule.id)  # one shared string, not one per finding
+            rules.append(labels)
             positions.append(hits)
         if not rules:
             return pd.DataFrame({"rule": [], "position": []})

@@ -1,0 +1,1 @@
+"""The Slack front door: bolt listeners that delegate to the shared command handler."""

@@ -1,0 +1,64 @@
+"""The bolt App: settings in, listeners registered, nothing else.
+
+Requests are verified with the signing secret (bolt answers 401 to a bad
+signature or a timestamp over 5 minutes old); events Slack delivers twice
+(retries, duplicate event ids) are handled once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+
+from bot.config import SlackSettings
+from bot.errors import ConfigError
+from bot.slack import listeners
+from bot.slack.services import Services, retry_handlers
+
+log = logging.getLogger("narrator.slack")
+
+
+def create_app(slack: SlackSettings, services: Services) -> App:
+    """The bolt app. Checks the bot token with Slack (auth.test) before anything else."""
+    # slack_sdk's debug logs print request URLs, and a response_url carries a token.
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+    assert slack.slack_bot_token is not None
+    client = WebClient(
+        token=slack.slack_bot_token.get_secret_value(),
+        base_url=slack.slack_api_url,
+        retry_handlers=retry_handlers(),
+        timeout=10,
+    )
+    secret = slack.slack_signing_secret.get_secret_value() if slack.slack_signing_secret else None
+    try:
+        app = App(
+            client=client,
+            signing_secret=secret,
+            request_verification_enabled=secret is not None,
+            token_verification_enabled=True,
+            process_before_response=False,
+            raise_error_for_unhandled_request=False,
+            logger=logging.getLogger("narrator.bolt"),
+        )
+    except BoltError as exc:
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {exc}") from None
+
+    @app.middleware
+    def once_per_event(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Slack redelivers an event it thinks was lost; handle each event id once."""
+        event_id = body.get("event_id")
+        if event_id and not services.store().first_sight(event_id, services.clock()):
+            log.info("skipping event %s: already handled", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a listener", exc_info=error)
+
+    listeners.register(app, services)
+    return app

@@ -1,0 +1,54 @@
+"""`/linkedin ...`: acknowledge at once, answer through response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.commands import SLACK_SUBCOMMANDS, handle
+from bot.slack.access import caller_for
+from bot.slack.manage import manage
+from bot.slack.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/linkedin")
+    def linkedin(ack: Ack, command: dict[str, Any]) -> None:
+        # Acknowledge before any database or pandas work: Slack allows 3 seconds.
+        ack()
+        services.submit(answer, services, command)
+
+
+def answer(services: Services, command: dict[str, Any]) -> None:
+    response_url = command.get("response_url")
+    try:
+        store = services.store()
+        pack = services.holder.current()
+        at = services.clock()
+        user_id, channel_id = command["user_id"], command["channel_id"]
+        words = (command.get("text") or "").split()
+        sub = words[0].lower() if words else ""
+        if sub in SLACK_SUBCOMMANDS:
+            reply = manage(
+                sub,
+                words[1:],
+                store=store,
+                pack=pack,
+                user_id=user_id,
+                channel_id=channel_id,
+                admins=services.admins,
+                at=at,
+            )
+        else:
+            caller = caller_for(
+                store,
+                user_id=user_id,
+                channel_id=channel_id,
+                admins=services.admins,
+                status=services.holder.status(),
+            )
+            reply = handle(command.get("text") or "", store=store, pack=pack, at=at, caller=caller)
+        services.deliver(response_url, reply, public=reply.public and reply.ok)
+    except Exception:
+        services.apologise(response_url, "answering /linkedin")

@@ -1,0 +1,106 @@
+"""App Home: the accounts a user may see with their latest numbers, and the rule set's status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.commands.loading import measure
+from bot.metrics.catalogue import CURVE_HOURS
+from bot.model import to_utc_text
+from bot.slack.blocks import context, header, plain, section
+from bot.slack.services import Services
+
+log = logging.getLogger("narrator.slack")
+MAX_ACCOUNTS = 20
+HOME_POSTS = 10
+
+
+def register(app: App, services: Services) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        publish_home(services, client, event["user"])
+
+
+def publish_home(services: Services, client: WebClient, user_id: str) -> None:
+    client.views_publish(
+        user_id=user_id, view={"type": "home", "blocks": home_blocks(services, user_id)}
+    )
+
+
+def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
+    store = services.store()
+    narrator = services.holder.current().narrator
+    at = services.clock()
+    linked = set(store.linked_accounts(user_id))
+    accounts = [a for a in store.accounts() if user_id in services.admins or a.id in linked]
+
+    def words(block: str, **ctx: Any) -> str:
+        return narrator.block("slack/home.j2", block, **ctx) or ""
+
+    def lines(block: str, **ctx: Any) -> str:
+        template = narrator.env.get_template("slack/home.j2")
+        render = template.blocks[block]
+        return "".join(render(template.new_context(ctx))).strip()
+
+    blocks: list[dict[str, Any]] = [
+        header(plain(words("title"))),
+        section(words("intro")),
+        {"type": "divider"},
+    ]
+    for account in accounts[:MAX_ACCOUNTS]:
+        blocks.append(section(lines("account", a=_latest(services, account, at))))
+    if not accounts:
+        blocks.append(section(words("no_accounts", admins=sorted(services.admins))))
+    status = services.holder.status()
+    blocks.append({"type": "divider"})
+    blocks.append(
+        context(
+            lines(
+                "rules",
+                status={
+                    "rules": status.rules,
+                    "loaded_at": to_utc_text(status.loaded_at),
+                    "last_attempt_at": to_utc_text(status.last_attempt_at),
+                    "last_attempt_ok": status.last_attempt_ok,
+                    "problems": [str(p) for p in status.problems],
+                },
+            )
+        )
+    )
+    return blocks[:100]
+
+
+def _latest(services: Services, account: Any, at: Any) -> dict[str, Any]:
+    """The account's medians over its last posts observed for at least 72 hours."""
+    latest = {
+        "id": account.id,
+        "name": account.name or account.id,
+        "followers": account.followers,
+        "last_published_at": account.last_published_at,
+        "mature": 0,
+    }
+    if not account.posts:
+        return latest
+    posts = measure(services.store(), account.id, at, posts=HOME_POSTS).posts
+    mature = posts[posts["hours_observed"] >= CURVE_HOURS]
+    if len(mature):
+        latest.update(
+            mature=len(mature),
+            ratio=_median(mature["impressions_per_member_reached"]),
+            engagement_rate=_median(mature["engagement_rate"]),
+            saves_shares_per_1k=_median(mature["saves_shares_per_1k"]),
+        )
+    return latest
+
+
+def _median(series: Any) -> float | None:
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) else None

@@ -1,0 +1,72 @@
+"""The Slack-only subcommands that change who sees what: link, unlink, unmute."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+
+from bot.commands import Reply, message
+from bot.pack import Pack
+from bot.slack.access import is_direct_message, mentioned_user
+from bot.store import Store
+
+
+def manage(
+    sub: str,
+    args: list[str],
+    *,
+    store: Store,
+    pack: Pack,
+    user_id: str,
+    channel_id: str,
+    admins: frozenset[str],
+    at: datetime,
+) -> Reply:
+    if sub == "unmute":
+        return _unmute(args, store=store, pack=pack, channel_id=channel_id)
+    in_dm = is_direct_message(channel_id)
+    if user_id not in admins:
+        return message(pack, "not-admin", ok=False, admins=sorted(admins), is_dm=in_dm)
+    target_user = mentioned_user(" ".join(args[1:])) if len(args) > 1 else None
+    usage = f"{sub} ACCOUNT @user" if in_dm else f"{sub} ACCOUNT"
+    if not args or (in_dm and target_user is None) or (not in_dm and len(args) != 1):
+        return message(pack, "usage", ok=False, usage=usage)
+    account = args[0]
+    names = [a.id for a in store.accounts()]
+    if account not in names:
+        close = difflib.get_close_matches(account, names, n=1, cutoff=0.5)
+        return message(
+            pack,
+            "unknown-account-admin",
+            ok=False,
+            account=account,
+            suggestion=close[0] if close else None,
+            accounts=names,
+        )
+    target = target_user if in_dm else channel_id
+    assert target is not None
+    if sub == "link":
+        changed = store.link(target, account, by=user_id, at=at)
+        return message(
+            pack, "linked", account=account, target=target, is_user=in_dm, changed=changed
+        )
+    changed = store.unlink(target, account)
+    return message(pack, "unlinked", account=account, target=target, is_user=in_dm, changed=changed)
+
+
+def _unmute(args: list[str], *, store: Store, pack: Pack, channel_id: str) -> Reply:
+    if len(args) != 1:
+        return message(pack, "usage", ok=False, usage="unmute RULE")
+    rule = args[0]
+    known = rule in pack.ruleset.ids
+    changed = store.unmute(channel_id, rule)
+    close = difflib.get_close_matches(rule, list(pack.ruleset.ids), n=1, cutoff=0.6)
+    return message(
+        pack,
+        "unmuted",
+        ok=changed or known,
+        rule=rule,
+        changed=changed,
+        known=known,
+        suggestion=close[0] if close else None,
+    )

@@ -1,0 +1,79 @@
+"""A running bot: real uvicorn, real SQLite with the demo data, a fake Slack on loopback."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import Settings, load_slack_settings
+from bot.demo import DEMO_NOW, demo_batch
+from bot.slack.http import create_asgi
+from bot.slack.run import Bot, build
+from bot.store import Store
+from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Server, sign
+
+ADMIN = "U0ADMIN"
+MEMBER = "U0MEMBER"
+CREATOR_CHANNEL = "C0CREATOR"  # demo-creator is linked here
+EMPTY_CHANNEL = "C0EMPTY"  # nothing linked
+DM = "D0MEMBER"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+@dataclass
+class Running:
+    bot: Bot
+    server: Server
+    slack: FakeSlack
+    db: Path
+    root: Path
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        signed = sign(body, timestamp)
+        return httpx.post(
+            self.server.url + "/slack/events",
+            content=body,
+            headers={"Content-Type": content_type, **signed, **(headers or {})},
+            timeout=10,
+        )
+
+
+@pytest.fixture
+def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
+    shutil.copytree(root / "rules", tmp_path / "rules")
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    db = tmp_path / "bot.db"
+    with Store(db) as store:
+        store.write(demo_batch())
+        store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
+    settings = Settings(db=db, rules=tmp_path / "rules", narratives=tmp_path / "narratives")
+    slack = load_slack_settings(
+        "http",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        narrator_admins=ADMIN,
+    )
+    bot = build(settings, slack, clock=lambda: DEMO_NOW, watch=False)
+    server = Server(create_asgi(bot.app, bot.services))
+    yield Running(bot, server, fake_slack, db, tmp_path)
+    server.stop()
+    bot.services.close()

@@ -1,0 +1,261 @@
+"""A small stand-in for Slack on 127.0.0.1, and helpers to talk to our server as Slack does.
+
+FakeSlack speaks the Web API methods the bot uses (auth.test, views.publish,
+chat.postMessage, apps.connections.open) with Slack's JSON shapes, checks the
+bearer token, and records every call and every response_url post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+BOT_TOKEN = "xoxb-test-1234567890-abcdefghijklmnop"
+APP_TOKEN = "xapp-1-test-0987654321-zyxwvutsrq"
+SIGNING_SECRET = "test-signing-secret-3f2a1b"
+
+
+@dataclass
+class Call:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
+    socket_url: str = ""
+    on_hook: Callable[[Call], None] | None = None
+
+    def __post_init__(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                kind = self.headers.get("Content-Type", "")
+                if "json" in kind and raw:
+                    body = json.loads(raw)
+                else:
+                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+                call = Call(self.path, dict(self.headers), body, time.monotonic())
+                with fake._lock:
+                    fake.calls.append(call)
+                if self.path.startswith("/hooks/"):
+                    if fake.on_hook:
+                        fake.on_hook(call)
+                    return self._reply(200, "ok", "text/plain")
+                method = self.path.removeprefix("/api/")
+                if fake.rate_limited.get(method, 0) > 0:
+                    fake.rate_limited[method] -= 1
+                    self.send_response(429)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b'{"ok": false, "error": "ratelimited"}')
+                    return
+                return self._reply(200, json.dumps(fake.answer(method, self.headers, body)))
+
+            def _reply(self, status: int, text: str, kind: str = "application/json") -> None:
+                data = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, method: str, headers: Any, body: dict[str, Any]) -> dict[str, Any]:
+        token = (headers.get("Authorization") or "").removeprefix("Bearer ")
+        if method == "apps.connections.open":
+            if token != APP_TOKEN:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
+        if token != BOT_TOKEN:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://narrator-test.slack.com/",
+                "team": "Narrator Test",
+                "user": "narrator",
+                "team_id": "T0TEST",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+                "is_enterprise_install": False,
+            }
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V0HOME", "type": "home", **body.get("view", {})}}
+        if method == "chat.postMessage":
+            return {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": "1700000000.000100",
+                "message": {"text": body.get("text", "")},
+            }
+        return {"ok": False, "error": "unknown_method"}
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "/api/"
+
+    def hook(self, name: str) -> str:
+        return f"{self.base}/hooks/{name}"
+
+    def posts_to(self, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.body for c in self.calls if c.path == f"/hooks/{name}"]
+
+    def method_calls(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.path == f"/api/{method}"]
+
+    def wait_for_posts(
+        self, name: str, count: int = 1, timeout: float = 20
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            posts = self.posts_to(name)
+            if len(posts) >= count:
+                return posts
+            time.sleep(0.01)
+        raise AssertionError(f"no reply reached response_url {name} within {timeout} s")
+
+    def wait_for_calls(self, method: str, count: int = 1, timeout: float = 20) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.method_calls(method)
+            if len(calls) >= count:
+                return calls
+            time.sleep(0.01)
+        raise AssertionError(f"{method} was not called {count} times within {timeout} s")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Server:
+    """An ASGI app served by a real uvicorn on 127.0.0.1, on a port of its own."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """Headers Slack would send with `body`: its timestamp and v0 HMAC-SHA256 signature."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command(text: str, *, user: str, channel: str, response_url: str) -> str:
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEST",
+            "team_domain": "narrator-test",
+            "channel_id": channel,
+            "channel_name": "directmessage" if channel.startswith("D") else "marketing",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/linkedin",
+            "text": text,
+            "api_app_id": "A0APP",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "123.456.abc",
+        }
+    )
+
+
+def button_click(action_id: str, value: str, *, user: str, channel: str, response_url: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEST", "domain": "narrator-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEST"},
+        "api_app_id": "A0APP",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": channel,
+            "is_ephemeral": True,
+        },
+        "trigger_id": "123.456.abc",
+        "channel": {"id": channel, "name": "marketing"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "type": "button",
+                "text": {"type": "plain_text", "text": action_id},
+                "action_ts": "1700000001.000200",
+            }
+        ],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def event(event_type: str, event_id: str, **fields: Any) -> str:
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEST",
+            "api_app_id": "A0APP",
+            "event": {"type": event_type, "event_ts": "1700000002.000300", **fields},
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1700000002,
+            "authorizations": [{"team_id": "T0TEST", "user_id": "U0BOT", "is_bot": True}],
+        }
+    )
