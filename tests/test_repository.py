@@ -74,3 +74,30 @@ def test_lint_is_clean(root: Path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_manifest_matches_the_bot(root: Path):
+    from ruamel.yaml import YAML
+
+    manifest = YAML(typ="safe").load((root / "slack-app-manifest.yml").read_text())
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/linkedin"
+    assert command["should_escape"] is True  # `link ACCOUNT @user` needs escaped mentions
+    assert command["url"].endswith("/slack/events")
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    from bot.commands import SUBCOMMANDS
+
+    for sub in SUBCOMMANDS:
+        if sub != "help":
+            assert sub in command["usage_hint"], sub
+
+
+def test_the_procfile_runs_the_documented_processes(root: Path):
+    lines = dict(line.split(": ", 1) for line in (root / "Procfile").read_text().splitlines())
+    assert lines["web"] == "narrator serve --port $PORT"
+    assert lines["worker"] == "narrator serve --socket"
+    assert lines["release"] == "narrator migrate && narrator rules check && narrator rules test"

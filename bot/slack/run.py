@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.config import Settings, SlackSettings
 from bot.reload import PackHolder
 from bot.slack.app import create_app
-from bot.slack.services import Services, utc_now
+from bot.slack.services import Services, retry_handlers, utc_now
 
 log = logging.getLogger("narrator.slack")
 RELOAD_INTERVAL = 2.0
@@ -60,15 +61,19 @@ def serve_http(bot: Bot, host: str, port: int) -> None:
         bot.stop.set()
 
 
-def serve_socket(bot: Bot, slack: SlackSettings) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
+def socket_handler(bot: Bot, slack: SlackSettings) -> SocketModeHandler:
+    """A Socket Mode connection for the bot: apps.connections.open on SLACK_API_URL with
+    the app-level token, then envelopes over the WebSocket it returns."""
     assert slack.slack_app_token is not None
-    handler = SocketModeHandler(
+    return SocketModeHandler(
         bot.app,
         app_token=slack.slack_app_token.get_secret_value(),
-        web_client=WebClient(base_url=slack.slack_api_url),
+        web_client=WebClient(base_url=slack.slack_api_url, retry_handlers=retry_handlers()),
     )
+
+
+def serve_socket(bot: Bot, slack: SlackSettings) -> None:
+    handler = socket_handler(bot, slack)
     log.info("connecting to Slack over Socket Mode")
     try:
         handler.start()

@@ -1,0 +1,159 @@
+"""`narrator serve` as a process: start-up checks, and the whole path from a signed
+slash command to the reply, compared with `narrator ask --format json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.demo import DEMO_NOW, demo_batch
+from bot.store import Store
+from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
+from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign, slash_command
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def environment(tmp_path: Path, root: Path, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NARRATOR_"))}
+    env.update(
+        NARRATOR_DB=str(tmp_path / "bot.db"),
+        NARRATOR_RULES=str(root / "rules"),
+        NARRATOR_NARRATIVES=str(root / "narratives"),
+        NARRATOR_ADMINS=ADMIN,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+    )
+    env.update(extra)
+    return env
+
+
+def narrator(*args: str, env: dict[str, str], root: Path, **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        **kw,
+    )
+
+
+def test_serve_answers_a_signed_command_with_the_terminal_numbers(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack
+):
+    with Store(tmp_path / "bot.db") as store:
+        store.write(demo_batch())
+        store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
+    port = free_port()
+    env = environment(tmp_path, root, fake_slack, PORT=str(port))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).json()["ok"]:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "narrator serve did not come up"
+            time.sleep(0.1)
+        body = slash_command(
+            "last10 demo-creator",
+            user=MEMBER,
+            channel=CREATOR_CHANNEL,
+            response_url=fake_slack.hook("serve"),
+        )
+        response = httpx.post(
+            base + "/slack/events",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+        assert response.status_code == 200
+        (message,) = fake_slack.wait_for_posts("serve")
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert BOT_TOKEN not in output
+    assert SIGNING_SECRET not in output
+
+    terminal = json.loads(
+        narrator("ask", "last10 demo-creator", "--format", "json", env=env, root=root).stdout
+    )
+    table = next(
+        b["text"]["text"]
+        for b in message["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith("```")
+    )
+    rows = [line.split() for line in table.strip("`\n").split("\n")[1:]]
+    assert [row[-5] for row in rows] == [f"{p['impressions']:,.0f}" for p in terminal["posts"]]
+    assert [row[-3] for row in rows] == [
+        f"1:{p['impressions_per_member_reached']:.1f}" for p in terminal["posts"]
+    ]
+    assert [row[-2] for row in rows] == [
+        f"{p['engagement_rate'] * 100:.1f}%" for p in terminal["posts"]
+    ]
+    assert [row[-1] for row in rows] == [
+        f"{p['saves_shares_per_1k']:.1f}" for p in terminal["posts"]
+    ]
+    buttons = [
+        e["value"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "mute"
+    ]
+    post_rules = {f["rule"] for f in terminal["findings"] if "post" in f}
+    assert post_rules <= set(buttons)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"SLACK_SIGNING_SECRET": ""}, "missing setting: SLACK_SIGNING_SECRET"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxp-user-token"},
+            "bad setting: SLACK_BOT_TOKEN: must be a bot token starting with xoxb-",
+        ),
+        ({"SLACK_API_URL": "slack.com/api"}, "bad setting: SLACK_API_URL: must be a URL"),
+        (
+            {"NARRATOR_ADMINS": "U0ADMIN,bob"},
+            "bad setting: NARRATOR_ADMINS: 'bob' is not a Slack user id",
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, "SLACK_BOT_TOKEN was refused by Slack"),
+    ],
+)
+def test_serve_stops_at_start_up_naming_the_setting(
+    extra, message, tmp_path: Path, root: Path, fake_slack: FakeSlack
+):
+    env = environment(tmp_path, root, fake_slack, **extra)
+    if not extra.get("SLACK_SIGNING_SECRET", "x"):
+        del env["SLACK_SIGNING_SECRET"]
+    result = narrator("serve", "--port", str(free_port()), env=env, root=root, timeout=60)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "xoxb-revoked" not in result.stderr

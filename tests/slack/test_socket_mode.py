@@ -1,0 +1,103 @@
+"""Socket Mode: the same bot, reached over a WebSocket as Slack's Socket Mode does it."""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import threading
+import urllib.parse
+from pathlib import Path
+
+from websockets.sync.server import ServerConnection, serve
+
+from bot.config import Settings, load_slack_settings
+from bot.demo import DEMO_NOW, demo_batch
+from bot.slack.run import build, socket_handler
+from bot.store import Store
+from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
+from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlack, slash_command
+
+
+def test_a_slash_command_over_socket_mode(tmp_path: Path, root: Path, fake_slack: FakeSlack):
+    acks: queue.Queue[dict] = queue.Queue()
+    command = {
+        k: v[0]
+        for k, v in urllib.parse.parse_qs(
+            slash_command(
+                "last10 demo-creator",
+                user=MEMBER,
+                channel=CREATOR_CHANNEL,
+                response_url=fake_slack.hook("socket"),
+            )
+        ).items()
+    }
+
+    def session(connection: ServerConnection) -> None:
+        connection.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0APP"},
+                    "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                }
+            )
+        )
+        connection.send(
+            json.dumps(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": command,
+                }
+            )
+        )
+        for raw in connection:
+            acks.put(json.loads(raw))
+
+    with serve(session, "127.0.0.1", 0) as ws:
+        threading.Thread(target=ws.serve_forever, daemon=True).start()
+        fake_slack.socket_url = f"ws://127.0.0.1:{ws.socket.getsockname()[1]}/link"
+
+        shutil.copytree(root / "rules", tmp_path / "rules")
+        shutil.copytree(root / "narratives", tmp_path / "narratives")
+        with Store(tmp_path / "bot.db") as store:
+            store.write(demo_batch())
+            store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
+        settings = Settings(
+            db=tmp_path / "bot.db", rules=tmp_path / "rules", narratives=tmp_path / "narratives"
+        )
+        slack = load_slack_settings(
+            "socket",
+            slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN,
+            slack_api_url=fake_slack.api_url,
+            narrator_admins=ADMIN,
+        )
+        bot = build(settings, slack, clock=lambda: DEMO_NOW, watch=False)
+        handler = socket_handler(bot, slack)
+        handler.connect()
+        try:
+            ack = acks.get(timeout=20)
+            assert ack["envelope_id"] == "env-1"  # acknowledged on the socket...
+            (message,) = fake_slack.wait_for_posts("socket")  # ...answered at response_url
+        finally:
+            handler.close()
+            bot.services.close()
+            ws.shutdown()
+
+    (opened,) = fake_slack.method_calls("apps.connections.open")
+    assert opened.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+    assert message["blocks"][0]["text"]["text"] == "Demo Creator: the last 10 posts"
+    assert message["response_type"] == "ephemeral"
+
+
+def test_socket_mode_needs_an_app_token(fake_slack: FakeSlack):
+    import pytest
+
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="missing setting: SLACK_APP_TOKEN"):
+        load_slack_settings("socket", slack_bot_token=BOT_TOKEN, slack_api_url=fake_slack.api_url)
