@@ -259,8 +259,15 @@ def backtest(
     is_flag=True,
     help="Use Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="HTTP worker processes (one per core is a good start).",
+)
 @_friendly
-def serve(port: int | None, host: str, socket_mode: bool) -> None:
+def serve(port: int | None, host: str, socket_mode: bool, workers: int) -> None:
     """Run the Slack bot: HTTP on /slack/events (and /healthz), or Socket Mode.
 
     Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN
@@ -278,7 +285,7 @@ def serve(port: int | None, host: str, socket_mode: bool) -> None:
     if socket_mode:
         serve_socket(bot, slack)
     else:
-        serve_http(bot, host, port if port is not None else slack.port)
+        serve_http(bot, host, port if port is not None else slack.port, workers)
 
 
 def main() -> None:

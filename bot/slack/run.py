@@ -49,14 +49,27 @@ def build(
     return Bot(app, services, holder, stop)
 
 
-def serve_http(bot: Bot, host: str, port: int) -> None:
+def serve_http(bot: Bot, host: str, port: int, workers: int = 1) -> None:
+    """Serve over HTTP. With several workers, each process builds its own bot from the
+    environment (the one built here has already checked every setting)."""
     import uvicorn
 
     from bot.slack.http import create_asgi
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     try:
-        uvicorn.run(create_asgi(bot.app, bot.services), host=host, port=port, log_level="info")
+        if workers > 1:
+            bot.services.close()
+            uvicorn.run(
+                "bot.slack.http:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
+        else:
+            uvicorn.run(create_asgi(bot.app, bot.services), host=host, port=port, log_level="info")
     finally:
         bot.stop.set()
 
