@@ -79,7 +79,7 @@ def handle(
 
 
 def visible_accounts(store: Store, caller: Caller) -> list[str]:
-    return [a.id for a in store.accounts() if caller.visible is None or a.id in caller.visible]
+    return [a for a in store.account_ids() if caller.visible is None or a in caller.visible]
 
 
 def _last10(args: list[str], *, store: Store, pack: Pack, at: datetime, caller: Caller) -> Reply:

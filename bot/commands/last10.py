@@ -103,7 +103,8 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         )
         if rendered["next"]:
             steps.append({**rendered, "subject": "post:" + post["id"], "post": post})
-    slots = posting_slots(report.history, report.account.id)
+    # The posting-time audit is only worth computing when an account finding speaks.
+    slots = posting_slots(report.history, report.account.id) if report.account_findings else []
     across = []
     for finding in report.account_findings:
         rendered = render_finding(pack, finding, account=account, slots=slots)
@@ -277,4 +278,4 @@ def _number(value: Any) -> float | None:
     if value is None or value is pd.NA:
         return None
     number = float(value)
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) else float(f"{number:.12g}")

@@ -1,12 +1,13 @@
 """Account metrics: this week against last week, and what the best posts share.
 
 Like the post metrics these are pure and vectorised: frames and a moment in, a
-frame out with one row per account.
+frame out with one row per account. Grouping by account is done with numpy
+(bincount over account codes), which keeps a one-account request cheap.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,15 @@ from bot.metrics.catalogue import (
     CURVE_HOURS,
     PERIOD_DAYS,
 )
-from bot.metrics.compute import INTERACTION_PARTS, _curve, _div, _float, _sum_reported
-
-_HOUR = pd.Timedelta(hours=1)
+from bot.metrics.compute import (
+    INTERACTION_PARTS,
+    _curve,
+    _div,
+    _float,
+    _sum_reported,
+    epoch_hours,
+    positions,
+)
 
 
 def account_metrics(
@@ -37,86 +44,97 @@ def account_metrics(
     post_frame: post_metrics' output for the same posts and moment.
     """
     moment = pd.Timestamp(at).tz_convert("UTC")
+    now = epoch_hours(pd.Series([moment]))[0]
     ids = accounts["id"].astype(str).to_numpy()
+    k = len(ids)
     out = pd.DataFrame(index=pd.Index(ids, name="account"))
     out["account_kind"] = accounts["kind"].to_numpy()
-    slot = pd.Series(np.arange(len(ids)), index=ids)
-    m: dict[str, np.ndarray] = {name: np.full(len(ids), np.nan) for name in ACCOUNT_CATALOGUE}
+    m: dict[str, np.ndarray] = {name: np.full(k, np.nan) for name in ACCOUNT_CATALOGUE}
 
-    m["followers"] = _latest_followers(followers, slot, moment)
+    seen = followers[followers["observed_at"] <= moment]
+    if len(seen):
+        code = _codes(ids, seen["account"])
+        when = epoch_hours(seen["observed_at"])
+        latest = _group_last(code, when, pd.to_numeric(seen["followers"]).to_numpy(float), k)
+        m["followers"] = latest
+
     posts = posts[posts["published_at"] <= moment]
-    snaps = snapshots[snapshots["observed_at"] <= moment]
-    snaps = snaps[snaps["post"].isin(posts["id"])]
+    snaps = snapshots[(snapshots["observed_at"] <= moment) & snapshots["post"].isin(posts["id"])]
+    post_ids = posts["id"].to_numpy()
+    post_account = _codes(ids, posts["account"])
+    published = epoch_hours(posts["published_at"])
     if len(snaps):
-        last_seen = snaps.merge(posts[["id", "account"]], left_on="post", right_on="id")
-        latest = last_seen.groupby("account")["observed_at"].max()
-        hours = ((moment - latest) / _HOUR).astype(float)
-        _put(m["hours_since_observed"], slot, hours)
-
-    _weekly(m, slot, posts, snaps, moment)
-    _best_posts(m, slot, post_frame)
+        pos = positions(post_ids, snaps["post"].to_numpy())
+        observed = epoch_hours(snaps["observed_at"])
+        last = np.full(k, -np.inf)
+        np.maximum.at(last, post_account[pos], observed)
+        known = np.isfinite(last)
+        m["hours_since_observed"][known] = now - last[known]
+        _weekly(m, k, post_account, published, pos, observed, snaps, now)
+    week = PERIOD_DAYS * 24.0
+    m["posts_week"] = _count(post_account, published > now - week, k)
+    m["posts_prev_week"] = _count(
+        post_account, (published > now - 2 * week) & (published <= now - week), k
+    )
+    _best_posts(m, ids, post_frame)
     for name in ACCOUNT_CATALOGUE:
         out[name] = m[name]
     return out
 
 
-def _put(target: np.ndarray, slot: pd.Series, values: pd.Series) -> None:
-    known = values.index.isin(slot.index)
-    target[slot.loc[values.index[known]].to_numpy()] = values[known].to_numpy(dtype=float)
+def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:
+    """Each row's account as its index in `ids` (-1 for an account not asked about)."""
+    lookup = {name: i for i, name in enumerate(ids)}
+    return np.array([lookup.get(a, -1) for a in accounts.astype(str)], dtype=int)
 
 
-def _latest_followers(followers: pd.DataFrame, slot: pd.Series, moment: pd.Timestamp) -> np.ndarray:
-    out = np.full(len(slot), np.nan)
-    seen = followers[followers["observed_at"] <= moment]
-    if len(seen):
-        latest = (
-            seen.sort_values("observed_at", kind="stable").groupby("account")["followers"].last()
-        )
-        _put(out, slot, latest.astype(float))
+def _count(codes: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+    keep = mask & (codes >= 0)
+    return np.bincount(codes[keep], minlength=k).astype(float)
+
+
+def _sum(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Per-account sums of the values reported; NaN where none was."""
+    keep = (codes >= 0) & ~np.isnan(values)
+    total = np.bincount(codes[keep], weights=values[keep], minlength=k)
+    reported = np.bincount(codes[keep], minlength=k)
+    return np.where(reported > 0, total, np.nan)
+
+
+def _group_last(codes: np.ndarray, when: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    out = np.full(k, np.nan)
+    order = np.lexsort((when, codes))
+    keep = codes[order] >= 0
+    out[codes[order][keep]] = values[order][keep]  # later rows overwrite earlier ones
     return out
 
 
 def _weekly(
     m: dict[str, np.ndarray],
-    slot: pd.Series,
-    posts: pd.DataFrame,
+    k: int,
+    post_account: np.ndarray,
+    published: np.ndarray,
+    pos: np.ndarray,
+    observed: np.ndarray,
     snaps: pd.DataFrame,
-    moment: pd.Timestamp,
+    now: float,
 ) -> None:
     """Counters gained by all of an account's posts in the last week and the week before."""
-    week = pd.Timedelta(days=PERIOD_DAYS)
-    published = posts["published_at"]
-    accounts = posts["account"].astype(str).to_numpy()
-    in_week = (published > moment - week).to_numpy()
-    in_prev = ((published > moment - 2 * week) & (published <= moment - week)).to_numpy()
-    _put(m["posts_week"], slot, pd.Series(in_week.astype(float)).groupby(accounts).sum())
-    _put(m["posts_prev_week"], slot, pd.Series(in_prev.astype(float)).groupby(accounts).sum())
-
-    n = len(posts)
-    if n == 0 or len(snaps) == 0:
-        return
-    position = pd.Series(np.arange(n), index=posts["id"].to_numpy())
-    pos = position.loc[snaps["post"]].to_numpy()
-    pub = published.to_numpy()
-    hours = ((snaps["observed_at"].to_numpy() - pub[pos]) / _HOUR).astype(float)
-    marks = np.array([moment - 2 * week, moment - week, moment])
-    query = ((marks[None, :] - pub[:, None]) / _HOUR).astype(float)
-
+    week = PERIOD_DAYS * 24.0
+    n = len(published)
+    hours = observed - published[pos]
+    marks = np.array([now - 2 * week, now - week, now])
+    query = marks[None, :] - published[:, None]
     values = {c: _float(snaps, c) for c in ("impressions", "members_reached", *INTERACTION_PARTS)}
     values["interactions"] = _sum_reported(values, INTERACTION_PARTS)
-    gained: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for counter, name in (
         ("impressions", "impressions"),
         ("members_reached", "reach"),
         ("interactions", "interactions"),
     ):
         at_marks = _curve(pos, hours, values[counter], n, query, hold=True)
-        prev = pd.Series(at_marks[:, 1] - at_marks[:, 0]).groupby(accounts).sum(min_count=1)
-        this = pd.Series(at_marks[:, 2] - at_marks[:, 1]).groupby(accounts).sum(min_count=1)
-        _put(m[f"{name}_prev_week"], slot, prev)
-        _put(m[f"{name}_week"], slot, this)
-        gained[name] = (m[f"{name}_week"], m[f"{name}_prev_week"])
-
+        m[f"{name}_prev_week"] = _sum(post_account, at_marks[:, 1] - at_marks[:, 0], k)
+        m[f"{name}_week"] = _sum(post_account, at_marks[:, 2] - at_marks[:, 1], k)
     m["engagement_rate_week"] = _div(m["interactions_week"], m["impressions_week"])
     m["engagement_rate_prev_week"] = _div(m["interactions_prev_week"], m["impressions_prev_week"])
     m["impressions_change"] = _div(m["impressions_week"], m["impressions_prev_week"]) - 1
@@ -126,19 +144,22 @@ def _weekly(
     )
 
 
-def _best_posts(m: dict[str, np.ndarray], slot: pd.Series, post_frame: pd.DataFrame) -> None:
+def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:
     mature = post_frame[post_frame["hours_observed"] >= CURVE_HOURS]
-    accounts = mature["account"].astype(str)
-    _put(m["mature_posts"], slot, mature.groupby(accounts).size().astype(float))
-    if mature.empty:
-        return
-    cutoff = mature.groupby(accounts)["impressions"].transform(
-        lambda s: s.quantile(BEST_POSTS_QUANTILE)
-    )
-    best = mature[mature["impressions"] >= cutoff]
-    best_accounts = best["account"].astype(str)
-    _put(m["best_posts"], slot, best.groupby(best_accounts).size().astype(float))
-    _put(m["best_posts_peak_hour"], slot, best.groupby(best_accounts)["peak_hour"].median())
+    codes = _codes(ids, mature["account"])
+    impressions = mature["impressions"].to_numpy(dtype=float, na_value=np.nan)
+    peaks = mature["peak_hour"].to_numpy(dtype=float, na_value=np.nan)
+    m["mature_posts"] = _count(codes, np.ones(len(codes), bool), len(ids))
+    for code in np.unique(codes[codes >= 0]):  # one pass per account, never per post
+        mine = (codes == code) & ~np.isnan(impressions)
+        if not mine.any():
+            continue
+        cutoff = np.quantile(impressions[mine], BEST_POSTS_QUANTILE)
+        best = mine & (impressions >= cutoff)
+        m["best_posts"][code] = best.sum()
+        known = peaks[best][~np.isnan(peaks[best])]
+        if len(known):
+            m["best_posts_peak_hour"][code] = float(np.median(known))
 
 
 def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> list[dict[str, Any]]:
@@ -174,4 +195,3 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
 
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_ = timedelta

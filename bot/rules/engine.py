@@ -129,14 +129,22 @@ class Evaluation:
 
     def pending(self, subject: str) -> list[tuple[Rule, str]]:
         """Rules that could not judge `subject` yet, with the outcome that says why."""
+        position = self.frame.index.get_loc(subject)
         return [
-            (e.rule, e.outcome)
-            for e in self.explain(subject)
-            if e.outcome in ("not_ready", "no_data")
+            (rule, OUTCOMES[code])
+            for rule in self.rules
+            if (code := int(self.outcomes[rule.id][position])) in (NOT_READY, NO_DATA)
         ]
 
+    def _column(self, name: str) -> np.ndarray:
+        """A metric column as floats, converted once per evaluation (row access through
+        pandas costs far more than the few findings it serves)."""
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_columns", {})
+        if name not in cache:
+            cache[name] = self.frame[name].to_numpy(dtype=float, na_value=np.nan)
+        return cache[name]
+
     def _explain(self, rule: Rule, position: int) -> Explanation:
-        row = self.frame.iloc[position]
         params = {
             name: _param(value[position] if isinstance(value, np.ndarray) else value)
             for name, value in self.params[rule.id].items()
@@ -148,7 +156,7 @@ class Evaluation:
         return Explanation(
             rule=rule,
             outcome=OUTCOMES[int(self.outcomes[rule.id][position])],
-            values={name: _plain(row[name]) for name in rule.reads},
+            values={name: _plain(self._column(name)[position]) for name in rule.reads},
             params=params,
             param_sources=sources,
         )
@@ -230,7 +238,9 @@ def _param(value: Any) -> int | float:
 
 
 def _plain(value: Any) -> float | None:
+    """A metric value for findings and JSON: None when missing, and 12 significant
+    digits, so float noise from summation order (92952.62500000003) never shows."""
     if value is None:
         return None
     number = float(value)
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) else float(f"{number:.12g}")

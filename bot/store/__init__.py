@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlite_utils
@@ -21,6 +22,8 @@ from bot.model import COUNTERS, ImportBatch, to_utc_text
 from bot.store.migrations import MIGRATIONS
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: Stored UTC text to whole seconds since 1970, in SQL: far cheaper than parsing in Python.
+_SECONDS = "CAST(strftime('%s', {0}) AS INTEGER)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,19 @@ class History:
     posts: pd.DataFrame
     snapshots: pd.DataFrame
     followers: pd.DataFrame
+
+
+# The latest observation of an account is the latest of its posts' latest ones; each of
+# those is one seek in the (post, observed_at) primary key.
+_ACCOUNT_ROW_SQL = """
+    SELECT a.id, a.kind, a.name,
+           (SELECT followers FROM follower_counts f WHERE f.account = a.id
+            ORDER BY observed_at DESC LIMIT 1),
+           (SELECT count(*) FROM posts p WHERE p.account = a.id),
+           (SELECT max(published_at) FROM posts p WHERE p.account = a.id),
+           (SELECT max((SELECT max(s.observed_at) FROM snapshots s WHERE s.post = p.id))
+            FROM posts p WHERE p.account = a.id)
+    FROM accounts a"""
 
 
 def _upsert_sql(table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
@@ -232,25 +248,15 @@ class Store:
 
     def accounts(self) -> list[AccountRow]:
         """Every account with its latest follower count and post count, by id."""
-        rows = self.conn.execute(
-            """
-            SELECT a.id, a.kind, a.name,
-                   (SELECT followers FROM follower_counts f WHERE f.account = a.id
-                    ORDER BY observed_at DESC LIMIT 1),
-                   (SELECT count(*) FROM posts p WHERE p.account = a.id),
-                   (SELECT max(published_at) FROM posts p WHERE p.account = a.id),
-                   (SELECT max(s.observed_at) FROM snapshots s JOIN posts p ON p.id = s.post
-                    WHERE p.account = a.id)
-            FROM accounts a ORDER BY a.id
-            """
-        ).fetchall()
+        rows = self.conn.execute(_ACCOUNT_ROW_SQL + " ORDER BY a.id").fetchall()
         return [AccountRow(*row) for row in rows]
 
+    def account_ids(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT id FROM accounts ORDER BY id")]
+
     def account(self, account_id: str) -> AccountRow | None:
-        for row in self.accounts():
-            if row.id == account_id:
-                return row
-        return None
+        row = self.conn.execute(_ACCOUNT_ROW_SQL + " WHERE a.id = ?", (account_id,)).fetchone()
+        return AccountRow(*row) if row else None
 
     def history(self, account_id: str, at: datetime, posts: int) -> History:
         """The account's `posts` most recent posts published by `at`, with the
@@ -259,41 +265,46 @@ class Store:
         if account is None:
             raise StoreError(f"no account '{account_id}' in {self.path}")
         moment = to_utc_text(at)
-        post_frame = pd.read_sql_query(
-            "SELECT id, account, published_at, url, format, title FROM posts "
-            "WHERE account = ? AND published_at <= ? "
+        post_frame = self._frame(
+            "SELECT id, account, " + _SECONDS.format("published_at") + ", url, format, title "
+            "FROM posts WHERE account = ? AND published_at <= ? "
             "ORDER BY published_at DESC, id DESC LIMIT ?",
-            self.conn,
-            params=(account_id, moment, posts),
+            (account_id, moment, posts),
+            ["id", "account", "published_at", "url", "format", "title"],
         )
         ids = post_frame["id"].tolist()
-        snapshot_frame = self._snapshots(ids, moment)
-        followers = pd.read_sql_query(
-            "SELECT observed_at, followers FROM follower_counts "
+        snapshot_columns = ["post", "observed_at", *COUNTERS]
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            snapshots = self._frame(
+                "SELECT post, "
+                + _SECONDS.format("observed_at")
+                + ", "
+                + ", ".join(COUNTERS)
+                + f" FROM snapshots WHERE post IN ({marks}) AND observed_at <= ? "
+                "ORDER BY post, observed_at",
+                (*ids, moment),
+                snapshot_columns,
+            )
+        else:
+            snapshots = self._frame("SELECT 1 WHERE 0", (), snapshot_columns)
+        snapshots = snapshots.astype(dict.fromkeys(COUNTERS, "float64"))
+        followers = self._frame(
+            "SELECT " + _SECONDS.format("observed_at") + ", followers FROM follower_counts "
             "WHERE account = ? AND observed_at <= ? ORDER BY observed_at",
-            self.conn,
-            params=(account_id, moment),
+            (account_id, moment),
+            ["observed_at", "followers"],
         )
-        return History(
-            account=account,
-            posts=_with_times(post_frame, "published_at"),
-            snapshots=_with_times(snapshot_frame, "observed_at"),
-            followers=_with_times(followers, "observed_at"),
-        )
+        return History(account=account, posts=post_frame, snapshots=snapshots, followers=followers)
 
-    def _snapshots(self, post_ids: Iterable[str], moment: str) -> pd.DataFrame:
-        ids = list(post_ids)
-        columns = ", ".join(["post", "observed_at", *COUNTERS])
-        if not ids:
-            return pd.DataFrame(columns=["post", "observed_at", *COUNTERS])
-        marks = ", ".join("?" for _ in ids)
-        frame = pd.read_sql_query(
-            f"SELECT {columns} FROM snapshots WHERE post IN ({marks}) AND observed_at <= ? "
-            "ORDER BY post, observed_at",
-            self.conn,
-            params=(*ids, moment),
-        )
-        return frame.astype(dict.fromkeys(COUNTERS, "float64"))
+    def _frame(self, sql: str, params: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+        """A query's rows as a DataFrame; columns named *_at hold UTC times."""
+        rows = self.conn.execute(sql, params).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        for column in columns:
+            if column.endswith("_at"):
+                frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="s", utc=True)
+        return frame
 
     def find_post(self, reference: str) -> tuple[str, str] | None:
         """Find a post by id or URL, or by the long number inside a LinkedIn URL
@@ -386,9 +397,3 @@ class Store:
         )
         self.conn.commit()
         return cursor.rowcount == 1
-
-
-def _with_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    frame = frame.copy()
-    frame[column] = pd.to_datetime(frame[column], format=_TIME_FORMAT, utc=True)
-    return frame
