@@ -13,10 +13,8 @@ from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxErro
 from bot.errors import Problem, RuleError
 from bot.metrics.catalogue import SCOPES
 from bot.narrate.render import Narrator
+from bot.narrate.samples import SAMPLES
 from bot.rules.loader import Rule, RuleSet, load_rules
-
-#: Layout and message templates that must exist in every language tree.
-LAYOUTS = ("last10.j2",)
 
 
 @dataclass(frozen=True)
@@ -43,14 +41,53 @@ def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[P
     narrator = Narrator(narratives, locale)
     for rule in ruleset.rules:
         problems.extend(_check_rule_template(rule, narrator, narratives))
-    for layout in LAYOUTS:
-        if not narrator.has(layout):
+    problems.extend(_check_layouts(narrator, narratives))
+    return Pack(ruleset, narrator), problems
+
+
+def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
+    """Render every layout and message template against its sample contexts."""
+    problems: list[Problem] = []
+    for name, contexts in SAMPLES.items():
+        display = _template_path(narratives, narrator.locale, name)
+        try:
+            template = narrator.env.get_template(name)
+        except TemplateNotFound as exc:
+            missing = exc.name if exc.name != name else None
+            what = f"includes {missing}, which does not exist" if missing else "is missing"
+            problems.append(Problem(display, None, None, f"template {what}"))
+            continue
+        except TemplateSyntaxError as exc:
             problems.append(
                 Problem(
-                    _template_path(narratives, locale, layout), None, None, "template is missing"
+                    (exc.filename and _relative(exc.filename, narratives)) or display,
+                    exc.lineno,
+                    None,
+                    f"template syntax error: {exc.message}",
                 )
             )
-    return Pack(ruleset, narrator), problems
+            continue
+        for context in contexts:
+            try:
+                narrator.render(name, **context)
+            except (TemplateError, ArithmeticError, TypeError, ValueError, KeyError) as exc:
+                line = _template_line(exc, template)
+                message = (
+                    f"template reads an undefined value: {exc}"
+                    if isinstance(exc, UndefinedError)
+                    else f"template fails: {exc}"
+                )
+                problems.append(Problem(display, line, None, message))
+                break
+    return problems
+
+
+def _relative(filename: str, narratives: Path) -> str:
+    path = Path(filename)
+    try:
+        return f"{narratives.name}/{path.relative_to(narratives)}"
+    except ValueError:
+        return filename
 
 
 def _template_path(narratives: Path, locale: str, name: str) -> str:

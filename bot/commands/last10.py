@@ -248,6 +248,7 @@ def account_context(account: AccountRow) -> dict[str, Any]:
         "name": account.name or account.id,
         "kind": account.kind,
         "followers": account.followers,
+        "last_observed_at": account.last_observed_at,
     }
 
 

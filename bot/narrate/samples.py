@@ -1,0 +1,350 @@
+"""Sample contexts for every layout and message template, so `rules check` can
+render each once and catch a broken edit before a user does.
+
+tests/test_samples.py keeps these shaped like the contexts the commands build.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.metrics.catalogue import CATALOGUE
+from bot.narrate.filters import Mrkdwn
+
+_UNITS = {
+    "count": 1234.0,
+    "hours": 96.0,
+    "ratio": 2.1,
+    "share": 0.034,
+    "per_1k": 3.2,
+    "multiple": 1.1,
+    "hour": 2.0,
+}
+
+ACCOUNT = {
+    "id": "acme",
+    "name": "Acme",
+    "kind": "organization",
+    "followers": 812.0,
+    "last_observed_at": "2026-03-05T09:00:00Z",
+}
+
+
+def _post(number: int, **changes: Any) -> dict[str, Any]:
+    post: dict[str, Any] = {
+        "id": f"urn:li:activity:{number}",
+        "number": number,
+        "title": "A <sample> & post",
+        "url": "https://www.linkedin.com/feed/update/urn:li:activity:1/",
+        "format": "text",
+        "published_at": "2026-03-01T09:00:00Z",
+        "age_hours": 96.0,
+    }
+    post.update({name: _UNITS[m.unit] for name, m in CATALOGUE.items()})
+    post.update(changes)
+    return post
+
+
+def _finding(rule: str, severity: str) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "severity": severity,
+        "text": Mrkdwn(f"*{rule}.* Sample words."),
+        "next": Mrkdwn("Try something."),
+    }
+
+
+_YOUNG = _post(
+    2,
+    title=None,
+    url=None,
+    format=None,
+    age_hours=10.0,
+    peak_hour=None,
+    impressions_growth_48h=None,
+)
+_FINDINGS = [_finding("narrow-audience", "warning"), _finding("top-saves-shares", "positive")]
+_STEP = {
+    **_finding("narrow-audience", "warning"),
+    "subject": "post:1",
+    "post": _post(1),
+    "text": Mrkdwn("Try something."),
+}
+_PENDING = {
+    "post": _YOUNG,
+    "not_ready": ["one-wave"],
+    "no_data": ["narrow-audience"],
+    "lacking": ["members_reached"],
+}
+_STATUS_BAD = {
+    "loaded_at": "2026-03-05T09:00:00Z",
+    "files": ["rules/a.yaml"],
+    "last_attempt_at": "2026-03-05T10:00:00Z",
+    "last_attempt_ok": False,
+    "problems": ["rules/a.yaml:3:5: rule \"x\": missing key 'severity'"],
+    "rules": 16,
+}
+
+LAST10 = {
+    "account": ACCOUNT,
+    "as_of": "2026-03-05T09:00:00Z",
+    "posts": [_post(1), _YOUNG],
+    "standouts": [{"post": _post(1), "findings": _FINDINGS}],
+    "across": [_finding("off-target", "warning")],
+    "next_steps": [_STEP],
+    "pending": [_PENDING],
+    "finding_count": 3,
+    "rule_count": 12,
+}
+
+#: Each template with the contexts it is rendered against (more than one where
+#: branches differ).
+SAMPLES: dict[str, list[dict[str, Any]]] = {
+    "last10.j2": [
+        LAST10,
+        {
+            **LAST10,
+            "standouts": [],
+            "across": [],
+            "next_steps": [],
+            "pending": [],
+            "account": {**ACCOUNT, "kind": None, "followers": None, "last_observed_at": None},
+            "posts": [_post(1)],
+        },
+    ],
+    "messages/post.j2": [
+        {
+            "account": ACCOUNT,
+            "as_of": "2026-03-05T09:00:00Z",
+            "post": _post(1),
+            "findings": _FINDINGS,
+            "next_steps": [_STEP],
+            "pending": [],
+            "rule_count": 12,
+        },
+        {
+            "account": ACCOUNT,
+            "as_of": "2026-03-05T09:00:00Z",
+            "post": _YOUNG,
+            "findings": [],
+            "next_steps": [],
+            "pending": [_PENDING],
+            "rule_count": 12,
+        },
+    ],
+    "messages/why.j2": [
+        {
+            "post": _post(3),
+            "account": ACCOUNT,
+            "as_of": "2026-03-05T09:00:00Z",
+            "freshness": {
+                "age_hours": 96.0,
+                "hours_observed": 90.0,
+                "last_observed_at": "2026-03-05T03:00:00Z",
+                "snapshots": 75,
+            },
+            "verdicts": [
+                {
+                    "rule": rule,
+                    "description": "d",
+                    "severity": "warning",
+                    "outcome": outcome,
+                    "condition": "impressions_per_member_reached > max_ratio",
+                    "requires": "post_age_hours >= min_age_hours",
+                    "read": [
+                        {"name": "impressions_per_member_reached", "value": 5.4},
+                        {"name": "post_age_hours", "value": 96.0},
+                        {"name": "members_reached", "value": None},
+                    ],
+                    "missing": ["members_reached"],
+                    "params": [{"name": "max_ratio", "value": 5, "source": source}],
+                }
+                for rule, outcome, source in (
+                    ("a", "fired", "default"),
+                    ("b", "quiet", "kind:organization"),
+                    ("c", "not_ready", "account:acme"),
+                    ("d", "no_data", "kind:member"),
+                )
+            ],
+        },
+        {
+            "post": _YOUNG,
+            "account": ACCOUNT,
+            "as_of": "2026-03-05T09:00:00Z",
+            "freshness": {
+                "age_hours": 10.0,
+                "hours_observed": None,
+                "last_observed_at": None,
+                "snapshots": 0,
+            },
+            "verdicts": [],
+        },
+    ],
+    "messages/accounts.j2": [
+        {
+            "accounts": [
+                {
+                    "id": "acme",
+                    "name": "Acme",
+                    "kind": "organization",
+                    "followers": 812.0,
+                    "posts": 30,
+                    "last_published_at": "2026-03-01T09:00:00Z",
+                    "last_observed_at": "2026-03-05T09:00:00Z",
+                },
+                {
+                    "id": "jane",
+                    "name": "jane",
+                    "kind": None,
+                    "followers": None,
+                    "posts": 1,
+                    "last_published_at": None,
+                    "last_observed_at": None,
+                },
+            ],
+            "front": "slack",
+        },
+        {"accounts": [], "front": "slack"},
+    ],
+    "messages/rules.j2": [
+        {
+            "rules": [
+                {
+                    "id": "narrow-audience",
+                    "scope": "post",
+                    "severity": "warning",
+                    "description": "d",
+                    "condition": "x > max_ratio",
+                    "params": {"max_ratio": 5},
+                    "overrides": [
+                        {"target": "kind:organization", "params": {"max_ratio": 8}},
+                        {"target": "account:acme", "params": {"max_ratio": 3}},
+                    ],
+                    "muted": True,
+                },
+                {
+                    "id": "off-target",
+                    "scope": "account",
+                    "severity": "positive",
+                    "description": "d",
+                    "condition": "y < 1",
+                    "params": {},
+                    "overrides": [],
+                    "muted": False,
+                },
+            ],
+            "mutes": [{"rule": "narrow-audience", "by": "U012", "at": "2026-03-05T09:00:00Z"}],
+            "status": _STATUS_BAD,
+            "front": "slack",
+        },
+        {"rules": [], "mutes": [], "status": None, "front": "terminal"},
+    ],
+    "messages/help.j2": [
+        {"front": "slack", "admins": ["U012"]},
+        {"front": "terminal", "admins": []},
+    ],
+    "messages/unknown-command.j2": [
+        {"word": "lats10", "suggestion": "last10", "subcommands": ["last10", "help"]},
+        {"word": "x", "suggestion": None, "subcommands": ["last10"]},
+    ],
+    "messages/usage.j2": [{"usage": "last10 [ACCOUNT]"}],
+    "messages/no-accounts.j2": [{"front": "slack"}],
+    "messages/unknown-account.j2": [
+        {"account": "acm", "suggestion": "acme", "accounts": ["acme", "globex"]},
+        {"account": "zz", "suggestion": None, "accounts": []},
+    ],
+    "messages/unknown-account-admin.j2": [
+        {"account": "acm", "suggestion": "acme", "accounts": ["acme"]},
+    ],
+    "messages/which-account.j2": [{"accounts": ["acme", "globex"], "command": "last10"}],
+    "messages/unknown-post.j2": [{"reference": "https://x/1"}],
+    "messages/apology.j2": [{"ref": "abc123"}],
+    "messages/not-admin.j2": [
+        {"admins": ["U1", "U2", "U3"], "is_dm": False},
+        {"admins": [], "is_dm": True},
+    ],
+    "messages/linked.j2": [
+        {"account": "acme", "target": "U1", "is_user": True, "changed": True},
+        {"account": "acme", "target": "C1", "is_user": False, "changed": False},
+    ],
+    "messages/unlinked.j2": [
+        {"account": "acme", "target": "U1", "is_user": True, "changed": False},
+        {"account": "acme", "target": "C1", "is_user": False, "changed": True},
+    ],
+    "messages/muted.j2": [
+        {"rule": "one-wave", "changed": True},
+        {"rule": "one-wave", "changed": False},
+    ],
+    "messages/unmuted.j2": [
+        {"rule": "one-wave", "changed": True, "known": True, "suggestion": None},
+        {"rule": "one-wav", "changed": False, "known": False, "suggestion": "one-wave"},
+    ],
+    "messages/backtest.j2": [
+        {
+            "rule": {
+                "id": "low-engagement",
+                "scope": "post",
+                "condition": "engagement_rate < min_rate",
+            },
+            "account": "acme",
+            "as_of": "2026-03-05T09:00:00Z",
+            "count": 2,
+            "asked": 30,
+            "changes": [{"name": "min_rate", "old": 0.02, "new": 0.03}],
+            "runs": [
+                {
+                    "fired": [_post(1)],
+                    "counts": {"fired": 1, "quiet": 1, "not_ready": 0, "no_data": 0},
+                },
+                {
+                    "fired": [_post(1), _YOUNG],
+                    "counts": {"fired": 2, "quiet": 0, "not_ready": 0, "no_data": 0},
+                },
+            ],
+        },
+        {
+            "rule": {"id": "off-target", "scope": "account", "condition": "x"},
+            "account": "acme",
+            "as_of": "2026-03-05T09:00:00Z",
+            "count": 1,
+            "asked": 1,
+            "changes": [],
+            "runs": [
+                {
+                    "fired": [{"id": "w", "number": 1, "week_end": "2026-03-05T09:00:00Z"}],
+                    "counts": {"fired": 1, "quiet": 0, "not_ready": 0, "no_data": 0},
+                }
+            ],
+        },
+    ],
+    "slack/labels.j2": [
+        {"rule": "one-wave", "account": ACCOUNT, "finding_count": 1, "posts": [_post(1)]}
+    ],
+    "slack/home.j2": [
+        {
+            "a": {
+                "id": "acme",
+                "name": "Acme",
+                "followers": 812.0,
+                "last_published_at": "2026-03-01T09:00:00Z",
+                "mature": 3,
+                "ratio": 2.1,
+                "engagement_rate": 0.03,
+                "saves_shares_per_1k": 3.0,
+            },
+            "admins": ["U1"],
+            "status": _STATUS_BAD,
+        },
+        {
+            "a": {
+                "id": "x",
+                "name": "x",
+                "followers": None,
+                "last_published_at": None,
+                "mature": 0,
+            },
+            "admins": [],
+            "status": {**_STATUS_BAD, "last_attempt_ok": True, "problems": []},
+        },
+    ],
+}
