@@ -102,3 +102,18 @@ def test_hostile_titles_and_typed_words_are_escaped(store: Store, pack: Pack):
     typed = handle("<!here>", store=store, pack=pack, at=AT)
     assert "<!here>" not in typed.text
     assert "&lt;!here&gt;" in typed.text
+
+
+def test_lists_give_each_item_a_line_of_its_own(store: Store, pack: Pack):
+    # A line ending in a block tag lost its line break (trim_blocks), which ran
+    # every account, and every rule, into one line.
+    add(store, "acme")
+    add(store, "globex")
+    accounts = handle("accounts", store=store, pack=pack, at=AT).text.splitlines()
+    assert [line.split()[1] for line in accounts if line.startswith("• ")] == [
+        "`acme`",
+        "`globex`",
+    ]
+    rules = handle("rules", store=store, pack=pack, at=AT).text.splitlines()
+    listed = [line.split("*")[1] for line in rules if line.startswith(":")]
+    assert listed == [rule.id for rule in pack.ruleset.rules]
