@@ -3,12 +3,13 @@
 What it measures
 ----------------
 `narrator serve` runs as its own process (as in production: `python -m bot serve
---host 127.0.0.1 --port P --workers N`), against a synthetic store of --accounts
+--host 127.0.0.1 --port P --processes N`), against a synthetic store of --accounts
 accounts x --posts posts x --snapshots snapshots each, with a fake Slack
 (`tests.slack.fakes.FakeSlack`) on loopback as its Web API and as the
 response_url every reply is posted to.
 
-For each --workers setting (default: 1, then 2), after --warmup requests that
+For each --processes setting (default: 0, then 2: replies computed in threads of
+the HTTP process, then in two reply processes beside it), after --warmup requests that
 are not counted and --serial requests sent one at a time (the latency of a
 lone request, for reference), it runs --rounds rounds. Each round sends
 --concurrency signed slash commands at once (one thread each, released together
@@ -60,17 +61,17 @@ stay recent).
 
 How to read the output
 ----------------------
-One table per --workers setting: p50/p95/p99/max of the ack and reply
+One table per --processes setting: p50/p95/p99/max of the ack and reply
 latencies over all rounds (and of the lone requests), failures, per round the
 wall time from the first send to the last reply, and the CPU the server (all
 its processes) and this process used during the rounds: when the server's CPU
 per request times the concurrency, over the cores, comes near the reply
 times, the server is CPU-bound. The server's output goes to
 benchmarks/results/slack-serve-w<N>.log; lines at WARNING or above are counted
-and the first few printed. At the end the two goals, for each --workers
+and the first few printed. At the end the two goals, for each --processes
 setting: "ack p99 < 300 ms" and "reply p95 < 1 s".
 
-Run from the repository root:  .venv/bin/python benchmarks/slack_bot.py [--workers 1,2]
+Run from the repository root:  .venv/bin/python benchmarks/slack_bot.py [--processes 0,2]
 """
 
 from __future__ import annotations
@@ -425,7 +426,7 @@ class ServerProcess:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                # The server runs in a session of its own: its workers go with it.
+                # The server runs in a session of its own: its reply processes go with it.
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         with contextlib.suppress(ProcessLookupError):
@@ -436,7 +437,7 @@ class ServerProcess:
 
 def server_cpu(session: int) -> dict[int, float] | None:
     """CPU seconds (user + system) used so far by each process of a session (the server
-    runs in a session of its own: its supervisor and workers); None off Linux."""
+    runs in a session of its own: the HTTP process and its reply processes); None off Linux."""
     used = {}
     try:
         for entry in os.scandir("/proc"):
@@ -455,7 +456,7 @@ def server_cpu(session: int) -> dict[int, float] | None:
     return used
 
 
-def start_server(db: Path, fake: FakeSlack, workers: int) -> ServerProcess:
+def start_server(db: Path, fake: FakeSlack, processes: int) -> ServerProcess:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NARRATOR_"))}
     env.update(
@@ -467,10 +468,10 @@ def start_server(db: Path, fake: FakeSlack, workers: int) -> ServerProcess:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
     )
-    log_path = RESULTS / f"slack-serve-w{workers}.log"
+    log_path = RESULTS / f"slack-serve-p{processes}.log"
     log_file = log_path.open("wb")
     command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
+    command += ["--processes", str(processes)]
     process = subprocess.Popen(
         command,
         env=env,
@@ -489,8 +490,8 @@ def start_server(db: Path, fake: FakeSlack, workers: int) -> ServerProcess:
         ready = False
         with contextlib.suppress(httpx.TransportError, ValueError):
             ready = httpx.get(server.base + "/healthz", timeout=2).json().get("ok", False)
-        # With several workers, /healthz may answer before every worker has started.
-        if ready and server.log_text().count("Application startup complete") >= workers:
+        # The reply processes are up (and have loaded the pack) before uvicorn starts.
+        if ready:
             break
         if time.monotonic() > deadline:
             server.stop()
@@ -626,8 +627,8 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float, float]:
 
 
 @dataclass
-class WorkersResult:
-    workers: int
+class ProcessesResult:
+    processes: int
     serial: Round
     rounds: list[Round]
     log_problems: list[str]
@@ -646,16 +647,16 @@ class WorkersResult:
         return [s for s in self.samples if s.problem]
 
 
-def run_workers(store: StoreInfo, args: argparse.Namespace, workers: int) -> WorkersResult:
-    print(f"\n--workers {workers}")
-    rng = np.random.default_rng(args.seed + workers)
+def run_processes(store: StoreInfo, args: argparse.Namespace, processes: int) -> ProcessesResult:
+    print(f"\n--processes {processes}")
+    rng = np.random.default_rng(args.seed + processes)
     fake = FakeSlack()
-    server = start_server(store.path, fake, workers)
+    server = start_server(store.path, fake, processes)
     try:
         warm = send_round(
             server.base,
             fake,
-            f"w{workers}-warm",
+            f"p{processes}-warm",
             rng.integers(0, store.accounts, args.warmup),
             args.timeout,
         )
@@ -664,12 +665,12 @@ def run_workers(store: StoreInfo, args: argparse.Namespace, workers: int) -> Wor
             f"  warm-up: {len(warm.samples)} concurrent requests, {len(bad)} failed"
             + (f" (first: {bad[0].problem})" if bad else "")
         )
-        serial = Round(f"w{workers}-serial")
+        serial = Round(f"p{processes}-serial")
         for i in range(args.serial):
             one = send_round(
                 server.base,
                 fake,
-                f"w{workers}-serial{i}",
+                f"p{processes}-serial{i}",
                 [int(rng.integers(store.accounts))],
                 args.timeout,
             )
@@ -679,7 +680,7 @@ def run_workers(store: StoreInfo, args: argparse.Namespace, workers: int) -> Wor
             time.sleep(args.pause)
             picked = rng.integers(0, store.accounts, args.concurrency)
             server_before, client_before = server_cpu(server.process.pid), time.process_time()
-            round_ = send_round(server.base, fake, f"w{workers}-r{r}", picked, args.timeout)
+            round_ = send_round(server.base, fake, f"p{processes}-r{r}", picked, args.timeout)
             server_after = server_cpu(server.process.pid)
             round_.client_cpu = time.process_time() - client_before
             if server_before is not None and server_after is not None:
@@ -708,7 +709,7 @@ def run_workers(store: StoreInfo, args: argparse.Namespace, workers: int) -> Wor
         for line in log.splitlines()
         if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback", line)
     ]
-    return WorkersResult(workers, serial, rounds, problems)
+    return ProcessesResult(processes, serial, rounds, problems)
 
 
 # -- the report ----------------------------------------------------------------------
@@ -719,7 +720,7 @@ def _row(label: str, values: Sequence[float]) -> str:
     return f"  {label:<28} {len(values):>5} {p50:>9.1f} {p95:>9.1f} {p99:>9.1f} {top:>9.1f}"
 
 
-def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResult]) -> bool:
+def report(store: StoreInfo, args: argparse.Namespace, results: list[ProcessesResult]) -> bool:
     cpus = os.cpu_count()
     try:
         usable = len(os.sched_getaffinity(0))
@@ -743,14 +744,14 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResu
         f"snapshots, {store.megabytes:,.0f} MB ({generated}; data as of {to_utc_text(store.now)})"
     )
     print(
-        f"load: {args.rounds} rounds x {args.concurrency} concurrent requests per --workers "
+        f"load: {args.rounds} rounds x {args.concurrency} concurrent requests per --processes "
         f"setting, after {args.warmup} warm-up and {args.serial} one-at-a-time requests"
     )
     met_all = True
     goals = []
     for result in results:
         print(
-            f"\n--workers {result.workers}           (milliseconds)        n       p50       "
+            f"\n--processes {result.processes}           (milliseconds)        n       p50       "
             f"p95       p99       max"
         )
         print(
@@ -788,9 +789,10 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResu
                 f"(client + fake Slack) {client:.1f} s, in {sum(walls):.1f} s of wall time "
                 f"on {os.cpu_count()} CPUs"
             )
-            if result.workers > 1:
-                # Which worker did the work: an uneven split leaves a core idle. The
-                # supervisor and multiprocessing's helper processes use next to nothing.
+            if result.processes > 0:
+                # Which process did the work: the HTTP process (acknowledgements) and
+                # each reply process; an uneven split would leave a core idle. The
+                # multiprocessing helper processes use next to nothing.
                 totals: dict[int, float] = {}
                 for r in result.rounds:
                     for pid, used in (r.server_cpu or {}).items():
@@ -800,7 +802,7 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResu
                     " + ".join(f"{(r.server_cpu or {}).get(pid, 0.0):.1f}" for pid in busy)
                     for r in result.rounds
                 ]
-                print(f"  server CPU by worker process, per round (s): {'; '.join(split)}")
+                print(f"  server CPU by process, per round (s): {'; '.join(split)}")
         multi = sum(1 for s in result.samples if s.messages > 1)
         if multi:
             print(f"  {multi} replies came as several messages (reply time = the first)")
@@ -825,11 +827,11 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResu
         met_all &= ack_met and reply_met
         suffix = "" if complete else " (requests failed)"
         goals.append(
-            f"--workers {result.workers}: ack p99 < 300 ms: "
+            f"--processes {result.processes}: ack p99 < 300 ms: "
             f"{'MET' if ack_met else 'NOT MET'} ({ack_p99:.0f} ms){suffix}"
         )
         goals.append(
-            f"--workers {result.workers}: reply p95 < 1 s: "
+            f"--processes {result.processes}: reply p95 < 1 s: "
             f"{'MET' if reply_met else 'NOT MET'} ({reply_p95:.0f} ms){suffix}"
         )
     print("\nGoals:")
@@ -838,13 +840,13 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[WorkersResu
     return met_all
 
 
-def _workers(text: str) -> list[int]:
+def _processes(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("a comma-separated list such as 1,2") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("worker counts must be at least 1")
+        raise argparse.ArgumentTypeError("a comma-separated list such as 0,2") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError("process counts must be 0 or more")
     return values
 
 
@@ -862,7 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--snapshots", type=_positive, default=80, help="per post")
     parser.add_argument("--concurrency", type=_positive, default=50)
     parser.add_argument("--rounds", type=_positive, default=3)
-    parser.add_argument("--workers", type=_workers, default=[1, 2], help="e.g. 1,2")
+    parser.add_argument("--processes", type=_processes, default=[0, 2], help="e.g. 0,2")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--warmup", type=_positive, default=10, help="requests, not counted")
     parser.add_argument(
@@ -877,7 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     store = prepare_store(args)
-    results = [run_workers(store, args, workers) for workers in args.workers]
+    results = [run_processes(store, args, processes) for processes in args.processes]
     report(store, args, results)
     # Goals not met is a result; requests that failed make the run unreliable.
     return 1 if any(result.failures() for result in results) else 0

@@ -260,14 +260,15 @@ def backtest(
     help="Use Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP.",
 )
 @click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
+    "--processes",
+    type=click.IntRange(min=0),
+    default=0,
     show_default=True,
-    help="HTTP worker processes (one per core is a good start).",
+    help="Processes that compute replies (one per core is a good start); "
+    "0 computes them in threads of the serving process.",
 )
 @_friendly
-def serve(port: int | None, host: str, socket_mode: bool, workers: int) -> None:
+def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> None:
     """Run the Slack bot: HTTP on /slack/events (and /healthz), or Socket Mode.
 
     Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN
@@ -281,11 +282,11 @@ def serve(port: int | None, host: str, socket_mode: bool, workers: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
     slack = load_slack_settings("socket" if socket_mode else "http")
-    bot = build(settings, slack)
+    bot = build(settings, slack, processes=processes)
     if socket_mode:
         serve_socket(bot, slack)
     else:
-        serve_http(bot, host, port if port is not None else slack.port, workers)
+        serve_http(bot, host, port if port is not None else slack.port)
 
 
 def main() -> None:

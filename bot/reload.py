@@ -6,12 +6,19 @@ A long-running process (the Slack bot) holds a `PackHolder` and calls
 `narratives/`; when their files change and then stay unchanged for one more
 poll (editors save in several steps), it reloads. A broken edit leaves the old
 pack serving and its problems in `status()`, for logs and for Slack to show.
+
+Each attempt loads from a private copy of the files (a `PackSource`), never from
+the files being edited: the serving pack can never read a half-saved template
+later, and reply processes load the very same pack from the same copy.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +42,32 @@ class ReloadStatus:
     last_attempt_at: datetime
     last_attempt_ok: bool
     problems: tuple[Problem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PackSource:
+    """Where a pack was loaded from: a copy of the rule files and templates that
+    nothing changes afterwards (or the real folder, when it does not exist)."""
+
+    rules: Path
+    narratives: Path
+
+
+#: Copies kept besides the serving one: a reply process may still be loading one.
+KEPT_SOURCES = 2
+
+
+def copy_source(rules_dir: Path, narratives: Path, into: Path) -> PackSource:
+    """Copy both folders into a new folder under `into`, keeping their names, so a
+    problem reads `rules/x.yaml:3:5` whichever copy it was found in."""
+    target = Path(tempfile.mkdtemp(prefix="pack-", dir=into))
+
+    def copy(folder: Path, side: str) -> Path:
+        if not folder.is_dir():
+            return folder  # the loader reports the missing folder by its real name
+        return Path(shutil.copytree(folder, target / side / folder.name))
+
+    return PackSource(copy(rules_dir, "r"), copy(narratives, "n"))
 
 
 def fingerprint(*folders: Path) -> Fingerprint:
@@ -61,13 +94,17 @@ class PackHolder:
         self.locale = locale
         self.clock = clock
         self._lock = threading.Lock()
-        pack, problems = check_pack(rules_dir, narratives, locale)
+        self._copies = Path(tempfile.mkdtemp(prefix="narrator-packs-"))
+        weakref.finalize(self, shutil.rmtree, self._copies, ignore_errors=True)
+        self._sources: list[PackSource] = []  # oldest first; the last one is serving
+        # Taken before copying: an edit made while the copy is loaded shows as a change.
+        self._seen = fingerprint(rules_dir, narratives)
+        pack, problems, source = self._load()
         if problems:
             raise RuleError(problems, summary="the rule pack has problems; not starting")
         now = clock()
-        self._pack = pack
+        self._serve(pack, source)
         self._status = ReloadStatus(now, pack.ruleset.files, len(pack.ruleset.rules), now, True)
-        self._seen = fingerprint(rules_dir, narratives)
         self._pending: Fingerprint | None = None
 
     def current(self) -> Pack:
@@ -78,10 +115,32 @@ class PackHolder:
         with self._lock:
             return self._status
 
+    def source(self) -> PackSource:
+        """The copy the serving pack was loaded from: load it again to get the same pack."""
+        with self._lock:
+            return self._sources[-1]
+
+    def _load(self) -> tuple[Pack, list[Problem], PackSource]:
+        """Copy the files and check the copy (a copy with problems is removed)."""
+        source = copy_source(self.rules_dir, self.narratives, self._copies)
+        pack, problems = check_pack(source.rules, source.narratives, self.locale)
+        if problems:
+            _remove(source, self._copies)
+        return pack, problems, source
+
+    def _serve(self, pack: Pack, source: PackSource) -> list[PackSource]:
+        """Swap `pack` in (the lock is held); return the copies no longer needed."""
+        self._pack = pack
+        self._sources.append(source)
+        stale = self._sources[: -1 - KEPT_SOURCES]
+        del self._sources[: -1 - KEPT_SOURCES]
+        return stale
+
     def reload(self) -> ReloadStatus:
         """Load everything again; swap only if there is no problem at all."""
-        pack, problems = check_pack(self.rules_dir, self.narratives, self.locale)
+        pack, problems, source = self._load()
         now = self.clock()
+        stale: list[PackSource] = []
         with self._lock:
             if problems:
                 old = self._status
@@ -94,12 +153,15 @@ class PackHolder:
                     "\n".join(str(p) for p in problems),
                 )
             else:
-                self._pack = pack
+                stale = self._serve(pack, source)
                 self._status = ReloadStatus(
                     now, pack.ruleset.files, len(pack.ruleset.rules), now, True
                 )
                 log.info("rule pack reloaded: %d rules", len(pack.ruleset.rules))
-            return self._status
+            status = self._status
+        for old_source in stale:
+            _remove(old_source, self._copies)
+        return status
 
     def poll(self) -> bool:
         """Reload if the files changed and have since settled; True if it reloaded."""
@@ -127,3 +189,10 @@ class PackHolder:
         thread = threading.Thread(target=loop, name="rule-pack-watcher", daemon=True)
         thread.start()
         return thread
+
+
+def _remove(source: PackSource, copies: Path) -> None:
+    for folder in (source.rules, source.narratives):
+        if copies in folder.parents:
+            shutil.rmtree(folder.parent.parent, ignore_errors=True)
+            return

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import RuleError
-from bot.reload import PackHolder
+from bot.reload import KEPT_SOURCES, PackHolder
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -143,3 +143,38 @@ def test_the_watcher_thread_reloads_on_its_own(workspace: Path):
         thread.join(timeout=5)
     assert not thread.is_alive()
     assert holder.status().last_attempt_ok is True
+
+
+def test_the_pack_is_loaded_from_a_copy_that_edits_cannot_reach(workspace: Path):
+    holder = holder_for(workspace)
+    source = holder.source()
+    original = workspace / "rules" / "distribution.yaml"
+    copied = source.rules / "distribution.yaml"
+    assert source.rules.name == "rules"
+    assert source.narratives.name == "narratives"
+    assert copied != original
+    assert copied.read_text() == original.read_text()
+    good = original.read_text()
+    edit(original, "rules: [")
+    shutil.rmtree(workspace / "narratives")
+    assert copied.read_text() == good
+    assert (source.narratives / "en" / "last10.j2").is_file()
+    assert holder.reload().last_attempt_ok is False
+    assert holder.source() == source  # the refused attempt left the serving copy alone
+
+
+def test_old_copies_are_removed_and_refused_ones_never_kept(workspace: Path):
+    holder = holder_for(workspace)
+    first = holder.source()
+    copies = first.rules.parent.parent.parent
+    path = workspace / "rules" / "distribution.yaml"
+    good = path.read_text()
+    for ratio in range(6, 6 + KEPT_SOURCES + 1):
+        edit(path, good.replace("max_ratio: 5", f"max_ratio: {ratio}"))
+        assert holder.reload().last_attempt_ok is True
+    assert not first.rules.exists()
+    assert len(list(copies.iterdir())) == KEPT_SOURCES + 1
+    edit(path, "rules: [")
+    assert holder.reload().last_attempt_ok is False
+    assert len(list(copies.iterdir())) == KEPT_SOURCES + 1
+    assert (holder.source().rules / "distribution.yaml").read_text().count("max_ratio: 8") == 1

@@ -8,7 +8,9 @@ the same function with the same arguments, so they print the same words. The
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,16 +38,39 @@ class Caller:
     admins: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
 class Reply:
-    """What a command answers: mrkdwn text, and data for JSON or Block Kit."""
+    """What a command answers: mrkdwn text, and data for JSON or Block Kit.
 
-    text: str
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
-    ok: bool = True
-    public: bool = False
+    `text` and `data` may be given as functions: they are then worked out when
+    first read (Slack builds a last10 from `context` and never reads either).
+    """
+
+    def __init__(
+        self,
+        *,
+        text: str | Callable[[], str],
+        kind: str,
+        data: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        context: dict[str, Any] | None = None,
+        ok: bool = True,
+        public: bool = False,
+    ) -> None:
+        self._text = text
+        self._data = data
+        self.kind = kind
+        self.context = context if context is not None else {}
+        self.ok = ok
+        self.public = public
+
+    @functools.cached_property
+    def text(self) -> str:
+        return self._text() if callable(self._text) else self._text
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        if callable(self._data):
+            return self._data()
+        return self._data if self._data is not None else {}
 
 
 def handle(
@@ -109,8 +134,13 @@ def _last10(args: list[str], *, store: Store, pack: Pack, at: datetime, caller: 
         return message(pack, "which-account", ok=False, accounts=names, command="last10")
     report = build_report(store, pack, account_id, at, muted=caller.muted)
     context = report_context(report, pack)
-    text = pack.narrator.render("last10.j2", **context)
-    return Reply(text=text, kind="last10", data=report_json(report), context=context, public=public)
+    return Reply(
+        text=lambda: pack.narrator.render("last10.j2", **context),
+        kind="last10",
+        data=lambda: report_json(report),
+        context=context,
+        public=public,
+    )
 
 
 def _one_post(

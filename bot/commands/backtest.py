@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.commands.last10 import post_context
+from bot.commands.last10 import post_context, rows
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.errors import CommandError
 from bot.model import to_utc_text
@@ -127,7 +127,7 @@ def _posts(
     frame = measured.posts.head(count)
     subjects = [
         post_context(str(post_id), row, number)
-        for number, (post_id, row) in enumerate(frame.iterrows(), start=1)
+        for number, (post_id, row) in enumerate(rows(frame), start=1)
     ]
     before = _outcomes(rule, frame, "post")
     after = _outcomes(changed, frame, "post")

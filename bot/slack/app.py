@@ -12,27 +12,31 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
 
 from bot.config import SlackSettings
 from bot.errors import ConfigError
 from bot.slack import listeners
-from bot.slack.services import Services, retry_handlers
+from bot.slack.services import Services
 
 log = logging.getLogger("narrator.slack")
+
+
+class _QuietTokenWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN goes unused when it is given a client; the
+    client it is given is built from that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
 
 
 def create_app(slack: SlackSettings, services: Services) -> App:
     """The bolt app. Checks the bot token with Slack (auth.test) before anything else."""
     # slack_sdk's debug logs print request URLs, and a response_url carries a token.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
-    assert slack.slack_bot_token is not None
-    client = WebClient(
-        token=slack.slack_bot_token.get_secret_value(),
-        base_url=slack.slack_api_url,
-        retry_handlers=retry_handlers(),
-        timeout=10,
-    )
+    client = services.client()
+    bolt_log = logging.getLogger("narrator.bolt")
+    if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(_QuietTokenWarning())
     secret = slack.slack_signing_secret.get_secret_value() if slack.slack_signing_secret else None
     try:
         app = App(
@@ -40,9 +44,12 @@ def create_app(slack: SlackSettings, services: Services) -> App:
             signing_secret=secret,
             request_verification_enabled=secret is not None,
             token_verification_enabled=True,
-            process_before_response=False,
+            # Every listener acknowledges and hands its work to the reply pool, so
+            # running listeners before answering costs nothing and spares bolt's
+            # ack-polling thread (it sleeps in 10 ms steps waiting for ack()).
+            process_before_response=True,
             raise_error_for_unhandled_request=False,
-            logger=logging.getLogger("narrator.bolt"),
+            logger=bolt_log,
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {exc}") from None

@@ -51,13 +51,3 @@ def create_asgi(app: App, services: Services) -> Starlette:
         ],
         lifespan=lifespan,
     )
-
-
-def app_from_environment() -> Starlette:
-    """An ASGI app built from the environment: the factory each uvicorn worker calls."""
-    from bot.config import load_settings, load_slack_settings
-    from bot.slack.run import build
-
-    slack = load_slack_settings("http")
-    bot = build(load_settings(), slack)
-    return create_asgi(bot.app, bot.services)

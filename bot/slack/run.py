@@ -17,6 +17,7 @@ from bot.config import Settings, SlackSettings
 from bot.reload import PackHolder
 from bot.slack.app import create_app
 from bot.slack.services import Services, retry_handlers, utc_now
+from bot.store import Store
 
 log = logging.getLogger("narrator.slack")
 RELOAD_INTERVAL = 2.0
@@ -36,12 +37,26 @@ def build(
     *,
     clock: Callable[[], datetime] = utc_now,
     watch: bool = True,
+    processes: int = 0,
 ) -> Bot:
     """Load the rule pack (refusing to start on a broken one), open the store, check the
-    token with Slack, and start watching the rule files."""
+    token with Slack, start the reply processes (if any) and watch the rule files.
+
+    processes: 0 computes replies in threads of this process; N > 0 in N processes
+    of their own (bot/slack/processes.py), for several cores."""
     holder = PackHolder(settings.rules, settings.narratives, settings.locale, clock)
-    services = Services(settings.db, holder, slack.admins, clock=clock)
-    services.store()  # migrate the store before the first request
+    assert slack.slack_bot_token is not None
+    db = Store(settings.db)  # migrate the store before anything reads it
+    db.close()
+    services = Services(
+        settings.db,
+        holder,
+        slack.admins,
+        clock=clock,
+        api_url=slack.slack_api_url,
+        bot_token=slack.slack_bot_token.get_secret_value(),
+        processes=processes,
+    )
     app = create_app(slack, services)
     stop = threading.Event()
     if watch:
@@ -49,27 +64,15 @@ def build(
     return Bot(app, services, holder, stop)
 
 
-def serve_http(bot: Bot, host: str, port: int, workers: int = 1) -> None:
-    """Serve over HTTP. With several workers, each process builds its own bot from the
-    environment (the one built here has already checked every setting)."""
+def serve_http(bot: Bot, host: str, port: int) -> None:
+    """Serve over HTTP until interrupted, then let queued replies finish."""
     import uvicorn
 
     from bot.slack.http import create_asgi
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     try:
-        if workers > 1:
-            bot.services.close()
-            uvicorn.run(
-                "bot.slack.http:app_from_environment",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="info",
-            )
-        else:
-            uvicorn.run(create_asgi(bot.app, bot.services), host=host, port=port, log_level="info")
+        uvicorn.run(create_asgi(bot.app, bot.services), host=host, port=port, log_level="info")
     finally:
         bot.stop.set()
 

@@ -1,5 +1,11 @@
 """What the Slack listeners share: the serving rule pack, per-thread stores, the
-clock, a worker pool for replies, and delivery to response_url with retries."""
+clock, the pool that computes replies, and delivery to response_url with retries.
+
+Replies are computed after the acknowledgement, in threads of this process or,
+with `processes` > 0, in that many processes of their own (bot/slack/processes.py):
+one queue feeds them, so the work is shared evenly and the process that answers
+HTTP never waits for the GIL behind pandas.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -20,7 +28,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.commands import Reply, message
-from bot.reload import PackHolder
+from bot.pack import Pack
+from bot.reload import PackHolder, ReloadStatus
 from bot.slack.blocks import Message, render
 from bot.store import Store
 
@@ -41,23 +50,68 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock that always reads the same moment (tests, reproducible runs); unlike a
+    lambda it can be sent to a reply process."""
+
+    moment: datetime
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+class Serving:
+    """What a reply process serves for one job: the pack the HTTP process served when
+    it took the request, and that pack's status."""
+
+    def __init__(self, pack: Pack, status: ReloadStatus) -> None:
+        self._pack = pack
+        self._status = status
+
+    def current(self) -> Pack:
+        return self._pack
+
+    def status(self) -> ReloadStatus:
+        return self._status
+
+
+Job = Callable[..., None]
+
+
 class Services:
+    """`holder` gives the serving pack (`current()`) and its status (`status()`)."""
+
     def __init__(
         self,
         db: Path,
-        holder: PackHolder,
+        holder: PackHolder | Serving,
         admins: frozenset[str],
         clock: Callable[[], datetime] = utc_now,
-        workers: int = 4,
+        *,
+        api_url: str | None = None,
+        bot_token: str | None = None,
+        threads: int = 4,
+        processes: int = 0,
     ) -> None:
         self.db = db
         self.holder = holder
         self.admins = admins
         self.clock = clock
+        self.api_url = api_url
+        self._bot_token = bot_token
+        self.processes = processes
         self._local = threading.local()
         self._stores: list[Store] = []
         self._lock = threading.Lock()
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reply")
+        self._client: WebClient | None = None
+        self.executor: Executor | None = None
+        if processes > 0:
+            from bot.slack import processes as pool
+
+            self.executor = pool.start(self, processes)
+        elif threads > 0:
+            self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reply")
 
     def store(self) -> Store:
         """This thread's own connection (SQLite connections are not shared across threads)."""
@@ -69,9 +123,26 @@ class Services:
                 self._stores.append(store)
         return store
 
-    def submit(self, job: Callable[..., None], *args: Any) -> Future[None]:
-        """Run `job` after the request has been acknowledged."""
-        return self.executor.submit(job, *args)
+    def client(self) -> WebClient:
+        """A Web API client for the bot token, on SLACK_API_URL, retrying as Slack asks."""
+        if self._client is None:
+            kwargs = {"base_url": self.api_url} if self.api_url else {}
+            self._client = WebClient(
+                token=self._bot_token, retry_handlers=retry_handlers(), timeout=10, **kwargs
+            )
+        return self._client
+
+    def submit(self, job: Job, *args: Any) -> Future[None]:
+        """Run `job(services, *args)` after the request has been acknowledged."""
+        assert self.executor is not None, "these services compute no replies"
+        if self.processes > 0:
+            from bot.slack import processes as pool
+
+            future = pool.submit(self, job, args)
+        else:
+            future = self.executor.submit(job, self, *args)
+        future.add_done_callback(_log_failure)
+        return future
 
     def deliver(
         self, response_url: str, reply: Reply, *, public: bool = False, replace: bool = False
@@ -108,8 +179,16 @@ class Services:
                 log.exception("could not deliver the apology (ref %s)", ref)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
         with self._lock:
             for store in self._stores:
                 store.close()
             self._stores.clear()
+
+
+def _log_failure(future: Future[None]) -> None:
+    """Jobs apologise for their own errors; this catches what escapes them (a job
+    that could not reach its process, for instance)."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a reply job failed", exc_info=future.exception())

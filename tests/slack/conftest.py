@@ -14,6 +14,7 @@ from bot.config import Settings, load_slack_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.slack.http import create_asgi
 from bot.slack.run import Bot, build
+from bot.slack.services import FixedClock
 from bot.store import Store
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Server, sign
 
@@ -56,8 +57,9 @@ class Running:
         )
 
 
-@pytest.fixture
-def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
+def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0) -> Running:
+    """The bot on the demo data, as of DEMO_NOW, its replies computed in threads or in
+    `processes` processes of their own."""
     shutil.copytree(root / "rules", tmp_path / "rules")
     shutil.copytree(root / "narratives", tmp_path / "narratives")
     db = tmp_path / "bot.db"
@@ -72,8 +74,14 @@ def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Runni
         slack_api_url=fake_slack.api_url,
         narrator_admins=ADMIN,
     )
-    bot = build(settings, slack, clock=lambda: DEMO_NOW, watch=False)
+    bot = build(settings, slack, clock=FixedClock(DEMO_NOW), watch=False, processes=processes)
     server = Server(create_asgi(bot.app, bot.services))
-    yield Running(bot, server, fake_slack, db, tmp_path)
-    server.stop()
-    bot.services.close()
+    return Running(bot, server, fake_slack, db, tmp_path)
+
+
+@pytest.fixture
+def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
+    running = start(tmp_path, root, fake_slack)
+    yield running
+    running.server.stop()
+    running.bot.services.close()

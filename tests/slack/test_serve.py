@@ -53,8 +53,9 @@ def narrator(*args: str, env: dict[str, str], root: Path, **kw) -> subprocess.Co
     )
 
 
+@pytest.mark.parametrize("processes", ["0", "2"])
 def test_serve_answers_a_signed_command_with_the_terminal_numbers(
-    tmp_path: Path, root: Path, fake_slack: FakeSlack
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: str
 ):
     with Store(tmp_path / "bot.db") as store:
         store.write(demo_batch())
@@ -62,7 +63,7 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
     port = free_port()
     env = environment(tmp_path, root, fake_slack, PORT=str(port))
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"],
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--processes", processes],
         env=env,
         cwd=root,
         stdout=subprocess.PIPE,

@@ -21,12 +21,12 @@ def register(app: App, services: Services) -> None:
     @app.action("why")
     def why(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        services.submit(explain, services, body, action["value"])
+        services.submit(explain, body, action["value"])
 
     @app.action("mute")
     def mute(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        services.submit(mute_rule, services, body, action["value"])
+        services.submit(mute_rule, body, action["value"])
 
 
 def explain(services: Services, body: dict[str, Any], post: str) -> None:

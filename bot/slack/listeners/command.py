@@ -17,7 +17,7 @@ def register(app: App, services: Services) -> None:
     def linkedin(ack: Ack, command: dict[str, Any]) -> None:
         # Acknowledge before any database or pandas work: Slack allows 3 seconds.
         ack()
-        services.submit(answer, services, command)
+        services.submit(answer, command)
 
 
 def answer(services: Services, command: dict[str, Any]) -> None:

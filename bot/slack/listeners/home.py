@@ -22,10 +22,18 @@ HOME_POSTS = 10
 
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        publish_home(services, client, event["user"])
+        # Answer Slack at once; build and publish the view in the reply pool.
+        services.submit(publish_safely, event["user"])
+
+
+def publish_safely(services: Services, user_id: str) -> None:
+    try:
+        publish_home(services, services.client(), user_id)
+    except Exception:
+        log.exception("could not publish App Home for %s", user_id)
 
 
 def publish_home(services: Services, client: WebClient, user_id: str) -> None:
