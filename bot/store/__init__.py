@@ -104,6 +104,10 @@ _POST_SQL = _upsert_sql("posts", ["id"], ["account", "published_at", "url", "for
 _SNAPSHOT_SQL = _upsert_sql("snapshots", ["post", "observed_at"], list(COUNTERS))
 
 
+#: How much of the database file SQLite may map into memory (address space, not RAM).
+MMAP_BYTES = 1 << 30
+
+
 class Store:
     """Open (and migrate) the SQLite database at `path`; `:memory:` works too."""
 
@@ -116,6 +120,9 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         conn.execute("PRAGMA foreign_keys = ON")
+        # Read pages through a memory map instead of a read() call each: a request
+        # reads a few hundred scattered pages of snapshots.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         if migrate:
             self.migrate()
 
