@@ -27,6 +27,7 @@ from bot.metrics.compute import (
     _sum_reported,
     epoch_hours,
     positions,
+    where,
 )
 
 
@@ -47,8 +48,6 @@ def account_metrics(
     now = epoch_hours(pd.Series([moment]))[0]
     ids = accounts["id"].astype(str).to_numpy()
     k = len(ids)
-    out = pd.DataFrame(index=pd.Index(ids, name="account"))
-    out["account_kind"] = accounts["kind"].to_numpy()
     m: dict[str, np.ndarray] = {name: np.full(k, np.nan) for name in ACCOUNT_CATALOGUE}
 
     seen = followers[followers["observed_at"] <= moment]
@@ -58,8 +57,10 @@ def account_metrics(
         latest = _group_last(code, when, pd.to_numeric(seen["followers"]).to_numpy(float), k)
         m["followers"] = latest
 
-    posts = posts[posts["published_at"] <= moment]
-    snaps = snapshots[(snapshots["observed_at"] <= moment) & snapshots["post"].isin(posts["id"])]
+    posts = where(posts, posts["published_at"] <= moment)
+    snaps = where(
+        snapshots, (snapshots["observed_at"] <= moment) & snapshots["post"].isin(posts["id"])
+    )
     post_ids = posts["id"].to_numpy()
     post_account = _codes(ids, posts["account"])
     published = epoch_hours(posts["published_at"])
@@ -77,9 +78,14 @@ def account_metrics(
         post_account, (published > now - 2 * week) & (published <= now - week), k
     )
     _best_posts(m, ids, post_frame)
-    for name in ACCOUNT_CATALOGUE:
-        out[name] = m[name]
-    return out
+    # One frame built at once: adding 20 columns one by one costs more than the maths.
+    return pd.DataFrame(
+        {
+            "account_kind": accounts["kind"].to_numpy(),
+            **{name: m[name] for name in ACCOUNT_CATALOGUE},
+        },
+        index=pd.Index(ids, name="account"),
+    )
 
 
 def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:

@@ -45,7 +45,7 @@ def post_metrics(
     followers: account, observed_at, followers.
     """
     moment = pd.Timestamp(at).tz_convert("UTC")
-    posts = posts[posts["published_at"] <= moment]
+    posts = where(posts, posts["published_at"] <= moment)
     posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
     ids = posts["id"].to_numpy()
     n = len(ids)
@@ -56,8 +56,7 @@ def post_metrics(
     published = epoch_hours(posts["published_at"])
     now = epoch_hours(pd.Series([moment]))[0]
 
-    snaps = snapshots[snapshots["observed_at"] <= moment]
-    snaps = snaps[snaps["post"].isin(ids)]
+    snaps = where(snapshots, (snapshots["observed_at"] <= moment) & snapshots["post"].isin(ids))
     pos = positions(ids, snaps["post"].to_numpy())
     hours = epoch_hours(snaps["observed_at"]) - published[pos]
     values = {c: _float(snaps, c) for c in COUNTERS}
@@ -131,9 +130,17 @@ def positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return order[np.searchsorted(ids, wanted, sorter=order)]
 
 
+def where(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """The rows where `mask` holds: `frame` itself when that is every row (the store
+    has usually filtered already, and a copy costs more than the check)."""
+    return frame if bool(mask.all()) else frame[mask]
+
+
 def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), np.nan)
+    if frame[column].dtype == np.float64:
+        return frame[column].to_numpy()
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
