@@ -67,6 +67,10 @@ class ProblemsError(NarratorError):
             lines.append(summary)
         super().__init__("\n".join(lines))
 
+    def __reduce__(self) -> tuple[type[ProblemsError], tuple[tuple[Problem, ...], str]]:
+        # Rebuilt from its problems (not its text) when sent between processes.
+        return type(self), (self.problems, self.summary)
+
 
 class ImportFileError(ProblemsError):
     """An import file has problems; nothing was written."""

@@ -9,7 +9,9 @@ pack serving and its problems in `status()`, for logs and for Slack to show.
 
 Each attempt loads from a private copy of the files (a `PackSource`), never from
 the files being edited: the serving pack can never read a half-saved template
-later, and reply processes load the very same pack from the same copy.
+later, and reply processes load the very same pack from the same copy. A job
+`lease()`s the serving copy and `release()`s it when done; a copy is removed
+once it is neither serving nor leased.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -53,21 +56,46 @@ class PackSource:
     narratives: Path
 
 
-#: Copies kept besides the serving one: a reply process may still be loading one.
-KEPT_SOURCES = 2
+class CopyError(Exception):
+    """The files could not be copied (one vanished or is unreadable mid-copy)."""
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(f"{folder}: {reason}")
+        self.problem = Problem(
+            str(folder),
+            None,
+            None,
+            f"could not be read ({reason}); check that every file in it is readable, "
+            "then save again",
+        )
 
 
 def copy_source(rules_dir: Path, narratives: Path, into: Path) -> PackSource:
     """Copy both folders into a new folder under `into`, keeping their names, so a
-    problem reads `rules/x.yaml:3:5` whichever copy it was found in."""
+    problem reads `rules/x.yaml:3:5` whichever copy it was found in. Raises
+    `CopyError` (leaving nothing behind) when a file cannot be read."""
     target = Path(tempfile.mkdtemp(prefix="pack-", dir=into))
 
     def copy(folder: Path, side: str) -> Path:
         if not folder.is_dir():
             return folder  # the loader reports the missing folder by its real name
-        return Path(shutil.copytree(folder, target / side / folder.name))
+        try:
+            # An editor's lock file (`.#x.yaml`) is often a dangling link: skip those.
+            return Path(
+                shutil.copytree(folder, target / side / folder.name, ignore_dangling_symlinks=True)
+            )
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise CopyError(folder, _reason(exc)) from exc
 
     return PackSource(copy(rules_dir, "r"), copy(narratives, "n"))
+
+
+def _reason(exc: OSError | shutil.Error) -> str:
+    if isinstance(exc, shutil.Error):  # copytree collects (src, dst, why) per failed file
+        src, _, why = exc.args[0][0]
+        return f"{Path(src).name}: {why}"
+    return exc.strerror or str(exc)
 
 
 def fingerprint(*folders: Path) -> Fingerprint:
@@ -96,14 +124,16 @@ class PackHolder:
         self._lock = threading.Lock()
         self._copies = Path(tempfile.mkdtemp(prefix="narrator-packs-"))
         weakref.finalize(self, shutil.rmtree, self._copies, ignore_errors=True)
-        self._sources: list[PackSource] = []  # oldest first; the last one is serving
+        self._leases: Counter[PackSource] = Counter()
         # Taken before copying: an edit made while the copy is loaded shows as a change.
         self._seen = fingerprint(rules_dir, narratives)
         pack, problems, source = self._load()
         if problems:
             raise RuleError(problems, summary="the rule pack has problems; not starting")
+        assert pack is not None
+        assert source is not None
         now = clock()
-        self._serve(pack, source)
+        self._pack, self._source = pack, source
         self._status = ReloadStatus(now, pack.ruleset.files, len(pack.ruleset.rules), now, True)
         self._pending: Fingerprint | None = None
 
@@ -118,31 +148,51 @@ class PackHolder:
     def source(self) -> PackSource:
         """The copy the serving pack was loaded from: load it again to get the same pack."""
         with self._lock:
-            return self._sources[-1]
+            return self._source
 
-    def _load(self) -> tuple[Pack, list[Problem], PackSource]:
+    def lease(self) -> tuple[PackSource, ReloadStatus]:
+        """The serving copy and its status, taken together; the copy stays on disk
+        until `release()`, however many reloads happen meanwhile."""
+        with self._lock:
+            self._leases[self._source] += 1
+            return self._source, self._status
+
+    def release(self, source: PackSource) -> None:
+        with self._lock:
+            self._leases[source] -= 1
+            if self._leases[source] > 0:
+                return
+            del self._leases[source]
+            if source == self._source:
+                return
+        _remove(source, self._copies)
+
+    def _load(self) -> tuple[Pack | None, list[Problem], PackSource | None]:
         """Copy the files and check the copy (a copy with problems is removed)."""
-        source = copy_source(self.rules_dir, self.narratives, self._copies)
+        try:
+            source = copy_source(self.rules_dir, self.narratives, self._copies)
+        except CopyError as exc:
+            return None, [exc.problem], None
         pack, problems = check_pack(source.rules, source.narratives, self.locale)
         if problems:
             _remove(source, self._copies)
+            # Name the real folders, not the copy, in what the lead reads.
+            real = {str(source.rules): str(self.rules_dir)}
+            real[str(source.narratives)] = str(self.narratives)
+            problems = [_renamed(problem, real) for problem in problems]
         return pack, problems, source
-
-    def _serve(self, pack: Pack, source: PackSource) -> list[PackSource]:
-        """Swap `pack` in (the lock is held); return the copies no longer needed."""
-        self._pack = pack
-        self._sources.append(source)
-        stale = self._sources[: -1 - KEPT_SOURCES]
-        del self._sources[: -1 - KEPT_SOURCES]
-        return stale
 
     def reload(self) -> ReloadStatus:
         """Load everything again; swap only if there is no problem at all."""
+        return self._attempt()[0]
+
+    def _attempt(self) -> tuple[ReloadStatus, bool]:
+        """Reload; also say whether the files could be read at all (if not, try again)."""
         pack, problems, source = self._load()
         now = self.clock()
-        stale: list[PackSource] = []
+        retired: PackSource | None = None
         with self._lock:
-            if problems:
+            if problems or pack is None or source is None:
                 old = self._status
                 self._status = ReloadStatus(
                     old.loaded_at, old.files, old.rules, now, False, tuple(problems)
@@ -153,15 +203,17 @@ class PackHolder:
                     "\n".join(str(p) for p in problems),
                 )
             else:
-                stale = self._serve(pack, source)
+                if not self._leases[self._source]:
+                    retired = self._source
+                self._pack, self._source = pack, source
                 self._status = ReloadStatus(
                     now, pack.ruleset.files, len(pack.ruleset.rules), now, True
                 )
                 log.info("rule pack reloaded: %d rules", len(pack.ruleset.rules))
             status = self._status
-        for old_source in stale:
-            _remove(old_source, self._copies)
-        return status
+        if retired is not None:
+            _remove(retired, self._copies)
+        return status, source is not None
 
     def poll(self) -> bool:
         """Reload if the files changed and have since settled; True if it reloaded."""
@@ -172,8 +224,10 @@ class PackHolder:
         if current != self._pending:
             self._pending = current  # changed: wait one poll for the edit to settle
             return False
-        self._seen, self._pending = current, None
-        self.reload()
+        self._pending = None
+        _, read = self._attempt()
+        if read:  # a copy that failed (a file vanished mid-copy) is tried again
+            self._seen = current
         return True
 
     def watch(self, interval: float, stop: threading.Event) -> threading.Thread:
@@ -189,6 +243,13 @@ class PackHolder:
         thread = threading.Thread(target=loop, name="rule-pack-watcher", daemon=True)
         thread.start()
         return thread
+
+
+def _renamed(problem: Problem, real: dict[str, str]) -> Problem:
+    file, message = problem.file, problem.message
+    for copy, folder in real.items():
+        file, message = file.replace(copy, folder), message.replace(copy, folder)
+    return replace(problem, file=file, message=message)
 
 
 def _remove(source: PackSource, copies: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
 import shutil
 import threading
 import time
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import RuleError
-from bot.reload import KEPT_SOURCES, PackHolder
+from bot.errors import Problem, RuleError
+from bot.reload import PackHolder
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -169,12 +170,87 @@ def test_old_copies_are_removed_and_refused_ones_never_kept(workspace: Path):
     copies = first.rules.parent.parent.parent
     path = workspace / "rules" / "distribution.yaml"
     good = path.read_text()
-    for ratio in range(6, 6 + KEPT_SOURCES + 1):
+    for ratio in (6, 7, 8):
         edit(path, good.replace("max_ratio: 5", f"max_ratio: {ratio}"))
         assert holder.reload().last_attempt_ok is True
     assert not first.rules.exists()
-    assert len(list(copies.iterdir())) == KEPT_SOURCES + 1
+    assert list(copies.iterdir()) == [holder.source().rules.parent.parent]
     edit(path, "rules: [")
     assert holder.reload().last_attempt_ok is False
-    assert len(list(copies.iterdir())) == KEPT_SOURCES + 1
+    assert list(copies.iterdir()) == [holder.source().rules.parent.parent]
     assert (holder.source().rules / "distribution.yaml").read_text().count("max_ratio: 8") == 1
+
+
+def test_a_leased_copy_outlives_any_number_of_reloads(workspace: Path):
+    """A reply job holds the copy it was given until it is done with it."""
+    holder = holder_for(workspace)
+    leased, status = holder.lease()
+    assert status == holder.status()
+    again, _ = holder.lease()  # a second job on the same copy
+    path = workspace / "rules" / "distribution.yaml"
+    good = path.read_text()
+    for ratio in (6, 7, 8, 9):
+        edit(path, good.replace("max_ratio: 5", f"max_ratio: {ratio}"))
+        assert holder.reload().last_attempt_ok is True
+    assert "max_ratio: 5" in (leased.rules / "distribution.yaml").read_text()
+    holder.release(leased)
+    assert leased.rules.exists()  # the second job still holds it
+    holder.release(again)
+    assert not leased.rules.exists()
+    serving, _ = holder.lease()
+    holder.release(serving)
+    assert serving.rules.exists()  # the serving copy is never removed
+
+
+def test_a_dangling_link_such_as_an_editor_lock_file_is_skipped(workspace: Path):
+    holder = holder_for(workspace)
+    (workspace / "rules" / ".#distribution.yaml").symlink_to("user@host.1234:1700000000")
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, path.read_text().replace("max_ratio: 5", "max_ratio: 6"))
+    assert holder.reload().last_attempt_ok is True
+    assert "max_ratio: 6" in (holder.source().rules / "distribution.yaml").read_text()
+
+
+def test_a_file_that_cannot_be_copied_is_a_problem_and_is_tried_again(workspace: Path):
+    holder = holder_for(workspace)
+    copies = holder.source().rules.parent.parent.parent
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, path.read_text().replace("max_ratio: 5", "max_ratio: 6"))
+    pipe = workspace / "rules" / "notes.yaml"
+    os.mkfifo(pipe)  # copying it fails, whatever the user's permissions
+    assert settle(holder) is True
+    status = holder.status()
+    assert status.last_attempt_ok is False
+    (problem,) = status.problems
+    assert problem.file == str(workspace / "rules")
+    assert problem.message.startswith("could not be read (notes.yaml: ")
+    assert "then save again" in problem.message
+    assert len(list(copies.iterdir())) == 1  # the partial copy is gone
+    pipe.unlink()  # nothing the fingerprint sees has changed: it tries again anyway
+    assert settle(holder) is True
+    assert holder.status().last_attempt_ok is True
+    assert "max_ratio: 6" in (holder.source().rules / "distribution.yaml").read_text()
+
+
+def test_a_file_that_cannot_be_copied_stops_start_up_with_a_plain_message(workspace: Path):
+    os.mkfifo(workspace / "rules" / "notes.yaml")
+    with pytest.raises(RuleError) as raised:
+        holder_for(workspace)
+    assert str(raised.value).startswith(f"{workspace / 'rules'}: could not be read (notes.yaml")
+
+
+def test_problems_name_the_real_folders_not_the_copy(workspace: Path):
+    holder = holder_for(workspace)
+    for path in (workspace / "rules").glob("*.yaml"):
+        path.unlink()
+    (problem,) = holder.reload().problems
+    assert problem.file == str(workspace / "rules")
+    assert problem.message == "holds no *.yaml rule files"
+
+
+def test_rule_errors_cross_process_boundaries_whole():
+    error = RuleError([Problem("rules/a.yaml", 3, 5, "unknown key", rule="x")], summary="no")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is RuleError
+    assert copy.problems == error.problems
+    assert str(copy) == str(error)

@@ -7,9 +7,15 @@ whichever process is free takes the next job and the cores share the load
 evenly; the acknowledging process never waits for the GIL behind pandas.
 
 Each job carries the pack the HTTP process served when it took the request, as
-its `PackSource` (an unchanging copy of the files) and status: a reply process
-loads that copy once and answers with exactly the same rules, even while the
-files on disk are being edited or are broken.
+its `PackSource` (an unchanging copy of the files, leased until the job is done)
+and status: a reply process loads that copy once and answers with exactly the
+same rules, even while the files on disk are being edited or are broken.
+
+A reply process that dies (killed for memory, say) breaks the pool: a new set of
+processes is started and every job that was queued is sent to it once more; a job
+that fails again gets the user an apology with a reference, never silence.
+Reply processes ignore SIGINT and SIGTERM (the HTTP process drains them on
+shutdown) and exit on their own if the HTTP process is gone.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +53,7 @@ class Config:
     locale: str
     clock: Callable[[], datetime]
     api_url: str | None
-    bot_token: str | None
+    bot_token: str | None = field(repr=False)
     log_level: int
 
 
@@ -76,33 +84,85 @@ def start(services: Services, count: int, wait: bool = True) -> ProcessPoolExecu
     )
     # One warm-up job per process (the barrier holds each until all have started),
     # so no request waits for a process to import pandas or load the pack.
-    source, status = holder.source(), holder.status()
-    warmups = [executor.submit(_warm, source, status) for _ in range(count)]
+    warmups = []
+    for _ in range(count):
+        source, status = holder.lease()
+        warmup = executor.submit(_warm, source, status)
+        warmup.add_done_callback(lambda _, source=source: holder.release(source))
+        warmups.append(warmup)
     if wait:
         pids = [future.result(timeout=START_TIMEOUT) for future in warmups]
         log.info("%d reply processes ready (pids %s)", count, ", ".join(map(str, sorted(pids))))
     return executor
 
 
+#: How many times a job is sent again after its reply process died.
+RETRIES = 1
+
+
 def submit(services: Services, job: Job, args: tuple[Any, ...]) -> Future[None]:
-    """Queue `job(services, *args)` for whichever reply process is free first."""
+    """Queue `job(services, *args)` for whichever reply process is free first. The
+    future is done when the job is, or when the user has been told it failed."""
+    outcome: Future[None] = Future()
+    outcome.set_running_or_notify_cancel()
+    _dispatch(services, job, args, outcome, RETRIES)
+    return outcome
+
+
+def _dispatch(
+    services: Services, job: Job, args: tuple[Any, ...], outcome: Future[None], retries: int
+) -> None:
     holder = services.holder
-    assert isinstance(holder, PackHolder)
-    source, status = holder.source(), holder.status()
+    assert isinstance(holder, PackHolder), "jobs are queued by the HTTP process"
+    source, status = holder.lease()
+    try:
+        future = _executor(services).submit(_run, job, args, source, status)
+    except Exception as exc:  # shutting down, or the new processes cannot start
+        holder.release(source)
+        _failed(services, args, outcome, exc)
+        return
+
+    def done(future: Future[None]) -> None:
+        holder.release(source)
+        exc = CancelledError() if future.cancelled() else future.exception()
+        if isinstance(exc, BrokenProcessPool | CancelledError) and retries > 0:
+            log.warning("a reply process died with this job queued; sending it again")
+            _dispatch(services, job, args, outcome, retries - 1)
+        elif exc is not None:
+            _failed(services, args, outcome, exc)
+        else:
+            outcome.set_result(None)
+
+    future.add_done_callback(done)
+
+
+def _executor(services: Services) -> ProcessPoolExecutor:
+    """The reply pool; a broken one (a process died) is replaced by a new set once."""
     executor = services.executor
     assert isinstance(executor, ProcessPoolExecutor)
-    try:
-        return executor.submit(_run, job, args, source, status)
-    except BrokenProcessPool:
-        # A reply process died (killed for memory, say): start a new set once.
-        with _restart:
-            if services.executor is executor:
-                log.error("a reply process died; starting %d new ones", services.processes)
-                executor.shutdown(wait=False, cancel_futures=True)
-                services.executor = start(services, services.processes, wait=False)
-        replacement = services.executor
-        assert isinstance(replacement, ProcessPoolExecutor)
-        return replacement.submit(_run, job, args, source, status)
+    if not executor._broken:
+        return executor
+    with _restart:
+        if services.executor is executor:
+            log.error("a reply process died; starting %d new ones", services.processes)
+            # Queued jobs are cancelled here and sent again by their callbacks.
+            executor.shutdown(wait=False, cancel_futures=True)
+            services.executor = start(services, services.processes, wait=False)
+    replacement = services.executor
+    assert isinstance(replacement, ProcessPoolExecutor)
+    return replacement
+
+
+def _failed(
+    services: Services, args: tuple[Any, ...], outcome: Future[None], exc: BaseException
+) -> None:
+    """Tell the user (when the job has a response_url) and log the trace."""
+    response_url = next(
+        (arg["response_url"] for arg in args if isinstance(arg, dict) and "response_url" in arg),
+        None,
+    )
+    services.apologise(response_url, "running a reply job", exc)
+    outcome.set_result(None)
 
 
 # -- in a reply process -------------------------------------------------------
@@ -115,10 +175,22 @@ _packs: dict[PackSource, Pack] = {}
 
 def _init(config: Config, barrier: Any) -> None:
     global _config, _barrier
+    # Ctrl-C and `kill` are for the HTTP process: it stops taking requests and lets
+    # these finish the jobs already queued before it shuts them down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     _config, _barrier = config, barrier
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """Exit if the HTTP process is gone (killed outright): never linger as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _serve(source: PackSource, status: ReloadStatus) -> Services:
@@ -127,8 +199,8 @@ def _serve(source: PackSource, status: ReloadStatus) -> Services:
     assert _config is not None, "not a reply process"
     pack = _packs.get(source)
     if pack is None:
-        # The copy was checked when the HTTP process loaded it: this cannot fail
-        # unless the copy was removed, and then the job fails and is logged.
+        # The copy was checked when the HTTP process loaded it, and it is leased
+        # until this job is done; should loading fail anyway, the user is told.
         pack = load_pack(source.rules, source.narratives, _config.locale)
         _packs.clear()  # one pack at a time: the newest
         _packs[source] = pack

@@ -167,10 +167,13 @@ class Services:
                 response.body[:200],
             )
 
-    def apologise(self, response_url: str | None, where: str) -> None:
-        """Log the current exception under a reference, and tell the user that reference."""
+    def apologise(
+        self, response_url: str | None, where: str, exc: BaseException | None = None
+    ) -> None:
+        """Log `exc` (by default the exception being handled) under a reference, and
+        tell the user that reference."""
         ref = uuid.uuid4().hex[:8]
-        log.exception("internal error while %s (ref %s)", where, ref)
+        log.error("internal error while %s (ref %s)", where, ref, exc_info=exc or True)
         if response_url:
             try:
                 reply = message(self.holder.current(), "apology", ok=False, ref=ref)
