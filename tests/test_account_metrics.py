@@ -191,4 +191,10 @@ def test_posting_slots_rank_weekday_and_hour_by_early_engagement():
         ("Tuesday", 9, 3),
     ]
     assert slots[0]["early_engagement_rate"] > slots[1]["early_engagement_rate"]
+    # Against the median of all seven posts' rates: the three good Mondays set it.
+    overall = slots[0]["early_engagement_rate"]
+    assert slots[1]["vs_overall"] == pytest.approx(slots[1]["early_engagement_rate"] / overall)
+    assert slots[0]["vs_overall"] == 1.0
+    assert all(type(s["hour"]) is int and type(s["vs_overall"]) is float for s in slots)
+    assert posting_slots(metrics, "acme", limit=1) == slots[:1]
     assert posting_slots(metrics, "someone-else") == []

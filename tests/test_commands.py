@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
+
 from bot.commands import Caller, handle
+from bot.commands.last10 import rows
 from bot.ingest.csvfile import parse_csv
 from bot.pack import Pack
 from bot.store import Store
@@ -117,3 +122,29 @@ def test_lists_give_each_item_a_line_of_its_own(store: Store, pack: Pack):
     rules = handle("rules", store=store, pack=pack, at=AT).text.splitlines()
     listed = [line.split("*")[1] for line in rules if line.startswith(":")]
     assert listed == [rule.id for rule in pack.ruleset.rules]
+
+
+def test_rows_read_the_same_values_and_types_as_pandas_records():
+    frame = pd.DataFrame(
+        {
+            "title": ["a", None, "c"],
+            "impressions": [1200.0, np.nan, 3.5],
+            "posts": [1, 2, 3],
+            "published_at": pd.to_datetime(["2026-01-01T09:00Z", "2026-01-02T10:00Z", None]),
+            "flag": [True, False, True],
+        },
+        index=["p1", "p2", "p3"],
+    )
+    expected = list(zip(frame.index, frame.to_dict("records"), strict=True))
+    got = list(rows(frame))
+    assert [index for index, _ in got] == ["p1", "p2", "p3"]
+    for (_, mine), (_, theirs) in zip(got, expected, strict=True):
+        assert list(mine) == list(theirs)
+        for name, value in mine.items():
+            assert type(value) is type(theirs[name]), name
+            assert (
+                value == theirs[name]
+                or (isinstance(value, float) and math.isnan(value) and math.isnan(theirs[name]))
+                or (value is pd.NaT and theirs[name] is pd.NaT)
+            ), name
+    assert list(rows(frame.head(0))) == []

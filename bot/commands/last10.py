@@ -254,8 +254,15 @@ def account_context(account: AccountRow) -> dict[str, Any]:
 
 def rows(frame: pd.DataFrame) -> Iterator[tuple[Any, dict[str, Any]]]:
     """(index, row as a dict) for each row: like iterrows, without a Series per row
-    (reading cells from those is most of the cost of a small report)."""
-    return zip(frame.index, frame.to_dict("records"), strict=True)
+    (reading cells from those is most of the cost of a small report).
+
+    The same values as `frame.to_dict("records")` (Python scalars, Timestamps,
+    NaN), read a column at a time: pandas reads records a cell at a time, which
+    costs more than the rest of a last-10 report's words."""
+    names = list(frame.columns)
+    values = [frame[name].tolist() for name in names]
+    records = (dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True))
+    return zip(frame.index, records, strict=True)
 
 
 def post_context(post_id: str, row: Mapping[str, Any], number: int) -> dict[str, Any]:

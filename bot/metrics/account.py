@@ -171,32 +171,40 @@ def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFr
 def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> list[dict[str, Any]]:
     """The account's publishing slots (weekday and hour, UTC) ranked by first-90-minute
     engagement, from its own history; a slot needs two posts to count."""
-    frame = post_frame[(post_frame["account"] == account)].dropna(subset=["early_engagement_rate"])
-    if frame.empty:
+    # A few dozen posts: plain Python groups them faster than a pandas groupby.
+    mine = post_frame[post_frame["account"] == account]
+    rates = mine["early_engagement_rate"].to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(rates)
+    if not known.any():
         return []
-    when = pd.to_datetime(frame["published_at"], utc=True)
-    slots = pd.DataFrame(
-        {
-            "weekday": when.dt.day_of_week,
-            "hour": when.dt.hour,
-            "rate": frame["early_engagement_rate"],
-        }
+    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"], utc=True))
+    groups: dict[tuple[int, int], list[float]] = {}
+    for weekday, hour, rate in zip(
+        when.day_of_week.to_numpy()[known].tolist(),
+        when.hour.to_numpy()[known].tolist(),
+        rates[known].tolist(),
+        strict=True,
+    ):
+        groups.setdefault((weekday, hour), []).append(rate)
+    table = sorted(
+        (
+            (float(np.median(group)), weekday, hour, len(group))
+            for (weekday, hour), group in groups.items()
+            if len(group) >= 2
+        ),
+        key=lambda slot: (-slot[0], slot[1], slot[2]),
     )
-    table = slots.groupby(["weekday", "hour"])["rate"].agg(["median", "count"]).reset_index()
-    table = table[table["count"] >= 2].sort_values(
-        ["median", "weekday", "hour"], ascending=[False, True, True], kind="stable"
-    )
-    overall = float(slots["rate"].median())
+    overall = float(np.median(rates[known]))
     return [
         {
-            "weekday": int(row.weekday),
-            "day_name": _DAY_NAMES[int(row.weekday)],
-            "hour": int(row.hour),
-            "early_engagement_rate": float(row.median),
-            "posts": int(row.count),
-            "vs_overall": float(row.median / overall) if overall else None,
+            "weekday": weekday,
+            "day_name": _DAY_NAMES[weekday],
+            "hour": hour,
+            "early_engagement_rate": median,
+            "posts": count,
+            "vs_overall": median / overall if overall else None,
         }
-        for row in table.head(limit).itertuples()
+        for median, weekday, hour, count in table[:limit]
     ]
 
 
