@@ -88,13 +88,19 @@ def copy_source(rules_dir: Path, narratives: Path, into: Path) -> PackSource:
             shutil.rmtree(target, ignore_errors=True)
             raise CopyError(folder, _reason(exc)) from exc
 
-    return PackSource(copy(rules_dir, "r"), copy(narratives, "n"))
+    source = PackSource(copy(rules_dir, "r"), copy(narratives, "n"))
+    if not any(target in folder.parents for folder in (source.rules, source.narratives)):
+        target.rmdir()  # neither folder exists: nothing was copied
+    return source
 
 
 def _reason(exc: OSError | shutil.Error) -> str:
-    if isinstance(exc, shutil.Error):  # copytree collects (src, dst, why) per failed file
-        src, _, why = exc.args[0][0]
+    failed = exc.args[0] if isinstance(exc, shutil.Error) and exc.args else None
+    if isinstance(failed, list) and failed:  # copytree collects (src, dst, why) per file
+        src, _, why = failed[0]
         return f"{Path(src).name}: {why}"
+    if isinstance(exc, shutil.Error):
+        return str(exc)
     return exc.strerror or str(exc)
 
 
@@ -123,7 +129,7 @@ class PackHolder:
         self.clock = clock
         self._lock = threading.Lock()
         self._copies = Path(tempfile.mkdtemp(prefix="narrator-packs-"))
-        weakref.finalize(self, shutil.rmtree, self._copies, ignore_errors=True)
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._copies, ignore_errors=True)
         self._leases: Counter[PackSource] = Counter()
         # Taken before copying: an edit made while the copy is loaded shows as a change.
         self._seen = fingerprint(rules_dir, narratives)
@@ -149,6 +155,11 @@ class PackHolder:
         """The copy the serving pack was loaded from: load it again to get the same pack."""
         with self._lock:
             return self._source
+
+    def close(self) -> None:
+        """Remove every copy (at shutdown, once no job holds one). The pack in memory
+        keeps answering; a process killed by a signal skips `atexit`, so call this."""
+        self._cleanup()
 
     def lease(self) -> tuple[PackSource, ReloadStatus]:
         """The serving copy and its status, taken together; the copy stays on disk
@@ -197,7 +208,8 @@ class PackHolder:
                 self._status = ReloadStatus(
                     old.loaded_at, old.files, old.rules, now, False, tuple(problems)
                 )
-                log.warning(
+                repeated = not old.last_attempt_ok and old.problems == tuple(problems)
+                (log.info if repeated else log.warning)(
                     "rule pack reload refused, still serving the pack loaded at %s:\n%s",
                     old.loaded_at.isoformat(),
                     "\n".join(str(p) for p in problems),

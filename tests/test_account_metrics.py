@@ -198,3 +198,11 @@ def test_posting_slots_rank_weekday_and_hour_by_early_engagement():
     assert all(type(s["hour"]) is int and type(s["vs_overall"]) is float for s in slots)
     assert posting_slots(metrics, "acme", limit=1) == slots[:1]
     assert posting_slots(metrics, "someone-else") == []
+    # A post without a publishing time has no slot, but still counts overall.
+    undated = metrics.copy()
+    undated.loc[undated.index[0], "published_at"] = pd.NaT
+    slots = posting_slots(undated, "acme")
+    assert {(s["day_name"], s["posts"]) for s in slots} in (
+        {("Monday", 2), ("Tuesday", 3)},
+        {("Monday", 3), ("Tuesday", 2)},
+    )

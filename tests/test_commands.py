@@ -132,6 +132,9 @@ def test_rows_read_the_same_values_and_types_as_pandas_records():
             "posts": [1, 2, 3],
             "published_at": pd.to_datetime(["2026-01-01T09:00Z", "2026-01-02T10:00Z", None]),
             "flag": [True, False, True],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "known": pd.array([True, None, False], dtype="boolean"),
+            "name": pd.array(["x", None, "z"], dtype="string"),
         },
         index=["p1", "p2", "p3"],
     )
@@ -147,4 +150,7 @@ def test_rows_read_the_same_values_and_types_as_pandas_records():
                 or (isinstance(value, float) and math.isnan(value) and math.isnan(theirs[name]))
                 or (value is pd.NaT and theirs[name] is pd.NaT)
             ), name
+    assert got[1][1]["count"] is None  # never pd.NA
+    assert got[1][1]["known"] is None
     assert list(rows(frame.head(0))) == []
+    assert list(rows(frame[[]])) == [("p1", {}), ("p2", {}), ("p3", {})]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import pickle
 import shutil
@@ -254,3 +255,42 @@ def test_rule_errors_cross_process_boundaries_whole():
     assert type(copy) is RuleError
     assert copy.problems == error.problems
     assert str(copy) == str(error)
+
+
+def test_refused_reloads_of_missing_folders_leave_nothing_behind(workspace: Path):
+    holder = holder_for(workspace)
+    copies = holder.source().rules.parent.parent.parent
+    shutil.rmtree(workspace / "rules")
+    shutil.rmtree(workspace / "narratives")
+    for _ in range(3):
+        assert holder.reload().last_attempt_ok is False
+    assert list(copies.iterdir()) == [holder.source().rules.parent.parent]
+
+
+def test_the_same_problems_again_are_not_warned_about_again(
+    workspace: Path, caplog: pytest.LogCaptureFixture
+):
+    holder = holder_for(workspace)
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, "rules: [")
+    with caplog.at_level(logging.INFO, logger="narrator.reload"):
+        for _ in range(3):
+            assert holder.reload().last_attempt_ok is False
+        edit(path, "rules: 3\n")
+        assert holder.reload().last_attempt_ok is False
+    levels = [r.levelname for r in caplog.records if "reload refused" in r.getMessage()]
+    assert levels == ["WARNING", "INFO", "INFO", "WARNING"]
+
+
+def test_releasing_more_than_was_leased_changes_nothing(workspace: Path):
+    holder = holder_for(workspace)
+    leased, _ = holder.lease()
+    holder.release(leased)
+    holder.release(leased)  # one too many: ignored
+    again, _ = holder.lease()
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, path.read_text().replace("max_ratio: 5", "max_ratio: 6"))
+    assert holder.reload().last_attempt_ok is True
+    assert again.rules.exists()  # still leased once, so still kept
+    holder.release(again)
+    assert not again.rules.exists()

@@ -259,10 +259,20 @@ def rows(frame: pd.DataFrame) -> Iterator[tuple[Any, dict[str, Any]]]:
     The same values as `frame.to_dict("records")` (Python scalars, Timestamps,
     NaN), read a column at a time: pandas reads records a cell at a time, which
     costs more than the rest of a last-10 report's words."""
+    if not frame.columns.is_unique or frame.columns.empty:
+        return zip(frame.index, frame.to_dict("records"), strict=True)
     names = list(frame.columns)
-    values = [frame[name].tolist() for name in names]
+    values = [_cells(frame[name]) for name in names]
     records = (dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True))
     return zip(frame.index, records, strict=True)
+
+
+def _cells(column: pd.Series) -> list[Any]:
+    """A column's values as `to_dict` gives them: nullable dtypes' NA becomes None."""
+    cells = column.tolist()
+    if getattr(column.dtype, "na_value", None) is pd.NA:
+        return [None if cell is pd.NA else cell for cell in cells]
+    return cells
 
 
 def post_context(post_id: str, row: Mapping[str, Any], number: int) -> dict[str, Any]:

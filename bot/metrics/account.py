@@ -177,12 +177,14 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
     known = ~np.isnan(rates)
     if not known.any():
         return []
-    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"], utc=True))
+    rates = rates[known]
+    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"][known], utc=True))
+    dated = ~when.isna()  # a post without a time has no slot, but counts overall
     groups: dict[tuple[int, int], list[float]] = {}
     for weekday, hour, rate in zip(
-        when.day_of_week.to_numpy()[known].tolist(),
-        when.hour.to_numpy()[known].tolist(),
-        rates[known].tolist(),
+        when.day_of_week[dated].astype(int).tolist(),
+        when.hour[dated].astype(int).tolist(),
+        rates[dated].tolist(),
         strict=True,
     ):
         groups.setdefault((weekday, hour), []).append(rate)
@@ -194,7 +196,7 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
         ),
         key=lambda slot: (-slot[0], slot[1], slot[2]),
     )
-    overall = float(np.median(rates[known]))
+    overall = float(np.median(rates))
     return [
         {
             "weekday": weekday,

@@ -53,6 +53,12 @@ def create_app(slack: SlackSettings, services: Services) -> App:
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {exc}") from None
+    except OSError as exc:  # URLError, a refused connection, a timeout
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"cannot reach Slack's Web API at {client.base_url} ({reason}); "
+            "check SLACK_API_URL and the network"
+        ) from None
 
     @app.middleware
     def once_per_event(body: dict[str, Any], next: Any) -> BoltResponse | None:

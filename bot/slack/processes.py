@@ -103,31 +103,39 @@ RETRIES = 1
 def submit(services: Services, job: Job, args: tuple[Any, ...]) -> Future[None]:
     """Queue `job(services, *args)` for whichever reply process is free first. The
     future is done when the job is, or when the user has been told it failed."""
+    holder = services.holder
+    assert isinstance(holder, PackHolder), "jobs are queued by the HTTP process"
+    # The pack serving now is the job's, through any retry; its copy stays until then.
+    source, status = holder.lease()
     outcome: Future[None] = Future()
     outcome.set_running_or_notify_cancel()
-    _dispatch(services, job, args, outcome, RETRIES)
+    outcome.add_done_callback(lambda _: holder.release(source))
+    _dispatch(services, (job, args, source, status), outcome, RETRIES)
     return outcome
 
 
-def _dispatch(
-    services: Services, job: Job, args: tuple[Any, ...], outcome: Future[None], retries: int
-) -> None:
-    holder = services.holder
-    assert isinstance(holder, PackHolder), "jobs are queued by the HTTP process"
-    source, status = holder.lease()
+Work = tuple[Job, tuple[Any, ...], PackSource, ReloadStatus]
+
+
+def _dispatch(services: Services, work: Work, outcome: Future[None], retries: int) -> None:
+    args = work[1]
     try:
-        future = _executor(services).submit(_run, job, args, source, status)
+        future = _executor(services).submit(_run, *work)
+    except BrokenProcessPool as exc:  # it broke between the check and the submit
+        if retries > 0:
+            _dispatch(services, work, outcome, retries - 1)
+        else:
+            _failed(services, args, outcome, exc)
+        return
     except Exception as exc:  # shutting down, or the new processes cannot start
-        holder.release(source)
         _failed(services, args, outcome, exc)
         return
 
     def done(future: Future[None]) -> None:
-        holder.release(source)
         exc = CancelledError() if future.cancelled() else future.exception()
         if isinstance(exc, BrokenProcessPool | CancelledError) and retries > 0:
             log.warning("a reply process died with this job queued; sending it again")
-            _dispatch(services, job, args, outcome, retries - 1)
+            _dispatch(services, work, outcome, retries - 1)
         elif exc is not None:
             _failed(services, args, outcome, exc)
         else:
@@ -137,14 +145,21 @@ def _dispatch(
 
 
 def _executor(services: Services) -> ProcessPoolExecutor:
-    """The reply pool; a broken one (a process died) is replaced by a new set once."""
+    """The reply pool; a broken one (a process died) is replaced by a new set once,
+    unless the services are closing."""
     executor = services.executor
     assert isinstance(executor, ProcessPoolExecutor)
     if not executor._broken:
         return executor
     with _restart:
         if services.executor is executor:
+            if services.closing:
+                raise RuntimeError("a reply process died while the bot was shutting down")
             log.error("a reply process died; starting %d new ones", services.processes)
+            # The survivors ignore SIGTERM, which is how a broken pool stops them: stop
+            # them outright, or a job they run would run again on the new set.
+            for process in list((executor._processes or {}).values()):
+                process.kill()
             # Queued jobs are cancelled here and sent again by their callbacks.
             executor.shutdown(wait=False, cancel_futures=True)
             services.executor = start(services, services.processes, wait=False)

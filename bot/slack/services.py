@@ -106,6 +106,7 @@ class Services:
         self._lock = threading.Lock()
         self._client: WebClient | None = None
         self.executor: Executor | None = None
+        self.closing = False
         if processes > 0:
             from bot.slack import processes as pool
 
@@ -182,12 +183,15 @@ class Services:
                 log.exception("could not deliver the apology (ref %s)", ref)
 
     def close(self) -> None:
+        self.closing = True  # no new reply processes from here on
         if self.executor is not None:
             self.executor.shutdown(wait=True)
         with self._lock:
             for store in self._stores:
                 store.close()
             self._stores.clear()
+        if isinstance(self.holder, PackHolder):
+            self.holder.close()  # the reply jobs are done: no copy is leased any more
 
 
 def _log_failure(future: Future[None]) -> None:

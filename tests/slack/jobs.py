@@ -18,6 +18,13 @@ def sleep_then_write(services: Services, path: str, seconds: float) -> None:
     Path(path).write_text(str(os.getpid()), encoding="utf-8")
 
 
+def append_pid_after(services: Services, path: str, seconds: float) -> None:
+    """Hold a reply process for `seconds`, then add a line: one line per run."""
+    time.sleep(seconds)
+    with open(path, "a", encoding="utf-8") as marks:
+        marks.write(f"{os.getpid()}\n")
+
+
 def write_param(services: Services, path: str, rule_id: str, param: str) -> None:
     """Write the value of a rule's param in the pack this job was given."""
     (rule,) = [rule for rule in services.holder.current().ruleset.rules if rule.id == rule_id]

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ import pytest
 
 from bot.commands import handle
 from bot.demo import DEMO_NOW
+from bot.slack import processes
 from bot.slack.blocks import render
 from bot.store import Store
 from tests.slack import jobs
@@ -122,16 +124,19 @@ def test_a_job_that_keeps_killing_its_process_gets_the_user_an_apology(
 def test_a_queued_job_keeps_its_pack_through_any_number_of_reloads(pooled: Running, tmp_path: Path):
     services = pooled.bot.services
     busy = [services.submit(jobs.sleep_then_write, str(tmp_path / f"busy{n}"), 1.0) for n in (1, 2)]
-    mark = tmp_path / "param"
-    queued = services.submit(jobs.write_param, str(mark), "narrow-audience", "max_ratio")
     path = pooled.root / "rules" / "distribution.yaml"
     good = path.read_text()
+    # A pack no reply process has loaded yet: the queued job must read it from its copy.
+    path.write_text(good.replace("max_ratio: 5", "max_ratio: 4"))
+    assert pooled.bot.holder.reload().last_attempt_ok is True
+    mark = tmp_path / "param"
+    queued = services.submit(jobs.write_param, str(mark), "narrow-audience", "max_ratio")
     for ratio in (6, 7, 8, 9):  # each reload retires the copy before it
         path.write_text(good.replace("max_ratio: 5", f"max_ratio: {ratio}"))
         assert pooled.bot.holder.reload().last_attempt_ok is True
     for future in (*busy, queued):
         assert future.result(timeout=30) is None
-    assert mark.read_text() == "5"  # the pack served when the job was taken
+    assert mark.read_text() == "4"  # the pack served when the job was taken
     fresh = services.submit(jobs.write_param, str(mark), "narrow-audience", "max_ratio")
     assert fresh.result(timeout=30) is None
     assert mark.read_text() == "9"
@@ -202,3 +207,81 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return "\nState:\tZ" not in status
+
+
+def test_a_job_running_beside_a_dead_process_runs_once(pooled: Running, tmp_path: Path):
+    """The pool stops the survivors of a broken pool with SIGTERM, which reply
+    processes ignore: the job one of them runs is sent again, so it must be stopped."""
+    services = pooled.bot.services
+    mark = tmp_path / "ran"
+    slow = services.submit(jobs.append_pid_after, str(mark), 2.0)
+    time.sleep(0.5)  # running on one process
+    doomed = services.submit(jobs.die, {})
+    assert slow.result(timeout=60) is None
+    assert doomed.result(timeout=60) is None
+    time.sleep(2.5)  # long enough for a surviving copy of the job to finish too
+    assert len(mark.read_text().split()) == 1
+
+
+def test_a_process_dying_while_the_bot_shuts_down_starts_no_new_ones(
+    pooled: Running, tmp_path: Path
+):
+    services = pooled.bot.services
+    executor = services.executor
+    assert isinstance(executor, ProcessPoolExecutor)
+    futures = [
+        services.submit(jobs.sleep_then_write, str(tmp_path / f"j{n}"), 1.0) for n in range(4)
+    ]
+    time.sleep(0.2)
+    closer = threading.Thread(target=services.close)
+    closer.start()
+    time.sleep(0.2)
+    for pid in list(executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    closer.join(60)
+    assert not closer.is_alive()
+    for future in futures:
+        assert future.result(timeout=30) is None  # answered with an apology, not lost
+    assert services.executor is executor
+
+
+def test_a_job_sent_again_keeps_the_pack_it_was_taken_under(pooled: Running, tmp_path: Path):
+    services = pooled.bot.services
+    executor = services.executor
+    assert isinstance(executor, ProcessPoolExecutor)
+    busy = [services.submit(jobs.sleep_then_write, str(tmp_path / f"b{n}"), 1.5) for n in (1, 2)]
+    mark = tmp_path / "param"
+    queued = services.submit(jobs.write_param, str(mark), "narrow-audience", "max_ratio")
+    path = pooled.root / "rules" / "distribution.yaml"
+    path.write_text(path.read_text().replace("max_ratio: 5", "max_ratio: 9"))
+    assert pooled.bot.holder.reload().last_attempt_ok is True
+    time.sleep(0.3)
+    for pid in list(executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    for future in (*busy, queued):
+        assert future.result(timeout=60) is None
+    assert mark.read_text() == "5"
+
+
+def test_a_pool_that_breaks_as_a_job_is_queued_gets_it_sent_again(
+    pooled: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The pool may break between the check for a broken pool and the submit."""
+    services = pooled.bot.services
+    real = processes._executor
+    broken: list[ProcessPoolExecutor] = []
+
+    def breaking_after_the_check(services):
+        executor = real(services)
+        if not broken:
+            executor._broken = "a reply process died just now"
+            broken.append(executor)
+        return executor
+
+    monkeypatch.setattr(processes, "_executor", breaking_after_the_check)
+    mark = tmp_path / "ran"
+    try:
+        assert services.submit(jobs.sleep_then_write, str(mark), 0.0).result(timeout=60) is None
+    finally:
+        broken[0]._broken = False  # so the fixture's shutdown is a clean one
+    assert mark.is_file()

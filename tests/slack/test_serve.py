@@ -61,7 +61,9 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
         store.write(demo_batch())
         store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
     port = free_port()
-    env = environment(tmp_path, root, fake_slack, PORT=str(port))
+    scratch = tmp_path / "scratch"  # the server's temporary files: none may outlive it
+    scratch.mkdir()
+    env = environment(tmp_path, root, fake_slack, PORT=str(port), TMPDIR=str(scratch))
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--processes", processes],
         env=env,
@@ -100,6 +102,8 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
         output, _ = process.communicate(timeout=20)
     assert BOT_TOKEN not in output
     assert SIGNING_SECRET not in output
+    assert "Application shutdown complete" in output
+    assert list(scratch.glob("narrator-packs-*")) == []
 
     terminal = json.loads(
         narrator("ask", "last10 demo-creator", "--format", "json", env=env, root=root).stdout
@@ -145,6 +149,11 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
             "bad setting: NARRATOR_ADMINS: 'bob' is not a Slack user id",
         ),
         ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, "SLACK_BOT_TOKEN was refused by Slack"),
+        (
+            {"SLACK_API_URL": "http://127.0.0.1:9/api/"},
+            "cannot reach Slack's Web API at http://127.0.0.1:9/api/ ([Errno 111] Connection "
+            "refused); check SLACK_API_URL and the network",
+        ),
     ],
 )
 def test_serve_stops_at_start_up_naming_the_setting(
