@@ -105,6 +105,7 @@ if str(REPO) not in sys.path:  # for tests.slack.fakes
 
 from bot.model import COUNTERS, to_utc_text  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.store.migrations import MIGRATIONS  # noqa: E402
 from tests.slack.fakes import (  # noqa: E402
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -307,6 +308,7 @@ def generate_store(
                 conn.executemany(snapshot_sql, zip(*columns_out, strict=True))
                 post_count += posts
                 snapshot_count += int(seen.sum())
+        store.rebuild_series()  # the snapshots went in by SQL of our own
         for i in range(accounts):
             store.link(channel_id(i), account_id(i), by=ADMIN, at=now)
     return post_count, snapshot_count
@@ -328,12 +330,16 @@ def check_store(path: Path) -> None:
                  WINDOW w AS (PARTITION BY post ORDER BY observed_at))
                WHERE di < 0 OR dr < 0 OR de < 0"""
         ).fetchone()[0]
+        unpacked = (
+            conn.execute("SELECT count(DISTINCT post) FROM snapshots").fetchone()[0]
+            - conn.execute("SELECT count(*) FROM snapshot_series").fetchone()[0]
+        )
     finally:
         conn.close()
-    if bad or decreasing:
+    if bad or decreasing or unpacked:
         raise SystemExit(
             f"generated store is wrong: {bad} snapshots reach more members than impressions, "
-            f"{decreasing} decreasing counters in a sample"
+            f"{decreasing} decreasing counters in a sample, {unpacked} posts without a series"
         )
 
 
@@ -352,6 +358,13 @@ def prepare_store(args: argparse.Namespace) -> StoreInfo:
                 f"store: reusing {path.relative_to(REPO)} (generated for {to_utc_text(now)}, "
                 f"{age.total_seconds() / 3600:.1f} h ago; --regenerate to rebuild)"
             )
+            # Written by an older version? Migrate here, not inside the timed server.
+            started = time.perf_counter()
+            with Store(path, migrate=False) as store:
+                if store.schema_version() < MIGRATIONS[-1].version:
+                    print("store: migrating to the current schema ...", flush=True)
+                    store.migrate()
+                    print(f"store: migrated in {time.perf_counter() - started:.1f} s")
             return StoreInfo(
                 path,
                 now,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import StoreError
 from bot.ingest.csvfile import parse_csv
-from bot.model import ImportBatch, Snapshot
+from bot.model import COUNTERS, ImportBatch, Snapshot, to_utc_text
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS
 
@@ -22,7 +24,8 @@ acme,p2,2026-03-03T09:00:00Z,2026-03-03T10:00:00Z,50,40,0,802,member,Second
 
 def dump(store: Store) -> list[tuple]:
     rows = []
-    for table in ("accounts", "follower_counts", "posts", "snapshots", "schema_migrations"):
+    tables = ("accounts", "follower_counts", "posts", "snapshots", "snapshot_series")
+    for table in (*tables, "schema_migrations"):
         rows.extend((table, *r) for r in store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"))
     return rows
 
@@ -147,3 +150,66 @@ def test_delete_accounts_removes_everything_about_them(store: Store):
     store.write(parse_csv(CSV, "a.csv"))
     store.delete_accounts(["acme"])
     assert [r for r in dump(store) if r[0] != "schema_migrations"] == []
+
+
+def snapshots_from_rows(store: Store, post_ids: list[str], at: datetime) -> pd.DataFrame:
+    """The reference: the same frame read row by row from `snapshots`, the source of truth."""
+    marks = ", ".join("?" for _ in post_ids) or "NULL"
+    return store._frame(
+        "SELECT post, CAST(strftime('%s', observed_at) AS INTEGER), "
+        + ", ".join(COUNTERS)
+        + f" FROM snapshots WHERE post IN ({marks}) AND observed_at <= ? "
+        "ORDER BY post, observed_at",
+        (*post_ids, to_utc_text(at)),
+        ["post", "observed_at", *COUNTERS],
+        floats=COUNTERS,
+    )
+
+
+def assert_series_match_rows(store: Store, moments: list[datetime]) -> int:
+    checked = 0
+    for account in store.account_ids():
+        for at in moments:
+            history = store.history(account, at, posts=30)
+            expected = snapshots_from_rows(store, history.posts["id"].tolist(), at)
+            pd.testing.assert_frame_equal(history.snapshots, expected)
+            checked += len(expected)
+    return checked
+
+
+def test_packed_series_read_exactly_what_the_snapshot_rows_hold(store: Store):
+    store.write(demo_batch())
+    store.write(parse_csv(CSV, "a.csv"))  # not-reported cells among them
+    moments = [
+        DEMO_NOW,
+        DEMO_NOW - timedelta(hours=5, minutes=30),  # inside some posts' first hours
+        DEMO_NOW - timedelta(days=30),
+        datetime(2026, 3, 1, 10, 0, tzinfo=UTC),  # exactly on an observation
+        datetime(2026, 3, 1, 9, 59, 59, tzinfo=UTC),  # one second before it
+        datetime(2020, 1, 1, tzinfo=UTC),  # before everything
+    ]
+    assert assert_series_match_rows(store, moments) > 5000
+
+
+def test_every_write_keeps_the_series_up_to_date(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    more = CSV + "acme,p2,2026-03-03T09:00:00Z,2026-03-04T09:00:00Z,70,50,1,803,member,Second\n"
+    corrected = more.replace("100,80,,800", "120,80,,800")
+    store.write(parse_csv(corrected, "b.csv"))
+    later = datetime(2026, 4, 1, tzinfo=UTC)
+    assert assert_series_match_rows(store, [later]) == 4
+    snapshots = store.history("acme", later, posts=30).snapshots
+    assert snapshots["impressions"].tolist() == [120.0, 900.0, 50.0, 70.0]
+
+
+def test_a_store_written_before_the_series_is_given_them_on_upgrade(tmp_path: Path):
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        store.write(parse_csv(CSV, "a.csv"))
+        # As a store of schema version 2 was: no series table yet.
+        store.conn.execute("DROP TABLE snapshot_series")
+        store.conn.execute("DELETE FROM schema_migrations WHERE version = 3")
+        store.conn.commit()
+    with Store(path) as store:
+        assert store.schema_version() == 3
+        assert assert_series_match_rows(store, [datetime(2026, 4, 1, tzinfo=UTC)]) == 3

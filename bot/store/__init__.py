@@ -20,6 +20,7 @@ import sqlite_utils
 
 from bot.errors import StoreError
 from bot.model import COUNTERS, ImportBatch, to_utc_text
+from bot.store import series
 from bot.store.migrations import MIGRATIONS
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -164,6 +165,8 @@ class Store:
                 for statement in step.sql.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if step.then is not None:
+                    step.then(self.conn)
                 self.conn.execute(
                     "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
                     (step.version, step.description),
@@ -207,6 +210,7 @@ class Store:
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
+                series.rebuild(self.conn, (s.post for s in batch.snapshots))
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{batch.source}: the data contradicts itself or the store ({exc}); "
@@ -240,6 +244,11 @@ class Store:
         ids = list(account_ids)
         marks = ", ".join("?" for _ in ids)
         with self.db.atomic():
+            self.conn.execute(
+                "DELETE FROM snapshot_series WHERE post IN "
+                f"(SELECT id FROM posts WHERE account IN ({marks}))",
+                ids,
+            )
             self.conn.execute(
                 "DELETE FROM snapshots WHERE post IN "
                 f"(SELECT id FROM posts WHERE account IN ({marks}))",
@@ -280,23 +289,7 @@ class Store:
             (account_id, moment, posts),
             ["id", "account", "published_at", "url", "format", "title"],
         )
-        ids = post_frame["id"].tolist()
-        snapshot_columns = ["post", "observed_at", *COUNTERS]
-        if ids:
-            marks = ", ".join("?" for _ in ids)
-            snapshots = self._frame(
-                "SELECT post, "
-                + _SECONDS.format("observed_at")
-                + ", "
-                + ", ".join(COUNTERS)
-                + f" FROM snapshots WHERE post IN ({marks}) AND observed_at <= ? "
-                "ORDER BY post, observed_at",
-                (*ids, moment),
-                snapshot_columns,
-                floats=COUNTERS,
-            )
-        else:
-            snapshots = self._frame("SELECT 1 WHERE 0", (), snapshot_columns, floats=COUNTERS)
+        snapshots = self._snapshots(post_frame["id"].tolist(), moment)
         followers = self._frame(
             "SELECT " + _SECONDS.format("observed_at") + ", followers FROM follower_counts "
             "WHERE account = ? AND observed_at <= ? ORDER BY observed_at",
@@ -304,6 +297,45 @@ class Store:
             ["observed_at", "followers"],
         )
         return History(account=account, posts=post_frame, snapshots=snapshots, followers=followers)
+
+    def _snapshots(self, post_ids: list[str], moment: str) -> pd.DataFrame:
+        """The posts' snapshots observed by `moment`, by post and time, from the packed
+        series (one row per post): post, observed_at (UTC) and the counters as float64."""
+        limit = int(pd.Timestamp(moment).timestamp())
+        posts: list[str] = []
+        times: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        if post_ids:
+            marks = ", ".join("?" for _ in post_ids)
+            rows = self.conn.execute(
+                "SELECT post, observed, counters FROM snapshot_series "
+                f"WHERE post IN ({marks}) ORDER BY post",
+                post_ids,
+            ).fetchall()
+            for post, observed, counters in rows:
+                post_times, post_values = series.unpack(observed, counters)
+                keep = post_times <= limit
+                if keep.any():
+                    posts.append(post)
+                    times.append(post_times[keep])
+                    values.append(post_values[keep])
+        counts = [len(t) for t in times]
+        matrix = np.concatenate(values) if values else np.empty((0, len(COUNTERS)))
+        seconds = np.concatenate(times) if times else np.empty(0, dtype="int64")
+        data: dict[str, Any] = {
+            "post": [post for post, count in zip(posts, counts, strict=True) for _ in range(count)]
+            or np.array([], dtype=object),
+            "observed_at": pd.to_datetime(seconds.astype("int64"), unit="s", utc=True),
+        }
+        for index, name in enumerate(COUNTERS):
+            data[name] = matrix[:, index].copy()
+        return pd.DataFrame(data, columns=["post", "observed_at", *COUNTERS])
+
+    def rebuild_series(self) -> int:
+        """Rewrite every post's packed series from `snapshots` (after writing snapshots
+        with SQL of your own, as the benchmark does); returns how many were written."""
+        with self.db.atomic():
+            return series.rebuild(self.conn)
 
     def _frame(
         self, sql: str, params: Sequence[Any], columns: list[str], floats: Iterable[str] = ()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.model import COUNTERS
+from bot.store import series
 
 
 @dataclass(frozen=True)
@@ -12,6 +15,8 @@ class Migration:
     version: int
     description: str
     sql: str
+    #: Runs after `sql`, in the same transaction: for data SQL alone cannot build.
+    then: Callable[[sqlite3.Connection], object] | None = None
 
 
 _COUNTER_COLUMNS = ",\n    ".join(f"{name} INTEGER CHECK ({name} >= 0)" for name in COUNTERS)
@@ -72,5 +77,17 @@ CREATE TABLE slack_events (
     received_at TEXT NOT NULL
 );
 """,
+    ),
+    Migration(
+        3,
+        "each post's snapshots packed in one row, for fast reads",
+        """
+CREATE TABLE snapshot_series (
+    post TEXT PRIMARY KEY REFERENCES posts(id),
+    observed BLOB NOT NULL,
+    counters BLOB NOT NULL
+) WITHOUT ROWID;
+""",
+        then=series.rebuild,
     ),
 )
