@@ -180,6 +180,10 @@ def test_posts_are_ordered_newest_first():
     s = snaps([{"post": p, "hour": 100, "impressions": 10} for p in "abc"])
     frame = post_metrics(posts(("a", 0), ("c", 20), ("b", 10)), s, followers(), at(100))
     assert list(frame.index) == ["c", "b", "a"]
+    # Posts published at the same moment: the greater id first, whatever order they came in.
+    for given in (["a", "b", "c"], ["c", "b", "a"], ["b", "c", "a"], ["c", "a", "b"]):
+        frame = post_metrics(posts(*((p, 5) for p in given)), s, followers(), at(100))
+        assert list(frame.index) == ["c", "b", "a"], given
 
 
 def linear(

@@ -151,10 +151,11 @@ def _weekly(
 
 
 def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:
-    mature = post_frame[post_frame["hours_observed"] >= CURVE_HOURS]
-    codes = _codes(ids, mature["account"])
-    impressions = mature["impressions"].to_numpy(dtype=float, na_value=np.nan)
-    peaks = mature["peak_hour"].to_numpy(dtype=float, na_value=np.nan)
+    # Three columns of the mature posts, not a copy of the whole frame.
+    mature = (post_frame["hours_observed"] >= CURVE_HOURS).to_numpy()
+    codes = _codes(ids, post_frame["account"][mature])
+    impressions = post_frame["impressions"].to_numpy(dtype=float, na_value=np.nan)[mature]
+    peaks = post_frame["peak_hour"].to_numpy(dtype=float, na_value=np.nan)[mature]
     m["mature_posts"] = _count(codes, np.ones(len(codes), bool), len(ids))
     for code in np.unique(codes[codes >= 0]):  # one pass per account, never per post
         mine = (codes == code) & ~np.isnan(impressions)

@@ -46,7 +46,8 @@ def post_metrics(
     """
     moment = pd.Timestamp(at).tz_convert("UTC")
     posts = where(posts, posts["published_at"] <= moment)
-    posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
+    if not _newest_first(posts):  # the store gives them newest first already
+        posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
     ids = posts["id"].to_numpy()
     n = len(ids)
     identity = {
@@ -117,6 +118,19 @@ def post_metrics(
 
 
 # -- helpers (all vectorised over posts) -------------------------------------
+
+
+def _newest_first(posts: pd.DataFrame) -> bool:
+    """True if the rows are already ordered by publishing time, then id, descending."""
+    if len(posts) < 2:
+        return True
+    when = posts["published_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    ids = posts["id"].to_numpy(dtype=object)
+    later, earlier = when[:-1], when[1:]
+    if (later < earlier).any():
+        return False
+    tied = np.flatnonzero(later == earlier)
+    return all(ids[i] > ids[i + 1] for i in tied)
 
 
 def epoch_hours(times: pd.Series) -> np.ndarray:
