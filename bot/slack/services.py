@@ -78,6 +78,12 @@ class Serving:
 
 Job = Callable[..., None]
 
+#: Reply threads when replies are computed in the serving process. Replies are
+#: CPU-bound under the GIL: more threads add no throughput and make acknowledgements
+#: wait longer (benchmarks/slack_bot.py --processes 0: 4 threads gave ack p99 359-376
+#: ms and reply p95 2.6 s, 2 threads 233-241 ms and 2.2-2.4 s).
+REPLY_THREADS = 2
+
 
 class Services:
     """`holder` gives the serving pack (`current()`) and its status (`status()`)."""
@@ -91,7 +97,7 @@ class Services:
         *,
         api_url: str | None = None,
         bot_token: str | None = None,
-        threads: int = 4,
+        threads: int = REPLY_THREADS,
         processes: int = 0,
     ) -> None:
         self.db = db
