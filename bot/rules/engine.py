@@ -162,23 +162,18 @@ class Evaluation:
         )
 
 
-def resolve_params(rule: Rule, frame: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+def resolve_params(
+    rule: Rule, frame: pd.DataFrame, owners: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each param as a scalar (no override applies) or one value per row, and where
-    each value came from ("default", "kind:organization", "account:acme")."""
+    each value came from ("default", "kind:organization", "account:acme").
+    `owners` is `row_owners(frame)`, when the caller has it already."""
     params: dict[str, Any] = dict(rule.spec.params)
     sources: dict[str, Any] = dict.fromkeys(params, "default")
     if not rule.spec.overrides:
         return params, sources
     rows = len(frame)
-    if "account" in frame.columns:
-        accounts = frame["account"].astype(str).to_numpy()
-    else:
-        accounts = frame.index.astype(str).to_numpy()
-    kinds = (
-        frame["account_kind"].astype(object).to_numpy()
-        if "account_kind" in frame.columns
-        else np.full(rows, None, dtype=object)
-    )
+    accounts, kinds = owners if owners is not None else row_owners(frame)
     # Kind overrides first, so an override for one account wins over its kind's.
     ordered = sorted(rule.spec.overrides, key=lambda o: o.account is not None)
     for override in ordered:
@@ -198,11 +193,26 @@ def resolve_params(rule: Rule, frame: pd.DataFrame) -> tuple[dict[str, Any], dic
     return params, sources
 
 
+def row_owners(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's account and account kind, as overrides match them."""
+    if "account" in frame.columns:
+        accounts = frame["account"].astype(str).to_numpy()
+    else:
+        accounts = frame.index.astype(str).to_numpy()
+    kinds = (
+        frame["account_kind"].astype(object).to_numpy()
+        if "account_kind" in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
+    return accounts, kinds
+
+
 def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Evaluation:
     """Run every rule of `scope` over every row of `frame`."""
     rules = ruleset.scoped(scope)
     rows = len(frame)
     columns: dict[str, np.ndarray] = {}
+    owners = row_owners(frame) if any(rule.spec.overrides for rule in rules) else None
 
     def column(name: str) -> np.ndarray:
         if name not in columns:
@@ -213,7 +223,7 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
     all_params: dict[str, dict[str, Any]] = {}
     all_sources: dict[str, dict[str, Any]] = {}
     for rule in rules:
-        params, sources = resolve_params(rule, frame)
+        params, sources = resolve_params(rule, frame, owners)
         all_params[rule.id], all_sources[rule.id] = params, sources
         verdict = rule.condition.evaluate(
             {n: column(n) for n in rule.condition.names}, params, rows
@@ -228,7 +238,9 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
                 ready.known, np.where(ready.value, outcome, NOT_READY), NO_DATA
             ).astype(np.int8)
         outcomes[rule.id] = outcome
-    return Evaluation(rules, frame, outcomes, all_params, all_sources)
+    evaluation = Evaluation(rules, frame, outcomes, all_params, all_sources)
+    evaluation.__dict__["_columns"] = columns  # findings read the same floats again
+    return evaluation
 
 
 def _param(value: Any) -> int | float:
