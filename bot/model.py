@@ -42,7 +42,10 @@ def to_utc_text(moment: datetime) -> str:
     """Write an aware datetime as the store's UTC text form, `2026-11-23T09:00:00Z`."""
     if moment.tzinfo is None:
         raise ValueError("a moment must carry its time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    # Four-digit years always (strftime's %Y writes 999 for the year 999), so the
+    # text sorts as time does, and SQLite can read it back.
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%SZ")
 
 
 def parse_moment(text: str) -> datetime:

@@ -81,6 +81,10 @@ def test_offsets_are_converted_to_utc():
             "acme,p1,2026-03-01T09:00:00Z,2026-02-28T09:00:00Z,1200,800,30,text,x",
             "posts.csv:2: observed_at: 2026-02-28T09:00:00Z is before published_at (2026-03-01T09:00:00Z)",
         ),
+        (  # a typo in the year: three digits must still sort before four
+            "acme,p1,2026-03-01T09:00:00Z,0999-03-01T10:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: observed_at: 0999-03-01T10:00:00Z is before published_at (2026-03-01T09:00:00Z)",
+        ),
         (
             "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,carousell,x",
             "posts.csv:2: format: 'carousell' is not one of text, image, video, document, poll, "

@@ -213,3 +213,27 @@ def test_a_store_written_before_the_series_is_given_them_on_upgrade(tmp_path: Pa
     with Store(path) as store:
         assert store.schema_version() == 3
         assert assert_series_match_rows(store, [datetime(2026, 4, 1, tzinfo=UTC)]) == 3
+
+
+def test_times_are_written_with_four_digit_years():
+    assert to_utc_text(datetime(999, 3, 1, 10, 0, tzinfo=UTC)) == "0999-03-01T10:00:00Z"
+
+
+def test_a_hand_written_time_the_series_cannot_read_is_named(tmp_path: Path):
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        store.write(parse_csv(CSV, "a.csv"))
+        store.conn.execute(
+            "INSERT INTO snapshots (post, observed_at, impressions) VALUES ('p1', 'yesterday', 5)"
+        )
+        store.conn.commit()
+        with pytest.raises(StoreError, match="post p1 is observed at 'yesterday', which is not"):
+            store.rebuild_series()
+        # As a store of schema version 2 with that row: the upgrade says the same.
+        store.conn.execute("DROP TABLE snapshot_series")
+        store.conn.execute("DELETE FROM schema_migrations WHERE version = 3")
+        store.conn.commit()
+    with pytest.raises(StoreError, match="correct or delete that row"):
+        Store(path)
+    with Store(path, migrate=False) as store:
+        assert store.schema_version() == 2  # nothing half-done

@@ -23,7 +23,6 @@ from bot.model import COUNTERS, ImportBatch, to_utc_text
 from bot.store import series
 from bot.store.migrations import MIGRATIONS
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: Stored UTC text to whole seconds since 1970, in SQL: far cheaper than parsing in Python.
 _SECONDS = "CAST(strftime('%s', {0}) AS INTEGER)"
 

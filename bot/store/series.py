@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from bot.errors import StoreError
 from bot.model import COUNTERS
 
 TIMES = np.dtype("<i8")
@@ -68,6 +69,22 @@ def rebuild(conn: sqlite3.Connection, posts: Iterable[str] | None = None) -> int
 def _write(conn: sqlite3.Connection, rows: Iterator[tuple[object, ...]]) -> int:
     written = 0
     for post, group in itertools.groupby(rows, key=lambda row: row[0]):
-        conn.execute(_UPSERT, (post, *pack(list(group))))
+        snapshots = list(group)
+        if any(row[1] is None for row in snapshots):
+            _refuse_unreadable_time(conn, post)
+        conn.execute(_UPSERT, (post, *pack(snapshots)))
         written += 1
     return written
+
+
+def _refuse_unreadable_time(conn: sqlite3.Connection, post: object) -> None:
+    (text,) = conn.execute(
+        "SELECT observed_at FROM snapshots WHERE post = ? "
+        "AND strftime('%s', observed_at) IS NULL LIMIT 1",
+        (post,),
+    ).fetchone()
+    raise StoreError(
+        f"a snapshot of post {post} is observed at {text!r}, which is not a time; "
+        "times are stored as 2026-11-23T09:00:00Z: correct or delete that row "
+        "(it was written by hand: imports never write such a time)"
+    )
