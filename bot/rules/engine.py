@@ -16,7 +16,7 @@ row's account kind, then one for the account itself.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,8 @@ class Evaluation:
     outcomes: dict[str, np.ndarray]
     params: dict[str, dict[str, Any]]
     sources: dict[str, dict[str, Any]]
+    #: Metric columns as floats, by name: filled by `evaluate`, read again by findings.
+    columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def outcome(self, rule_id: str, subject: str) -> str:
         position = self.frame.index.get_loc(subject)
@@ -139,10 +141,9 @@ class Evaluation:
     def _column(self, name: str) -> np.ndarray:
         """A metric column as floats, converted once per evaluation (row access through
         pandas costs far more than the few findings it serves)."""
-        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_columns", {})
-        if name not in cache:
-            cache[name] = self.frame[name].to_numpy(dtype=float, na_value=np.nan)
-        return cache[name]
+        if name not in self.columns:
+            self.columns[name] = self.frame[name].to_numpy(dtype=float, na_value=np.nan)
+        return self.columns[name]
 
     def _explain(self, rule: Rule, position: int) -> Explanation:
         params = {
@@ -238,9 +239,7 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
                 ready.known, np.where(ready.value, outcome, NOT_READY), NO_DATA
             ).astype(np.int8)
         outcomes[rule.id] = outcome
-    evaluation = Evaluation(rules, frame, outcomes, all_params, all_sources)
-    evaluation.__dict__["_columns"] = columns  # findings read the same floats again
-    return evaluation
+    return Evaluation(rules, frame, outcomes, all_params, all_sources, columns)
 
 
 def _param(value: Any) -> int | float:

@@ -23,8 +23,7 @@ from bot.model import COUNTERS, ImportBatch, to_utc_text
 from bot.store import series
 from bot.store.migrations import MIGRATIONS
 
-#: Stored UTC text to whole seconds since 1970, in SQL: far cheaper than parsing in Python.
-_SECONDS = "CAST(strftime('%s', {0}) AS INTEGER)"
+_SECONDS = series.SECONDS
 
 
 @dataclass(frozen=True)
@@ -324,7 +323,7 @@ class Store:
         data: dict[str, Any] = {
             "post": [post for post, count in zip(posts, counts, strict=True) for _ in range(count)]
             or np.array([], dtype=object),
-            "observed_at": pd.to_datetime(seconds.astype("int64"), unit="s", utc=True),
+            "observed_at": pd.to_datetime(seconds, unit="s", utc=True),
         }
         for index, name in enumerate(COUNTERS):
             data[name] = matrix[:, index].copy()
