@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from bot.metrics import account_metrics, post_metrics
+from bot.metrics import account_metrics_of, observe, post_metrics_of
 from bot.store import AccountRow, History, Store
 
 #: Posts loaded to judge the newest ones against: the account baselines
@@ -28,7 +28,9 @@ def measure(store: Store, account_id: str, at: datetime, posts: int = BASELINE_P
     history = store.history(account_id, at, posts=posts)
     followers = history.followers.assign(account=account_id)
     frame = history.posts.assign(account_kind=history.account.kind)
-    metrics = post_metrics(frame, history.snapshots, followers, at)
+    # Post and account metrics share one pass over the snapshots.
+    seen = observe(frame, history.snapshots, at, newest_first=True)
+    metrics = post_metrics_of(seen, followers)
     accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
-    account_frame = account_metrics(accounts, frame, history.snapshots, followers, metrics, at)
+    account_frame = account_metrics_of(accounts, seen, followers, metrics)
     return Measured(history.account, history, metrics, account_frame)

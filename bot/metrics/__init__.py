@@ -1,6 +1,6 @@
 """Derived metrics: pure, vectorised functions of data and an evaluation moment."""
 
-from bot.metrics.account import account_metrics, posting_slots
+from bot.metrics.account import account_metrics, account_metrics_of, posting_slots
 from bot.metrics.catalogue import (
     ACCOUNT_CATALOGUE,
     ACCOUNT_METRICS,
@@ -10,7 +10,8 @@ from bot.metrics.catalogue import (
     Metric,
     metric_names,
 )
-from bot.metrics.compute import post_metrics
+from bot.metrics.compute import post_metrics, post_metrics_of
+from bot.metrics.observed import Observed, observe
 
 __all__ = [
     "ACCOUNT_CATALOGUE",
@@ -19,8 +20,12 @@ __all__ = [
     "POST_METRICS",
     "SCOPES",
     "Metric",
+    "Observed",
     "account_metrics",
+    "account_metrics_of",
     "metric_names",
+    "observe",
     "post_metrics",
+    "post_metrics_of",
     "posting_slots",
 ]

@@ -19,16 +19,8 @@ from bot.metrics.catalogue import (
     CURVE_HOURS,
     PERIOD_DAYS,
 )
-from bot.metrics.compute import (
-    INTERACTION_PARTS,
-    _curve,
-    _div,
-    _float,
-    _sum_reported,
-    epoch_hours,
-    positions,
-    where,
-)
+from bot.metrics.compute import INTERACTION_PARTS, _curve, _div
+from bot.metrics.observed import Observed, epoch_hours, observe, until, where
 
 
 def account_metrics(
@@ -44,34 +36,34 @@ def account_metrics(
     accounts: id, kind. posts, snapshots, followers: as for post_metrics.
     post_frame: post_metrics' output for the same posts and moment.
     """
-    moment = pd.Timestamp(at).tz_convert("UTC")
-    now = epoch_hours(pd.Series([moment]))[0]
+    return account_metrics_of(accounts, observe(posts, snapshots, at), followers, post_frame)
+
+
+def account_metrics_of(
+    accounts: pd.DataFrame, seen: Observed, followers: pd.DataFrame, post_frame: pd.DataFrame
+) -> pd.DataFrame:
+    """account_metrics over posts and snapshots already observed."""
+    moment, now = seen.moment, seen.now
     ids = accounts["id"].astype(str).to_numpy()
     k = len(ids)
     m: dict[str, np.ndarray] = {name: np.full(k, np.nan) for name in ACCOUNT_CATALOGUE}
 
-    seen = followers[followers["observed_at"] <= moment]
-    if len(seen):
-        code = _codes(ids, seen["account"])
-        when = epoch_hours(seen["observed_at"])
-        latest = _group_last(code, when, pd.to_numeric(seen["followers"]).to_numpy(float), k)
+    counts = where(followers, until(followers["observed_at"], moment))
+    if len(counts):
+        code = _codes(ids, counts["account"])
+        when = epoch_hours(counts["observed_at"])
+        latest = _group_last(code, when, pd.to_numeric(counts["followers"]).to_numpy(float), k)
         m["followers"] = latest
 
-    posts = where(posts, posts["published_at"] <= moment)
-    snaps = where(
-        snapshots, (snapshots["observed_at"] <= moment) & snapshots["post"].isin(posts["id"])
-    )
-    post_ids = posts["id"].to_numpy()
-    post_account = _codes(ids, posts["account"])
-    published = epoch_hours(posts["published_at"])
-    if len(snaps):
-        pos = positions(post_ids, snaps["post"].to_numpy())
-        observed = epoch_hours(snaps["observed_at"])
+    post_account = _codes(ids, seen.posts["account"])
+    published = seen.published
+    if len(seen.snaps):
+        pos, observed = seen.pos, seen.observed
         last = np.full(k, -np.inf)
         np.maximum.at(last, post_account[pos], observed)
         known = np.isfinite(last)
         m["hours_since_observed"][known] = now - last[known]
-        _weekly(m, k, post_account, published, pos, observed, snaps, now)
+        _weekly(m, k, post_account, seen)
     week = PERIOD_DAYS * 24.0
     m["posts_week"] = _count(post_account, published > now - week, k)
     m["posts_prev_week"] = _count(
@@ -115,24 +107,16 @@ def _group_last(codes: np.ndarray, when: np.ndarray, values: np.ndarray, k: int)
     return out
 
 
-def _weekly(
-    m: dict[str, np.ndarray],
-    k: int,
-    post_account: np.ndarray,
-    published: np.ndarray,
-    pos: np.ndarray,
-    observed: np.ndarray,
-    snaps: pd.DataFrame,
-    now: float,
-) -> None:
+def _weekly(m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Observed) -> None:
     """Counters gained by all of an account's posts in the last week and the week before."""
     week = PERIOD_DAYS * 24.0
+    published, pos, now = seen.published, seen.pos, seen.now
     n = len(published)
-    hours = observed - published[pos]
+    hours = seen.observed - published[pos]
     marks = np.array([now - 2 * week, now - week, now])
     query = marks[None, :] - published[:, None]
-    values = {c: _float(snaps, c) for c in ("impressions", "members_reached", *INTERACTION_PARTS)}
-    values["interactions"] = _sum_reported(values, INTERACTION_PARTS)
+    values = {c: seen.counter(c) for c in ("impressions", "members_reached")}
+    values["interactions"] = seen.total(INTERACTION_PARTS)
     for counter, name in (
         ("impressions", "impressions"),
         ("members_reached", "reach"),

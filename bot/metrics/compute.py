@@ -19,6 +19,7 @@ from bot.metrics.catalogue import (
     GROWTH_FROM_HOUR,
     MIN_BASELINE_POSTS,
 )
+from bot.metrics.observed import Observed, epoch_hours, observe
 from bot.model import COUNTERS
 
 IDENTITY_COLUMNS = ("account", "account_kind", "published_at", "url", "format", "title")
@@ -44,25 +45,22 @@ def post_metrics(
     snapshots: post, observed_at (UTC), and the cumulative counters (NaN = not reported).
     followers: account, observed_at, followers.
     """
-    moment = pd.Timestamp(at).tz_convert("UTC")
-    posts = where(posts, posts["published_at"] <= moment)
-    if not _newest_first(posts):  # the store gives them newest first already
-        posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
-    ids = posts["id"].to_numpy()
+    return post_metrics_of(observe(posts, snapshots, at, newest_first=True), followers)
+
+
+def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
+    """post_metrics over posts and snapshots already observed (newest first)."""
+    posts, ids, published, now = seen.posts, seen.ids, seen.published, seen.now
     n = len(ids)
     identity = {
         column: posts[column].to_numpy() if column in posts else np.full(n, None, dtype=object)
         for column in IDENTITY_COLUMNS
     }
-    published = epoch_hours(posts["published_at"])
-    now = epoch_hours(pd.Series([moment]))[0]
-
-    snaps = where(snapshots, (snapshots["observed_at"] <= moment) & snapshots["post"].isin(ids))
-    pos = positions(ids, snaps["post"].to_numpy())
-    hours = epoch_hours(snaps["observed_at"]) - published[pos]
-    values = {c: _float(snaps, c) for c in COUNTERS}
-    values["interactions"] = _sum_reported(values, INTERACTION_PARTS)
-    values["saves_shares"] = _sum_reported(values, SAVES_SHARES_PARTS)
+    pos = seen.pos
+    hours = seen.observed - published[pos]
+    values = {c: seen.counter(c) for c in COUNTERS}
+    values["interactions"] = seen.total(INTERACTION_PARTS)
+    values["saves_shares"] = seen.total(SAVES_SHARES_PARTS)
 
     # Counters as of the moment: the latest reported value of each.
     order = np.lexsort((hours, pos))
@@ -118,52 +116,6 @@ def post_metrics(
 
 
 # -- helpers (all vectorised over posts) -------------------------------------
-
-
-def _newest_first(posts: pd.DataFrame) -> bool:
-    """True if the rows are already ordered by publishing time, then id, descending."""
-    if len(posts) < 2:
-        return True
-    when = posts["published_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    ids = posts["id"].to_numpy(dtype=object)
-    later, earlier = when[:-1], when[1:]
-    if (later < earlier).any():
-        return False
-    tied = np.flatnonzero(later == earlier)
-    return all(ids[i] > ids[i + 1] for i in tied)
-
-
-def epoch_hours(times: pd.Series) -> np.ndarray:
-    """UTC timestamps as float hours since 1970, vectorised (never Timestamp objects)."""
-    return times.to_numpy(dtype="datetime64[ms]").astype(np.int64) / 3_600_000.0
-
-
-def positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """The index in `ids` of each value of `wanted` (all of which are in `ids`)."""
-    order = np.argsort(ids, kind="stable")
-    return order[np.searchsorted(ids, wanted, sorter=order)]
-
-
-def where(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
-    """The rows where `mask` holds: `frame` itself when that is every row (the store
-    has usually filtered already, and a copy costs more than the check)."""
-    return frame if bool(mask.all()) else frame[mask]
-
-
-def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), np.nan)
-    if frame[column].dtype == np.float64:
-        return frame[column].to_numpy()
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _sum_reported(values: dict[str, np.ndarray], parts: tuple[str, ...]) -> np.ndarray:
-    """Sum the parts that were reported; NaN where none was."""
-    stack = np.vstack([values[p] for p in parts])
-    total = np.nansum(stack, axis=0)
-    total[np.isnan(stack).all(axis=0)] = np.nan
-    return total
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -1,0 +1,108 @@
+"""What was known at a moment: the shared first step of post and account metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bot.commands.loading import measure
+from bot.demo import DEMO_NOW
+from bot.metrics import account_metrics, observe, post_metrics
+from bot.metrics.observed import locate, until
+from bot.store import Store, _utc
+
+
+def test_locate_finds_each_value_in_runs_or_scattered():
+    ids = np.array(["c", "a", "b"], dtype=object)
+    wanted = np.array(["a", "a", "b", "zz", "zz", "c", "a", "b"], dtype=object)
+    assert locate(ids, wanted).tolist() == [1, 1, 2, -1, -1, 0, 1, 2]
+
+
+def test_locate_takes_the_first_of_repeated_ids_and_handles_nothing():
+    ids = np.array(["x", "y", "x"], dtype=object)
+    assert locate(ids, np.array(["x", "y", "x"], dtype=object)).tolist() == [0, 1, 0]
+    assert locate(ids, np.array([], dtype=object)).tolist() == []
+    assert locate(np.array([], dtype=object), np.array(["x"], dtype=object)).tolist() == [-1]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_until_is_exact_whatever_the_unit(unit):
+    base = pd.Timestamp("2026-03-15T09:00:00Z")
+    times = pd.Series(
+        pd.DatetimeIndex([base - pd.Timedelta(seconds=1), base, base + pd.Timedelta(seconds=1)])
+    ).dt.as_unit(unit)
+    assert until(times, base).tolist() == [True, True, False]
+    # A moment between two units: the time at `base` is before it, the next is after.
+    assert until(times, base + pd.Timedelta(microseconds=1)).tolist() == [True, True, False]
+    assert until(times, base - pd.Timedelta(microseconds=1)).tolist() == [True, False, False]
+
+
+def test_until_accepts_times_that_are_not_a_datetime_column():
+    times = pd.Series([pd.Timestamp("2026-01-01T00:00:00Z"), pd.Timestamp("2027-01-01T00:00:00Z")])
+    times = times.astype(object)
+    assert until(times, pd.Timestamp("2026-06-01T00:00:00Z")).tolist() == [True, False]
+
+
+def test_observe_keeps_only_what_was_known_and_points_each_snapshot_at_its_post():
+    at = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+    posts = pd.DataFrame(
+        {
+            "id": ["old", "new", "future"],
+            "account": "acme",
+            "published_at": pd.to_datetime(
+                [at - timedelta(days=3), at - timedelta(hours=5), at + timedelta(hours=1)], utc=True
+            ),
+        }
+    )
+    snaps = pd.DataFrame(
+        {
+            "post": ["new", "old", "other", "old", "future", "new"],
+            "observed_at": pd.to_datetime(
+                [
+                    at - timedelta(hours=1),
+                    at - timedelta(days=1),
+                    at,
+                    at,
+                    at,
+                    at + timedelta(seconds=1),
+                ],
+                utc=True,
+            ),
+            "impressions": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+        }
+    )
+    seen = observe(posts, snaps, at, newest_first=True)
+    assert seen.ids.tolist() == ["new", "old"]  # newest first, the future post left out
+    assert seen.snaps["impressions"].tolist() == [10.0, 20.0, 40.0]
+    assert seen.ids[seen.pos].tolist() == ["new", "old", "old"]
+    assert seen.counter("impressions").tolist() == [10.0, 20.0, 40.0]
+    assert np.isnan(seen.counter("clicks")).all()  # not in the frame: not reported
+
+
+def test_utc_times_equal_pandas_own_conversion():
+    seconds = np.array([0, 1_763_888_400, -30_610_224_000, 253_402_300_799], dtype="int64")
+    expected = pd.to_datetime(seconds, unit="s", utc=True)
+    assert _utc(seconds).equals(expected)
+    assert _utc(seconds).dtype == expected.dtype
+    assert _utc(np.empty(0, dtype="int64")).dtype == expected.dtype
+
+
+@pytest.mark.parametrize("hours_back", [0, 30, 24 * 20])
+def test_measure_shares_one_pass_and_equals_the_separate_metrics(demo_store: Store, hours_back):
+    """measure() observes once for both frames; it must say exactly what
+    post_metrics and account_metrics say on their own."""
+    at = DEMO_NOW - timedelta(hours=hours_back)
+    measured = measure(demo_store, "demo-creator", at)
+    history = measured.history
+    followers = history.followers.assign(account="demo-creator")
+    frame = history.posts.assign(account_kind=history.account.kind)
+    posts = post_metrics(frame, history.snapshots, followers, at)
+    accounts = pd.DataFrame({"id": ["demo-creator"], "kind": [history.account.kind]})
+    account = account_metrics(accounts, frame, history.snapshots, followers, posts, at)
+    pd.testing.assert_frame_equal(measured.posts, posts, check_exact=True)
+    pd.testing.assert_frame_equal(measured.account_metrics, account, check_exact=True)
+    assert len(posts)
+    assert posts["impressions"].notna().any()
