@@ -11,7 +11,7 @@ import pytest
 from bot.commands.loading import measure
 from bot.demo import DEMO_NOW
 from bot.metrics import account_metrics, observe, post_metrics
-from bot.metrics.observed import locate, until
+from bot.metrics.observed import as_text, locate, until
 from bot.store import Store, _utc
 
 
@@ -106,3 +106,9 @@ def test_measure_shares_one_pass_and_equals_the_separate_metrics(demo_store: Sto
     pd.testing.assert_frame_equal(measured.account_metrics, account, check_exact=True)
     assert len(posts)
     assert posts["impressions"].notna().any()
+
+
+def test_as_text_gives_what_astype_str_gives():
+    values = pd.Series(["acme", 7, None, 2.5, "ünï"], dtype=object)
+    assert as_text(values).tolist() == values.astype(str).tolist()
+    assert as_text(pd.Series(["a", "b"], dtype="string")).tolist() == ["a", "b"]

@@ -20,7 +20,7 @@ from bot.metrics.catalogue import (
     PERIOD_DAYS,
 )
 from bot.metrics.compute import INTERACTION_PARTS, _curve, _div
-from bot.metrics.observed import Observed, epoch_hours, observe, until, where
+from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
 
 
 def account_metrics(
@@ -83,7 +83,7 @@ def account_metrics_of(
 def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:
     """Each row's account as its index in `ids` (-1 for an account not asked about)."""
     lookup = {name: i for i, name in enumerate(ids)}
-    return np.array([lookup.get(a, -1) for a in accounts.astype(str)], dtype=int)
+    return np.array([lookup.get(a, -1) for a in as_text(accounts).tolist()], dtype=int)
 
 
 def _count(codes: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -136,8 +136,9 @@ def _weekly(m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Ob
 
 def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:
     # Three columns of the mature posts, not a copy of the whole frame.
-    mature = (post_frame["hours_observed"] >= CURVE_HOURS).to_numpy()
-    codes = _codes(ids, post_frame["account"][mature])
+    observed = post_frame["hours_observed"].to_numpy(dtype=float, na_value=np.nan)
+    mature = observed >= CURVE_HOURS
+    codes = _codes(ids, post_frame["account"])[mature]
     impressions = post_frame["impressions"].to_numpy(dtype=float, na_value=np.nan)[mature]
     peaks = post_frame["peak_hour"].to_numpy(dtype=float, na_value=np.nan)[mature]
     m["mature_posts"] = _count(codes, np.ones(len(codes), bool), len(ids))

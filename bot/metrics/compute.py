@@ -19,7 +19,7 @@ from bot.metrics.catalogue import (
     GROWTH_FROM_HOUR,
     MIN_BASELINE_POSTS,
 )
-from bot.metrics.observed import Observed, epoch_hours, observe
+from bot.metrics.observed import Observed, as_text, epoch_hours, observe
 from bot.model import COUNTERS
 
 IDENTITY_COLUMNS = ("account", "account_kind", "published_at", "url", "format", "title")
@@ -217,7 +217,7 @@ def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.nd
     if followers.empty or posts.empty:
         return out
     codes, _ = pd.factorize(
-        np.concatenate([posts["account"].astype(str), followers["account"].astype(str)])
+        np.concatenate([as_text(posts["account"]), as_text(followers["account"])])
     )
     post_codes, follower_codes = codes[: len(posts)], codes[len(posts) :]
     span = 1e7  # hours: keeps accounts apart on one sorted axis

@@ -56,6 +56,18 @@ def locate(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.repeat(found, np.diff(np.append(starts, n)))
 
 
+def as_text(values: pd.Series) -> np.ndarray:
+    """Values as strings, missing ones as NaN, as `astype(str)` gives them, in a plain
+    object array (pandas' string conversion costs more than a request's arithmetic)."""
+    return np.array(
+        [
+            value if isinstance(value, str) else np.nan if pd.isna(value) else str(value)
+            for value in values.tolist()
+        ],
+        dtype=object,
+    )
+
+
 def to_float(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), np.nan)
