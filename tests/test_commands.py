@@ -135,6 +135,7 @@ def test_rows_read_the_same_values_and_types_as_pandas_records():
             "count": pd.array([1, None, 3], dtype="Int64"),
             "known": pd.array([True, None, False], dtype="boolean"),
             "name": pd.array(["x", None, "z"], dtype="string"),
+            "rate": [0.5, np.nan, 1e-12],  # a second float column, apart from the first
         },
         index=["p1", "p2", "p3"],
     )

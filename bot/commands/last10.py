@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bot.commands.loading import BASELINE_POSTS, measure
@@ -262,7 +263,14 @@ def rows(frame: pd.DataFrame) -> Iterator[tuple[Any, dict[str, Any]]]:
     if not frame.columns.is_unique or frame.columns.empty:
         return zip(frame.index, frame.to_dict("records"), strict=True)
     names = list(frame.columns)
-    values = [_cells(frame[name]) for name in names]
+    # The float columns are one block in the metrics frames: read them in one go.
+    floats = [
+        name
+        for name, dtype in zip(names, frame.dtypes.tolist(), strict=True)
+        if dtype == np.float64
+    ]
+    cells = dict(zip(floats, frame[floats].to_numpy().T.tolist(), strict=True)) if floats else {}
+    values = [cells[name] if name in cells else _cells(frame[name]) for name in names]
     records = (dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True))
     return zip(frame.index, records, strict=True)
 
