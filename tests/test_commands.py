@@ -155,3 +155,13 @@ def test_rows_read_the_same_values_and_types_as_pandas_records():
     assert got[1][1]["known"] is None
     assert list(rows(frame.head(0))) == []
     assert list(rows(frame[[]])) == [("p1", {}), ("p2", {}), ("p3", {})]
+
+
+def test_rows_read_columns_by_position_whatever_their_names():
+    # [True] as a column list would be a boolean mask, not the column named True.
+    frame = pd.DataFrame({True: [1.0, np.nan], False: ["x", "y"]})
+    got = list(rows(frame))
+    assert [index for index, _ in got] == [0, 1]
+    assert got[0][1] == {True: 1.0, False: "x"}
+    assert math.isnan(got[1][1][True])
+    assert got[1][1][False] == "y"

@@ -112,3 +112,50 @@ def test_as_text_gives_what_astype_str_gives():
     values = pd.Series(["acme", 7, None, 2.5, "ünï"], dtype=object)
     assert as_text(values).tolist() == values.astype(str).tolist()
     assert as_text(pd.Series(["a", "b"], dtype="string")).tolist() == ["a", "b"]
+
+
+def test_until_holds_for_moments_beyond_the_columns_range():
+    times = pd.Series(pd.to_datetime(["2026-03-01T00:00:00Z"])).dt.as_unit("ns")
+    assert until(times, pd.Timestamp("2300-01-01T00:00:00Z")).tolist() == [True]
+    assert until(times, pd.Timestamp("0999-01-01T00:00:00Z").as_unit("us")).tolist() == [False]
+
+
+def test_locate_copes_with_missing_ids_that_cannot_be_compared():
+    wanted = pd.array(["a", None, "b", "b"], dtype="string").to_numpy(dtype=object)
+    assert locate(np.array(["b", "a"], dtype=object), wanted).tolist() == [1, -1, 0, 0]
+
+
+def test_as_text_falls_back_to_pandas_for_values_that_are_not_strings():
+    values = pd.Series([b"acme", np.float32(0.1), 3], dtype=object)
+    assert as_text(values).tolist() == values.astype(str).tolist()
+
+
+def test_account_metrics_do_not_depend_on_the_order_posts_come_in():
+    """Week sums add posts in one order whatever order they come in, so the
+    standalone call and measure() (which sorts) give the same last digits."""
+    at = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+    ids = [f"p{i}" for i in range(6)]
+    published = [at - timedelta(days=1, hours=i) for i in range(6)]
+    posts = pd.DataFrame(
+        {"id": ids, "account": "acme", "published_at": pd.to_datetime(published, utc=True)}
+    )
+    snaps = pd.DataFrame(
+        {
+            "post": ids,
+            "observed_at": pd.to_datetime([at - timedelta(minutes=5)] * 6, utc=True),
+            "impressions": [0.1, 0.2, 0.3, 1e16, 1.0, -1e16],
+        }
+    )
+    followers = pd.DataFrame(
+        {"account": ["acme"], "observed_at": pd.to_datetime([at], utc=True), "followers": [9.0]}
+    )
+    accounts = pd.DataFrame({"id": ["acme"], "kind": ["member"]})
+
+    def weekly(order: list[int]) -> float:
+        shuffled = posts.iloc[order].reset_index(drop=True)
+        frame = post_metrics(shuffled, snaps, followers, at)
+        return account_metrics(accounts, shuffled, snaps, followers, frame, at).loc[
+            "acme", "impressions_week"
+        ]
+
+    assert weekly([0, 1, 2, 3, 4, 5]) == weekly([5, 4, 3, 2, 1, 0]) == weekly([3, 0, 5, 1, 4, 2])

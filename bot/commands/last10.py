@@ -264,13 +264,10 @@ def rows(frame: pd.DataFrame) -> Iterator[tuple[Any, dict[str, Any]]]:
         return zip(frame.index, frame.to_dict("records"), strict=True)
     names = list(frame.columns)
     # The float columns are one block in the metrics frames: read them in one go.
-    floats = [
-        name
-        for name, dtype in zip(names, frame.dtypes.tolist(), strict=True)
-        if dtype == np.float64
-    ]
-    cells = dict(zip(floats, frame[floats].to_numpy().T.tolist(), strict=True)) if floats else {}
-    values = [cells[name] if name in cells else _cells(frame[name]) for name in names]
+    floats = [i for i, dtype in enumerate(frame.dtypes.tolist()) if dtype == np.float64]
+    block = frame.iloc[:, floats].to_numpy().T.tolist() if floats else []
+    read = dict(zip(floats, block, strict=True))
+    values = [read[i] if i in read else _cells(frame.iloc[:, i]) for i in range(len(names))]
     records = (dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True))
     return zip(frame.index, records, strict=True)
 

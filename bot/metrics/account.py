@@ -36,7 +36,8 @@ def account_metrics(
     accounts: id, kind. posts, snapshots, followers: as for post_metrics.
     post_frame: post_metrics' output for the same posts and moment.
     """
-    return account_metrics_of(accounts, observe(posts, snapshots, at), followers, post_frame)
+    seen = observe(posts, snapshots, at, newest_first=True)  # the order measure() uses
+    return account_metrics_of(accounts, seen, followers, post_frame)
 
 
 def account_metrics_of(

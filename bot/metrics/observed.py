@@ -26,13 +26,11 @@ def moment_hours(moment: pd.Timestamp) -> float:
 
 
 def until(times: pd.Series, moment: pd.Timestamp) -> np.ndarray:
-    """`times <= moment` as a numpy mask, compared in the column's own unit (a time
-    is a whole number of units, so it is at or before the moment exactly when it is
-    at or before the moment cut down to that unit)."""
-    if not isinstance(times.dtype, DatetimeTZDtype):
-        return (times <= moment).to_numpy(dtype=bool)
-    unit = times.dtype.unit
-    return times.to_numpy(dtype=f"datetime64[{unit}]") <= np.datetime64(moment.asm8, unit)
+    """`times <= moment` as a numpy mask. pandas compares exactly across units and
+    ranges; comparing the array, not the Series, skips most of its cost."""
+    if isinstance(times.dtype, DatetimeTZDtype):
+        return np.asarray(times.array <= moment, dtype=bool)
+    return (times <= moment).to_numpy(dtype=bool)
 
 
 def where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
@@ -51,21 +49,23 @@ def locate(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     lookup: dict[object, int] = {}
     for index, value in enumerate(ids.tolist()):
         lookup.setdefault(value, index)
-    starts = np.flatnonzero(np.concatenate(([True], wanted[1:] != wanted[:-1])))
+    try:
+        changes = np.asarray(wanted[1:] != wanted[:-1], dtype=bool)
+    except TypeError:  # a value that cannot say whether it equals another (pd.NA)
+        return np.array([lookup.get(value, -1) for value in wanted.tolist()], dtype=np.intp)
+    starts = np.flatnonzero(np.concatenate(([True], changes)))
     found = np.array([lookup.get(value, -1) for value in wanted[starts].tolist()], dtype=np.intp)
     return np.repeat(found, np.diff(np.append(starts, n)))
 
 
 def as_text(values: pd.Series) -> np.ndarray:
-    """Values as strings, missing ones as NaN, as `astype(str)` gives them, in a plain
-    object array (pandas' string conversion costs more than a request's arithmetic)."""
-    return np.array(
-        [
-            value if isinstance(value, str) else np.nan if pd.isna(value) else str(value)
-            for value in values.tolist()
-        ],
-        dtype=object,
-    )
+    """Values as `astype(str)` gives them, in a plain object array. Names that are
+    strings already (all of them, from the store) skip pandas' conversion, which
+    costs more than a request's arithmetic."""
+    cells = values.tolist()
+    if all(isinstance(cell, str) for cell in cells):
+        return np.array(cells, dtype=object)
+    return np.asarray(values.astype(str), dtype=object)
 
 
 def to_float(frame: pd.DataFrame, column: str) -> np.ndarray:
