@@ -11,7 +11,7 @@ import pytest
 
 from bot.metrics import CATALOGUE
 from bot.pack import Pack
-from bot.rules.engine import evaluate
+from bot.rules.engine import BLOCK_ROWS, evaluate
 
 # A mature, healthy post: no rule of the default pack fires on it.
 HEALTHY: dict[str, float] = {
@@ -274,3 +274,34 @@ def test_findings_are_ordered_by_post_then_severity_then_rule(pack: Pack):
         ("newer", "strong-for-followers"),
         ("older", "narrow-audience"),
     ]
+
+
+def test_small_and_large_frames_are_judged_alike_whatever_the_column_types(pack: Pack):
+    """Small frames read their float columns as one block, large ones column by
+    column: the findings must not depend on which, nor on nullable or int columns."""
+    rng = np.random.default_rng(7)
+    n = 40
+    rows = {name: value * rng.uniform(0.2, 3.0, n) for name, value in HEALTHY.items()}
+    rows["post_age_hours"] = rng.uniform(1, 300, n)
+    small = pd.DataFrame(rows, index=pd.Index([f"p{i:02d}" for i in range(n)], name="post"))
+    small["account"] = "acme"
+    small["engagement_rate"] = pd.array(small["engagement_rate"], dtype="Float64")
+    small.loc[small.index[::5], "engagement_rate"] = pd.NA
+    small["comments"] = small["comments"].round().astype("int64")
+    big = pd.concat(
+        [
+            small,
+            pd.DataFrame([{**HEALTHY, "account": "acme"}] * (BLOCK_ROWS + 1))
+            .set_axis([f"h{i}" for i in range(BLOCK_ROWS + 1)])
+            .rename_axis("post"),
+        ]
+    )
+    big["engagement_rate"] = big["engagement_rate"].astype("Float64")
+    found_small = [(f.post, f.rule, f.values) for f in evaluate(pack.ruleset, small).findings()]
+    found_big = [
+        (f.post, f.rule, f.values)
+        for f in evaluate(pack.ruleset, big).findings()
+        if f.post.startswith("p")
+    ]
+    assert found_small == found_big
+    assert len({rule for _, rule, _ in found_small}) >= 4  # the rows do trigger rules
