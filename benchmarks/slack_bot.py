@@ -69,7 +69,9 @@ per request times the concurrency, over the cores, comes near the reply
 times, the server is CPU-bound. The server's output goes to
 benchmarks/results/slack-serve-w<N>.log; lines at WARNING or above are counted
 and the first few printed. At the end the two goals, for each --processes
-setting: "ack p99 < 300 ms" and "reply p95 < 1 s".
+setting: "ack p99 < 300 ms" and "reply p95 < 1 s". The "cores" line says how
+fast busy processes run side by side against one alone, before and after the
+rounds: on a shared virtual machine two vCPUs are not always two cores' worth.
 
 Run from the repository root:  .venv/bin/python benchmarks/slack_bot.py [--processes 0,2]
 """
@@ -733,7 +735,35 @@ def _row(label: str, values: Sequence[float]) -> str:
     return f"  {label:<28} {len(values):>5} {p50:>9.1f} {p95:>9.1f} {p99:>9.1f} {top:>9.1f}"
 
 
-def report(store: StoreInfo, args: argparse.Namespace, results: list[ProcessesResult]) -> bool:
+_BUSY = (
+    "import time; t = time.perf_counter(); sum(i * i for i in range(3_000_000)); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def core_speed(workers: int) -> float:
+    """How fast `workers` busy processes run side by side, against one alone (1.0:
+    as fast, so the cores are really there; on a shared virtual machine a second
+    busy vCPU often slows the first). Pure Python, about a second."""
+
+    def run(count: int) -> float:
+        children = [
+            subprocess.Popen([sys.executable, "-c", _BUSY], stdout=subprocess.PIPE, text=True)
+            for _ in range(count)
+        ]
+        return max(float(child.communicate()[0]) for child in children)
+
+    alone = min(run(1) for _ in range(2))
+    together = min(run(workers) for _ in range(2))
+    return alone / together
+
+
+def report(
+    store: StoreInfo,
+    args: argparse.Namespace,
+    results: list[ProcessesResult],
+    speeds: tuple[float, float] | None = None,
+) -> bool:
     cpus = os.cpu_count()
     try:
         usable = len(os.sched_getaffinity(0))
@@ -745,6 +775,11 @@ def report(store: StoreInfo, args: argparse.Namespace, results: list[ProcessesRe
         f"machine: {cpus} CPUs ({usable} usable), {platform.machine()}, "
         f"{platform.system()} {platform.release()}"
     )
+    if speeds is not None and usable and usable > 1:
+        print(
+            f"cores: {usable} busy processes side by side each ran at {speeds[0]:.0%} "
+            f"(before the rounds) and {speeds[1]:.0%} (after) of the speed of one alone"
+        )
     print(
         f"python: {platform.python_implementation()} {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}, numpy {np.__version__}, httpx {httpx.__version__}"
@@ -892,8 +927,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     store = prepare_store(args)
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    before = core_speed(workers or 1)
     results = [run_processes(store, args, processes) for processes in args.processes]
-    report(store, args, results)
+    report(store, args, results, (before, core_speed(workers or 1)))
     # Goals not met is a result; requests that failed make the run unreliable.
     return 1 if any(result.failures() for result in results) else 0
 
