@@ -98,6 +98,6 @@ def test_the_manifest_matches_the_bot(root: Path):
 
 def test_the_procfile_runs_the_documented_processes(root: Path):
     lines = dict(line.split(": ", 1) for line in (root / "Procfile").read_text().splitlines())
-    assert lines["web"] == "narrator serve --port $PORT"
-    assert lines["worker"] == "narrator serve --socket"
+    assert lines["web"] == "narrator serve --port $PORT --processes 2"
+    assert lines["worker"] == "narrator serve --socket --processes 2"
     assert lines["release"] == "narrator migrate && narrator rules check && narrator rules test"

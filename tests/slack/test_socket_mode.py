@@ -9,17 +9,22 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+import pytest
 from websockets.sync.server import ServerConnection, serve
 
 from bot.config import Settings, load_slack_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.slack.run import build, socket_handler
+from bot.slack.services import FixedClock
 from bot.store import Store
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlack, slash_command
 
 
-def test_a_slash_command_over_socket_mode(tmp_path: Path, root: Path, fake_slack: FakeSlack):
+@pytest.mark.parametrize("processes", [0, 2])  # the Procfile's worker uses 2
+def test_a_slash_command_over_socket_mode(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int
+):
     acks: queue.Queue[dict] = queue.Queue()
     command = {
         k: v[0]
@@ -76,7 +81,7 @@ def test_a_slash_command_over_socket_mode(tmp_path: Path, root: Path, fake_slack
             slack_api_url=fake_slack.api_url,
             narrator_admins=ADMIN,
         )
-        bot = build(settings, slack, clock=lambda: DEMO_NOW, watch=False)
+        bot = build(settings, slack, clock=FixedClock(DEMO_NOW), watch=False, processes=processes)
         handler = socket_handler(bot, slack)
         handler.connect()
         try:
