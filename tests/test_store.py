@@ -237,3 +237,36 @@ def test_a_hand_written_time_the_series_cannot_read_is_named(tmp_path: Path):
         Store(path)
     with Store(path, migrate=False) as store:
         assert store.schema_version() == 2  # nothing half-done
+
+
+def test_the_history_account_row_is_as_of_the_moment_asked(demo_store: Store, pack):
+    """Asked about an earlier moment, the header's follower count and the "data last
+    updated" line must be of that moment, not of the newest data in the store."""
+    from bot.commands import handle
+
+    at = DEMO_NOW - timedelta(days=20)
+    moment = to_utc_text(at)
+    history = demo_store.history("demo-page", at, posts=30)
+    then = demo_store.conn.execute(
+        "SELECT followers FROM follower_counts WHERE account = 'demo-page' "
+        "AND observed_at <= ? ORDER BY observed_at DESC LIMIT 1",
+        (moment,),
+    ).fetchone()[0]
+    latest = demo_store.account("demo-page")
+    assert then != latest.followers  # the demo page grew since: the test can tell
+    assert history.account.followers == then
+    assert history.account.last_observed_at <= moment < latest.last_observed_at
+    assert history.account.last_observed_at == to_utc_text(
+        history.snapshots["observed_at"].max().to_pydatetime()
+    )
+    assert history.account.posts == len(
+        demo_store.conn.execute(
+            "SELECT id FROM posts WHERE account = 'demo-page' AND published_at <= ?", (moment,)
+        ).fetchall()
+    )
+    text = handle("last10 demo-page", store=demo_store, pack=pack, at=at).text
+    assert f"{then:,} followers" in text
+    assert "Data last updated 3 Nov 2026" in text
+    # Now, the row is the store's latest.
+    now = demo_store.history("demo-page", DEMO_NOW, posts=30).account
+    assert (now.followers, now.last_observed_at) == (latest.followers, latest.last_observed_at)

@@ -275,9 +275,17 @@ class Store:
 
     def history(self, account_id: str, at: datetime, posts: int) -> History:
         """The account's `posts` most recent posts published by `at`, with the
-        snapshots and follower counts observed by `at`."""
-        account = self.account(account_id)
-        if account is None:
+        snapshots and follower counts observed by `at`.
+
+        The account row is as of `at` too: its latest follower count observed by
+        then, its posts published by then, and the latest observation of the posts
+        loaded here (the data the history holds, however old `at` is)."""
+        found = self.conn.execute(
+            "SELECT id, kind, name, (SELECT count(*) FROM posts p "
+            "WHERE p.account = a.id AND p.published_at <= ?) FROM accounts a WHERE id = ?",
+            (to_utc_text(at), account_id),
+        ).fetchone()
+        if found is None:
             raise StoreError(f"no account '{account_id}' in {self.path}")
         moment = to_utc_text(at)
         post_frame = self._frame(
@@ -293,6 +301,17 @@ class Store:
             "WHERE account = ? AND observed_at <= ? ORDER BY observed_at",
             (account_id, moment),
             ["observed_at", "followers"],
+        )
+        counts = followers["followers"].tolist()
+        account_id, kind, name, published = found
+        account = AccountRow(
+            id=account_id,
+            kind=kind,
+            name=name,
+            followers=None if not counts or pd.isna(counts[-1]) else int(counts[-1]),
+            posts=published,
+            last_published_at=_latest_text(post_frame["published_at"]),
+            last_observed_at=_latest_text(snapshots["observed_at"]),
         )
         return History(account=account, posts=post_frame, snapshots=snapshots, followers=followers)
 
@@ -454,3 +473,8 @@ def _utc(seconds: np.ndarray) -> pd.DatetimeIndex:
     """Epoch seconds as UTC times, as `pd.to_datetime(seconds, unit="s", utc=True)`
     gives them, for a third of its cost."""
     return pd.DatetimeIndex((seconds * 1_000_000).astype("datetime64[us]"), dtype=_UTC_MICROSECONDS)
+
+
+def _latest_text(times: pd.Series) -> str | None:
+    """The latest of some UTC times as the store writes them; None if there are none."""
+    return to_utc_text(times.max().to_pydatetime()) if len(times) else None
