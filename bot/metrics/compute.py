@@ -52,8 +52,9 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
     """post_metrics over posts and snapshots already observed (newest first)."""
     posts, ids, published, now = seen.posts, seen.ids, seen.published, seen.now
     n = len(ids)
+    present = set(posts.columns)
     identity = {
-        column: posts[column].to_numpy() if column in posts else np.full(n, None, dtype=object)
+        column: posts[column].to_numpy() if column in present else np.full(n, None, dtype=object)
         for column in IDENTITY_COLUMNS
     }
     pos = seen.pos

@@ -69,11 +69,13 @@ def as_text(values: pd.Series) -> np.ndarray:
 
 
 def to_float(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
+    """A column as float64, NaN where missing or not a number (all NaN if absent)."""
+    if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    if frame[column].dtype == np.float64:
-        return frame[column].to_numpy()
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = frame[column]  # looked up once: each lookup costs more than the copy
+    if values.dtype == np.float64:
+        return values.to_numpy()
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def sum_reported(values: dict[str, np.ndarray], parts: tuple[str, ...]) -> np.ndarray:
