@@ -111,16 +111,37 @@ def demo(at: str | None) -> None:
 def import_(files: tuple[Path, ...]) -> None:
     """Import interchange CSV files (docs/data-format.md); each is all-or-nothing."""
     settings = _settings()
+    failed: list[Path] = []
     with Store(settings.db) as store:
         for path in files:
-            batch = read_csv(path)
-            summary = store.write(batch)
+            # Every file is read and reported on, whatever happened to the ones before.
+            try:
+                batch = read_csv(path)
+                summary = store.write(batch)
+            except NarratorError as exc:
+                click.echo(str(exc), err=True)
+                failed.append(path)
+                continue
             s = summary.snapshots
             click.echo(
-                f"{path}: {len(batch.accounts)} accounts, {len(batch.posts)} posts, "
-                f"{len(batch.snapshots)} snapshots ({s.new} new, {s.changed} changed, "
-                f"{s.unchanged} unchanged)"
+                f"{path}: {_counted(len(batch.accounts), 'account')}, "
+                f"{_counted(len(batch.posts), 'post')}, "
+                f"{_counted(len(batch.snapshots), 'snapshot')} "
+                f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
             )
+    if failed:
+        if len(files) > 1:
+            click.echo(
+                f"{len(files) - len(failed)} of {len(files)} files imported. Nothing from "
+                f"{', '.join(map(str, failed))} was written: fix the problems above and "
+                "import {} again.".format("it" if len(failed) == 1 else "them"),
+                err=True,
+            )
+        sys.exit(1)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @cli.command()

@@ -41,8 +41,7 @@ def test_import_reports_what_changed(runner: CliRunner, tmp_path: Path):
     first = runner.invoke(cli, ["import", str(path)])
     assert first.exit_code == 0, first.output
     assert (
-        first.output
-        == f"{path}: 1 accounts, 1 posts, 2 snapshots (2 new, 0 changed, 0 unchanged)\n"
+        first.output == f"{path}: 1 account, 1 post, 2 snapshots (2 new, 0 changed, 0 unchanged)\n"
     )
     again = runner.invoke(cli, ["import", str(path)])
     assert again.output.endswith("(0 new, 0 changed, 2 unchanged)\n")
@@ -55,11 +54,40 @@ def test_a_bad_import_lists_every_problem_and_writes_nothing(runner: CliRunner, 
     assert result.stderr.splitlines() == [
         f"{bad}:3: published_at: '2026-03-01' has no time zone: add Z for UTC or an offset such as +01:00",
         f"{bad}:3: impressions: -1 is negative; counts start at 0",
-        "2 problems found; nothing was imported.",
+        f"2 problems found; nothing from {bad} was imported.",
     ]
     assert "Traceback" not in result.output
     accounts = runner.invoke(cli, ["ask", "last10"])
     assert "There is no LinkedIn data to read yet." in accounts.output
+
+
+def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path: Path):
+    """One bad file neither stops the others nor is reported as if nothing was
+    imported at all; a missing file is named too."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    good = csv_file(tmp_path / "a", *ROWS)
+    bad = csv_file(
+        tmp_path, ROWS[0], "acme,p2,2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,-1,5,1,1,1"
+    )
+    later = csv_file(tmp_path / "b", ROWS[0].replace("p1", "p3"))
+    missing = tmp_path / "missing.csv"
+    result = runner.invoke(cli, ["import", str(good), str(bad), str(later), str(missing)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{good}: 1 account, 1 post, 2 snapshots (2 new, 0 changed, 0 unchanged)",
+        f"{later}: 1 account, 1 post, 1 snapshot (1 new, 0 changed, 0 unchanged)",
+    ]
+    assert result.stderr.splitlines() == [
+        f"{bad}:3: impressions: -1 is negative; counts start at 0",
+        f"1 problem found; nothing from {bad} was imported.",
+        f"{missing}: no such file",
+        f"1 problem found; nothing from {missing} was imported.",
+        f"2 of 4 files imported. Nothing from {bad}, {missing} was written: "
+        "fix the problems above and import them again.",
+    ]
+    listed = runner.invoke(cli, ["ask", "accounts", "--format", "json"])
+    assert '"posts": 2' in listed.output  # p1 and p3, not p2
 
 
 def test_ask_prints_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):

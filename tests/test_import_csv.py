@@ -17,7 +17,7 @@ GOOD = "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,Hello
 def problems(text: str) -> list[str]:
     with pytest.raises(ImportFileError) as info:
         parse_csv(text, "posts.csv")
-    assert info.value.summary.endswith("nothing was imported.")
+    assert info.value.summary.endswith("nothing from posts.csv was imported.")
     return [str(p) for p in info.value.problems]
 
 

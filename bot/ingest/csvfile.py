@@ -376,6 +376,9 @@ def _assemble(rows: list[tuple[int, CsvRow]], name: str, problems: list[Problem]
 
 def _failed(problems: list[Problem]) -> ImportFileError:
     count = len(problems)
+    source = problems[0].file if problems else "the file"
     return ImportFileError(
-        problems, summary=f"{count} problem{'s' if count != 1 else ''} found; nothing was imported."
+        problems,
+        summary=f"{count} problem{'s' if count != 1 else ''} found; nothing from {source} "
+        "was imported.",
     )
