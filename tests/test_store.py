@@ -270,3 +270,24 @@ def test_the_history_account_row_is_as_of_the_moment_asked(demo_store: Store, pa
     # Now, the row is the store's latest.
     now = demo_store.history("demo-page", DEMO_NOW, posts=30).account
     assert (now.followers, now.last_observed_at) == (latest.followers, latest.last_observed_at)
+
+
+def test_the_accounts_listing_is_as_of_the_moment_asked(demo_store: Store, pack):
+    from bot.commands import handle
+
+    at = DEMO_NOW - timedelta(days=20)
+    moment = to_utc_text(at)
+    listed = {
+        a["id"]: a for a in handle("accounts", store=demo_store, pack=pack, at=at).data["accounts"]
+    }
+    then = demo_store.history("demo-page", at, posts=1000).account
+    page = listed["demo-page"]
+    assert page["followers"] == then.followers != demo_store.account("demo-page").followers
+    assert page["posts"] == then.posts < demo_store.account("demo-page").posts
+    assert page["last_published_at"] <= moment
+    assert page["last_observed_at"] == then.last_observed_at  # all its posts loaded here
+    before = handle("accounts", store=demo_store, pack=pack, at=at - timedelta(days=365))
+    assert all(
+        (a["posts"], a["followers"], a["last_observed_at"]) == (0, None, None)
+        for a in before.data["accounts"]
+    )

@@ -88,7 +88,7 @@ def handle(
     if sub in ("why", "post"):
         return _one_post(sub, args, store=store, pack=pack, at=at, caller=caller)
     if sub == "accounts":
-        return _accounts(store, pack, caller)
+        return _accounts(store, pack, caller, at)
     if sub == "rules":
         return _rules(pack, caller)
     known = [*SUBCOMMANDS, *(SLACK_SUBCOMMANDS if caller.front == "slack" else ())]
@@ -169,8 +169,8 @@ def _one_post(
     )
 
 
-def _accounts(store: Store, pack: Pack, caller: Caller) -> Reply:
-    rows = [a for a in store.accounts() if caller.visible is None or a.id in caller.visible]
+def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
+    rows = [a for a in store.accounts(at) if caller.visible is None or a.id in caller.visible]
     accounts = [
         {
             "id": a.id,

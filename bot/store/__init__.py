@@ -70,16 +70,21 @@ class History:
 
 
 # The latest observation of an account is the latest of its posts' latest ones; each of
-# those is one seek in the (post, observed_at) primary key.
+# those is one seek in the (post, observed_at) primary key. Everything is as of :at.
 _ACCOUNT_ROW_SQL = """
     SELECT a.id, a.kind, a.name,
            (SELECT followers FROM follower_counts f WHERE f.account = a.id
-            ORDER BY observed_at DESC LIMIT 1),
-           (SELECT count(*) FROM posts p WHERE p.account = a.id),
-           (SELECT max(published_at) FROM posts p WHERE p.account = a.id),
-           (SELECT max((SELECT max(s.observed_at) FROM snapshots s WHERE s.post = p.id))
-            FROM posts p WHERE p.account = a.id)
+            AND f.observed_at <= :at ORDER BY observed_at DESC LIMIT 1),
+           (SELECT count(*) FROM posts p WHERE p.account = a.id AND p.published_at <= :at),
+           (SELECT max(published_at) FROM posts p WHERE p.account = a.id
+            AND p.published_at <= :at),
+           (SELECT max((SELECT max(s.observed_at) FROM snapshots s WHERE s.post = p.id
+                        AND s.observed_at <= :at))
+            FROM posts p WHERE p.account = a.id AND p.published_at <= :at)
     FROM accounts a"""
+
+#: Later than any time the store writes (they are compared as text).
+_END_OF_TIME = "9999-12-31T23:59:59Z"
 
 
 def _upsert_sql(table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
@@ -261,16 +266,19 @@ class Store:
 
     # -- reading ------------------------------------------------------------
 
-    def accounts(self) -> list[AccountRow]:
-        """Every account with its latest follower count and post count, by id."""
-        rows = self.conn.execute(_ACCOUNT_ROW_SQL + " ORDER BY a.id").fetchall()
+    def accounts(self, at: datetime | None = None) -> list[AccountRow]:
+        """Every account with its latest follower count and post count (as of `at`,
+        if given), by id."""
+        rows = self.conn.execute(_ACCOUNT_ROW_SQL + " ORDER BY a.id", _as_of(at)).fetchall()
         return [AccountRow(*row) for row in rows]
 
     def account_ids(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT id FROM accounts ORDER BY id")]
 
-    def account(self, account_id: str) -> AccountRow | None:
-        row = self.conn.execute(_ACCOUNT_ROW_SQL + " WHERE a.id = ?", (account_id,)).fetchone()
+    def account(self, account_id: str, at: datetime | None = None) -> AccountRow | None:
+        row = self.conn.execute(
+            _ACCOUNT_ROW_SQL + " WHERE a.id = :id", {**_as_of(at), "id": account_id}
+        ).fetchone()
         return AccountRow(*row) if row else None
 
     def history(self, account_id: str, at: datetime, posts: int) -> History:
@@ -478,3 +486,7 @@ def _utc(seconds: np.ndarray) -> pd.DatetimeIndex:
 def _latest_text(times: pd.Series) -> str | None:
     """The latest of some UTC times as the store writes them; None if there are none."""
     return to_utc_text(times.max().to_pydatetime()) if len(times) else None
+
+
+def _as_of(at: datetime | None) -> dict[str, str]:
+    return {"at": to_utc_text(at) if at is not None else _END_OF_TIME}
