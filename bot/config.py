@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     locale: str = Field(default="en", description="language of the narratives")
     debug: bool = Field(default=False, description="show tracebacks of internal errors")
 
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError(f"'{value}' is not a language code such as en or de") from None
+        return value
+
     @property
     def narratives_dir(self) -> Path:
         return self.narratives / self.locale

@@ -59,7 +59,12 @@ def parse_moment(text: str) -> datetime:
         raise ValueError(f"'{raw}' is not an ISO 8601 time such as 2026-03-01T09:30:00Z") from None
     if moment.tzinfo is None:
         raise ValueError(f"'{raw}' has no time zone: add Z for UTC or an offset such as +01:00")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"'{raw}' is out of range: in UTC it falls outside years 1 to 9999"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,10 @@ def test_a_bad_time_is_a_usage_error(runner: CliRunner):
     result = runner.invoke(cli, ["ask", "last10", "--at", "tomorrow"])
     assert result.exit_code == 2
     assert "'tomorrow' is not an ISO 8601 time" in result.output
+    far = runner.invoke(cli, ["ask", "last10", "--at", "9999-12-31T23:59:59-01:00"])
+    assert far.exit_code == 2
+    assert "is out of range: in UTC it falls outside years 1 to 9999" in far.output
+    assert "Sorry" not in far.output
 
 
 def test_rules_check_passes_on_the_shipped_pack(runner: CliRunner):
@@ -182,6 +186,14 @@ def test_a_malformed_setting_is_named(runner: CliRunner, monkeypatch: pytest.Mon
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 1
     assert result.stderr.startswith("bad setting: NARRATOR_DEBUG:")
+
+
+def test_an_unknown_language_is_named(runner: CliRunner, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NARRATOR_LOCALE", "xx")
+    result = runner.invoke(cli, ["ask", "help"])
+    assert result.exit_code == 1
+    assert "NARRATOR_LOCALE" in result.stderr
+    assert "'xx' is not a language code such as en or de" in result.stderr
 
 
 def test_every_command_has_help(runner: CliRunner):

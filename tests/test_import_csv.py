@@ -62,7 +62,25 @@ def test_offsets_are_converted_to_utc():
         ),
         (
             "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,lots,text,x",
-            "posts.csv:2: reactions: 'lots' is not a whole number",
+            "posts.csv:2: reactions: 'lots' is not a whole number (write digits only, such as 1200)",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1_200,800,30,text,x",
+            "posts.csv:2: impressions: '1_200' is not a whole number (write digits only, such as 1200)",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,٤,30,text,x",
+            "posts.csv:2: members_reached: '٤' is not a whole number (write digits only, such as 1200)",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,9223372036854775808,,30,text,x",
+            "posts.csv:2: impressions: 9223372036854775808 is too large for a count "
+            "(the most is 9,223,372,036,854,775,807)",
+        ),
+        (
+            "acme,p1,0001-01-01T00:00:00+01:00,2026-03-02T09:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: published_at: '0001-01-01T00:00:00+01:00' is out of range: "
+            "in UTC it falls outside years 1 to 9999",
         ),
         (
             "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,,800,30,text,x",
@@ -136,7 +154,7 @@ def test_every_problem_is_reported_at_once_with_its_line():
     assert problems(text) == [
         "posts.csv:1: colour: unknown column",
         "posts.csv:3: impressions: -1 is negative; counts start at 0",
-        "posts.csv:3: members_reached: 'x' is not a whole number",
+        "posts.csv:3: members_reached: 'x' is not a whole number (write digits only, such as 1200)",
         "posts.csv:5: members_reached: 20 is more than impressions (10); "
         "each member reached counts at least one impression",
         "posts.csv:5: observed_at: 2026-03-02T09:00:00Z is before published_at (2026-03-05T09:00:00Z)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,22 +70,30 @@ def _moment(value: Any) -> str:
     return to_utc_text(parse_moment(text))
 
 
+#: Digits as spreadsheets write them: 1200, 1200.0, 1.2E+06. Python would also read
+#: 1_200 and non-ASCII digits, which no export writes and which hide typos.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: The largest count SQLite stores as an integer.
+MAX_COUNT = 2**63 - 1
+
+
 def _count(value: Any) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"'{text}' is not a whole number (write digits only, such as 1200)")
     try:
         number = int(text)
     except ValueError:
-        try:
-            as_float = float(text)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a whole number") from None
+        as_float = float(text)
         if not as_float.is_integer():
             raise ValueError(f"'{text}' is not a whole number") from None
         number = int(as_float)
     if number < 0:
         raise ValueError(f"{number} is negative; counts start at 0")
+    if number > MAX_COUNT:
+        raise ValueError(f"{text} is too large for a count (the most is {MAX_COUNT:,})")
     return number
 
 
