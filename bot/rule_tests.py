@@ -41,7 +41,11 @@ DEFAULT_ACCOUNT = "test-account"
 
 def _moment(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=None)
+        if value.tzinfo is None:
+            raise ValueError(
+                f"'{value.isoformat()}' has no time zone: add Z for UTC or an offset such as +01:00"
+            )
+        return parse_moment(value.isoformat())
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a time such as 2026-03-01T09:00:00Z")
     return parse_moment(value)

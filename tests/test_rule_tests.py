@@ -132,8 +132,22 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
                 "snapshots need the test's 'at' time"
             ],
         ),
+        (
+            """tests:
+  - name: a time without a zone
+    at: 2026-03-05T09:00:00Z
+    posts:
+      - {id: p, published_at: 2026-03-01T09:00:00, snapshots: [{hours: 1, impressions: 5}]}
+    expect:
+      - {rule: narrow-audience, post: p, outcome: no_data}
+""",
+            [
+                "rules/tests/case.yaml:5:31: posts.0.published_at: '2026-03-01T09:00:00' has no "
+                "time zone: add Z for UTC or an offset such as +01:00"
+            ],
+        ),
     ],
-    ids=["outcome", "says", "typo", "unknown", "malformed", "no-at"],
+    ids=["outcome", "says", "typo", "unknown", "malformed", "no-at", "no-zone"],
 )
 def test_failures_say_where_and_what(text: str, expected: list[str], tmp_path: Path, root: Path):
     assert run_fixture(text, tmp_path, root) == expected
