@@ -222,7 +222,10 @@ def test_(directory: Path | None) -> None:
     report = run_rule_tests(rules_dir, pack)
     for failure in report.failures:
         click.echo(str(failure))
-    summary = f"{report.tests} tests, {report.expectations} expectations in {report.files} files"
+    summary = (
+        f"{_counted(report.tests, 'test')}, {_counted(report.expectations, 'expectation')} "
+        f"in {_counted(report.files, 'file')}"
+    )
     if report.failures:
         count = len(report.failures)
         click.echo(f"{summary}: {count} failed.", err=True)

@@ -25,6 +25,13 @@ FR = make_filters("fr")
         ("pct", (0.02, 0), "2%"),
         ("signed_pct", (1.5,), "+150%"),
         ("signed_pct", (-0.2,), "-20%"),
+        ("signed_pct", (-0.001,), "0%"),  # rounds to nothing: never "-0%"
+        ("signed_pct", (0.004,), "0%"),
+        ("signed_pct", (-0.004, 1), "-0.4%"),
+        ("count", (0.75, "interaction", "interactions"), "1 interaction"),
+        ("count", (1.4, "reply", "replies"), "1 reply"),
+        ("count", (1.6, "reply", "replies"), "2 replies"),
+        ("count", (0, "reply", "replies"), "0 replies"),
         ("compact", (12345,), "12.3k"),
         ("compact", (80000,), "80k"),
         ("compact", (1234567,), "1.2M"),

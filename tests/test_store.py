@@ -286,6 +286,10 @@ def test_the_accounts_listing_is_as_of_the_moment_asked(demo_store: Store, pack)
     assert page["posts"] == then.posts < demo_store.account("demo-page").posts
     assert page["last_published_at"] <= moment
     assert page["last_observed_at"] == then.last_observed_at  # all its posts loaded here
+    empty = handle("last10 demo-page", store=demo_store, pack=pack, at=at - timedelta(days=365))
+    assert empty.text.startswith("*Northwind Analytics: no posts yet*")
+    assert "*Nothing to judge yet.* No post had been published by then." in empty.text
+    assert "the last 0 posts" not in empty.text
     before = handle("accounts", store=demo_store, pack=pack, at=at - timedelta(days=365))
     assert all(
         (a["posts"], a["followers"], a["last_observed_at"]) == (0, None, None)

@@ -86,6 +86,8 @@ def make_filters(locale: str) -> dict[str, Any]:
         if missing(value):
             return MISSING
         text = pct(value, digits)
+        if not any(ch in "123456789" for ch in text):  # rounds to nothing: no sign, no "-0%"
+            return pct(0, digits)
         return text if value < 0 else "+" + text
 
     def ratio(value: Any, digits: int = 1) -> str:
@@ -104,7 +106,8 @@ def make_filters(locale: str) -> dict[str, Any]:
         """1 reply, 3 replies: the number with the word that agrees with it."""
         if missing(value):
             return f"{MISSING} {plural}"
-        return f"{num(value)} {singular if float(value) == 1 else plural}"
+        text = num(value)  # the word agrees with the number shown: 0.75 reads "1 reply"
+        return f"{text} {singular if text == num(1) else plural}"
 
     def per1k(value: Any, digits: int = 1) -> str:
         if missing(value):
