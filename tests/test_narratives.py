@@ -29,6 +29,12 @@ FR = make_filters("fr")
         ("signed_pct", (0.004,), "0%"),
         ("signed_pct", (-0.004, 1), "-0.4%"),
         ("count", (0.75, "interaction", "interactions"), "1 interaction"),
+        ("pct", (20 / 1005, 1, False, 0.02), "1.99%"),  # not "2.0%, below the 2%"
+        ("pct", (0.0312, 1, False, 0.02), "3.1%"),
+        ("pct", (0.02, 1, False, 0.02), "2.0%"),
+        ("ratio", (1008 / 200, 1, 5), "1:5.04"),  # not "1:5.0, past 1:5"
+        ("ratio", (6.0, 1, 5), "1:6.0"),
+        ("ratio", (5.04, 1, None), "1:5.0"),
         ("count", (1.4, "reply", "replies"), "1 reply"),
         ("count", (1.6, "reply", "replies"), "2 replies"),
         ("count", (0, "reply", "replies"), "0 replies"),

@@ -56,6 +56,23 @@ def _pattern(text: str) -> NumberPattern:
     return parse_pattern(text)
 
 
+#: At most this many decimals are added to keep a value apart from its threshold.
+_MAX_DIGITS = 4
+
+
+def _given(value: Any) -> bool:
+    return value is not None and not isinstance(value, Undefined) and not missing(value)
+
+
+def _apart(value: float, threshold: float | None, digits: int) -> int:
+    """Decimals enough for `value` not to round to `threshold` (unless they are equal)."""
+    if threshold is None or value == threshold:
+        return digits
+    while digits < _MAX_DIGITS and round(value, digits) == round(threshold, digits):
+        digits += 1
+    return digits
+
+
 def make_filters(locale: str) -> dict[str, Any]:
     babel_locale = Locale.parse(locale)
 
@@ -74,10 +91,13 @@ def make_filters(locale: str) -> dict[str, Any]:
         text = format_compact_decimal(value, format_type="short", fraction_digits=1, locale=locale)
         return text.replace("K", "k") if locale.startswith("en") else text
 
-    def pct(value: Any, digits: int = 1, trim: bool = False) -> str:
-        """0.031 -> 3.1%; with trim, decimals only where needed (0.02 -> 2%, 0.015 -> 1.5%)."""
+    def pct(value: Any, digits: int = 1, trim: bool = False, against: Any = None) -> str:
+        """0.031 -> 3.1%; with trim, decimals only where needed (0.02 -> 2%, 0.015 -> 1.5%).
+        With `against` (a threshold the value is held to), more decimals where the value
+        would otherwise read as the threshold: 1.99% below 2%, never 2.0% below 2%."""
         if missing(value):
             return MISSING
+        digits = _apart(value * 100, against * 100 if _given(against) else None, digits)
         decimals = ("#" if trim else "0") * digits
         pattern = "#,##0" + ("." + decimals if digits else "") + "%"
         return _pattern(pattern).apply(value, babel_locale)
@@ -90,11 +110,12 @@ def make_filters(locale: str) -> dict[str, Any]:
             return pct(0, digits)
         return text if value < 0 else "+" + text
 
-    def ratio(value: Any, digits: int = 1) -> str:
-        """Impressions per member reached, written 1:N as LinkedIn users say it."""
+    def ratio(value: Any, digits: int = 1, against: Any = None) -> str:
+        """Impressions per member reached, written 1:N as LinkedIn users say it; with
+        `against`, as for pct (1:5.04 past 1:5, never 1:5.0)."""
         if missing(value):
             return MISSING
-        return "1:" + num(value, digits)
+        return "1:" + num(value, _apart(value, against if _given(against) else None, digits))
 
     def times(value: Any, digits: int = 1) -> str:
         """A multiple such as 2.4x."""
