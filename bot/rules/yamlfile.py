@@ -4,6 +4,7 @@ value kept for error messages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,14 +62,14 @@ def parse_yaml(text: str, display: str) -> tuple[Located | None, list[Problem]]:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         key = str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "?"
-        first = exc.context_mark
+        first = _first_key_line(text, key, exc.context_mark, mark)
         return None, [
             Problem(
                 display,
                 mark.line + 1 if mark else None,
                 mark.column + 1 if mark else None,
                 f"key '{key}' appears twice in the same mapping"
-                + (f" (first on line {first.line + 1})" if first else "")
+                + (f" (first on line {first})" if first else "")
                 + "; keep one",
             )
         ]
@@ -89,6 +90,21 @@ def parse_yaml(text: str, display: str) -> tuple[Located | None, list[Problem]]:
     located = Located(data=None, text=text)
     data = _plain(root, (), located)
     return Located(data=data, text=text, keys=located.keys, values=located.values), []
+
+
+def _first_key_line(text: str, key: str, start: Any, duplicate: Any) -> int | None:
+    """The line (from 1) where a mapping first gives `key`: the parser only says where
+    the mapping starts, so look for the key at the duplicate's column from there on
+    (a mapping written on one line is found on its own line)."""
+    if start is None or duplicate is None:
+        return None
+    lines = text.splitlines()
+    for number in range(start.line, min(duplicate.line, len(lines))):
+        line = lines[number]
+        indent, rest = line[: duplicate.column], line[duplicate.column :]
+        if not indent.strip(" -") and re.match(re.escape(key) + r"\s*:", rest):
+            return number + 1
+    return start.line + 1
 
 
 def _plain(node: Any, path: Path_, located: Located) -> Any:
