@@ -106,6 +106,11 @@ def test_backtest_set_replaces_an_override_for_this_account(demo_store: Store, p
         demo_store, pack, "low-engagement", "demo-page", DEMO_NOW, settings=["min_rate=0.015"]
     )
     assert same["fired_with"] == plain["fired"]  # 1.5 % is what already applied to the page
+    context, _ = backtest(
+        demo_store, pack, "low-engagement", "demo-page", DEMO_NOW, settings=["min_rate=0.03"]
+    )
+    # "instead of" quotes the company-page override that applied, not the default 2 %.
+    assert context["changes"] == [{"name": "min_rate", "old": 0.015, "new": 0.03}]
 
 
 def test_backtest_of_an_account_rule_runs_week_by_week(demo_store: Store, pack: Pack):
@@ -140,6 +145,18 @@ def test_backtest_of_an_account_rule_runs_week_by_week(demo_store: Store, pack: 
             "demo-page",
             ["min_rate=lots"],
             "--set min_rate=lots: 'lots' is not a number",
+        ),
+        (
+            "low-engagement",
+            "demo-page",
+            ["min_rate=nan"],
+            "--set min_rate=nan: 'nan' is not a number",
+        ),
+        (
+            "low-engagement",
+            "demo-page",
+            ["min_rate=inf"],
+            "--set min_rate=inf: 'inf' is not a number",
         ),
     ],
 )

@@ -7,6 +7,7 @@ For an account rule: at the end of each of the last N weeks.
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -40,6 +41,19 @@ def with_params(rule: Rule, changes: dict[str, float]) -> Rule:
     return replace(rule, spec=spec)
 
 
+def applied(rule: Rule, name: str, account_id: str, kind: str | None) -> Any:
+    """The value of param `name` that applies to the account: its own override,
+    else its kind's, else the default (as the engine resolves them)."""
+    value = rule.spec.params[name]
+    for override in sorted(rule.spec.overrides, key=lambda o: o.account is not None):
+        matches = (
+            override.account == account_id if override.account else override.account_kind == kind
+        )
+        if matches and name in override.params:
+            value = override.params[name]
+    return value
+
+
 def parse_changes(rule: Rule, settings: list[str]) -> dict[str, float]:
     changes: dict[str, float] = {}
     for setting in settings:
@@ -55,9 +69,12 @@ def parse_changes(rule: Rule, settings: list[str]) -> dict[str, float]:
                 f"its params: {', '.join(rule.spec.params) or 'none'}"
             )
         try:
-            changes[name] = float(raw)
+            value = float(raw)
         except ValueError:
-            raise CommandError(f"--set {setting}: '{raw}' is not a number") from None
+            value = math.nan
+        if not math.isfinite(value):
+            raise CommandError(f"--set {setting}: '{raw.strip()}' is not a number") from None
+        changes[name] = value
     return changes
 
 
@@ -76,7 +93,8 @@ def backtest(
         close = difflib.get_close_matches(rule_id, list(pack.ruleset.ids), n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise CommandError(f"no rule '{rule_id}'{hint}; rules: {', '.join(pack.ruleset.ids)}")
-    if store.account(account_id) is None:
+    account = store.account(account_id)
+    if account is None:
         names = [a.id for a in store.accounts()]
         close = difflib.get_close_matches(account_id, names, n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -102,7 +120,10 @@ def backtest(
         "as_of": to_utc_text(at),
         "count": len(subjects),
         "asked": count,
-        "changes": [{"name": k, "old": rule.spec.params[k], "new": v} for k, v in changes.items()],
+        "changes": [
+            {"name": k, "old": applied(rule, k, account_id, account.kind), "new": v}
+            for k, v in changes.items()
+        ],
         "runs": runs,
     }
     data = {
