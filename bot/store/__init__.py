@@ -213,6 +213,7 @@ class Store:
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
+                self._refuse_contradictions(batch)
                 series.rebuild(self.conn, (s.post for s in batch.snapshots))
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -220,6 +221,44 @@ class Store:
                 "nothing was written"
             ) from None
         return WriteSummary(**changes)
+
+    def _refuse_contradictions(self, batch: ImportBatch) -> None:
+        """After merging (inside the write's transaction): the file may agree with itself
+        and still contradict what the store held, as a row that leaves members reached
+        empty over a stored reach above its new impressions, or a publishing time moved
+        after stored snapshots. Refuse, and the transaction writes nothing."""
+        posts = sorted({s.post for s in batch.snapshots} | {p.id for p in batch.posts})
+        problems: list[str] = []
+        for start in range(0, len(posts), 500):
+            chunk = posts[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for post, observed, reached, impressions in self.conn.execute(
+                "SELECT post, observed_at, members_reached, impressions FROM snapshots "
+                f"WHERE post IN ({marks}) AND members_reached > impressions",
+                chunk,
+            ):
+                problems.append(
+                    f"post {post} at {observed}: {reached} members reached is more than its "
+                    f"{impressions} impressions once merged with the store (a cell left empty "
+                    "keeps the stored value): give both columns in the same row"
+                )
+            for post, published, observed in self.conn.execute(
+                "SELECT p.id, p.published_at, min(s.observed_at) FROM posts p "
+                f"JOIN snapshots s ON s.post = p.id WHERE p.id IN ({marks}) "
+                "GROUP BY p.id HAVING min(s.observed_at) < p.published_at",
+                chunk,
+            ):
+                problems.append(
+                    f"post {post} is published at {published}, but the store has a snapshot "
+                    f"of it from {observed}: check its published_at"
+                )
+        if problems:
+            shown = problems[:20]
+            if len(problems) > len(shown):
+                shown.append(f"... and {len(problems) - len(shown)} more")
+            raise StoreError(
+                "\n".join([f"{batch.source}: {p}" for p in shown] + ["Nothing was written."])
+            )
 
     def _refuse_moved_posts(self, batch: ImportBatch) -> None:
         """A post belongs to one account for good; moving it is a mistake in the file."""
