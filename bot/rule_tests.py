@@ -310,8 +310,15 @@ def _run_case(
                 )
             )
             continue
-        if expected.says:
-            text = _narrative(pack, evaluation, rule.id, str(subject), slots)
+        if expected.outcome == "fired" or expected.says:  # its words must render
+            try:
+                text = _narrative(pack, evaluation, rule.id, str(subject), slots)
+            except Exception as exc:  # a template that fails on these values
+                failure = pack.narrator.failure(exc, f"rules/{rule.spec.template_name}.j2")
+                problems.append(
+                    problem(path, f"{rule.id} on {scope} {subject}: its words failed: {failure}")
+                )
+                continue
             for phrase in expected.says:
                 if phrase not in text:
                     problems.append(

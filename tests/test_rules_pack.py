@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -305,3 +307,57 @@ def test_small_and_large_frames_are_judged_alike_whatever_the_column_types(pack:
     ]
     assert found_small == found_big
     assert len({rule for _, rule, _ in found_small}) >= 4  # the rows do trigger rules
+
+
+def test_a_template_that_fails_on_some_values_costs_one_finding_not_the_reply(
+    tmp_path: Path, root: Path
+):
+    """`rules check` renders one branch per template; a lead's edit can still fail on
+    values it did not try. That finding says so, where and how to fix; the rest of
+    the reply, and `rules test`, carry on."""
+    from bot.commands.last10 import render_finding
+    from bot.pack import load_pack
+    from bot.rule_tests import run_rule_tests
+
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    shutil.copytree(root / "rules", tmp_path / "rules", ignore=shutil.ignore_patterns("tests"))
+    template = tmp_path / "narratives" / "en" / "rules" / "comment-signal.j2"
+    text = template.read_text(encoding="utf-8")
+    text = text.replace(
+        " per comment): the count", " per comment, {{ (values.profile_views * 2)|num }}): the count"
+    )
+    template.write_text(text, encoding="utf-8")
+    pack = load_pack(tmp_path / "rules", tmp_path / "narratives")
+    row = {**HEALTHY, "comments": 65.0, "comment_replies": 1.0, "replies_per_comment": 0.015}
+    row["profile_views"] = np.nan
+    frame = pd.DataFrame([row], index=pd.Index(["p"], name="post"))
+    frame["account"] = "acme"
+    (finding,) = [f for f in evaluate(pack.ruleset, frame).findings() if f.rule == "comment-signal"]
+    words = render_finding(
+        pack, finding, account={"name": "Acme", "kind": None}, post={"number": 1}
+    )
+    assert words["error"].startswith(
+        "rules/comment-signal.j2 line 5: TypeError: unsupported operand"
+    )
+    assert words["text"].startswith(
+        "*comment-signal* fired, but its words failed: rules/comment-signal.j2 line 5"
+    )
+    assert words["text"].endswith("Run `narrator rules check` and fix the template.")
+
+    (tmp_path / "rules" / "tests").mkdir()
+    (tmp_path / "rules" / "tests" / "case.yaml").write_text(
+        """tests:
+  - name: silent comments without profile views
+    posts:
+      - {id: q, metrics: {post_age_hours: 100, comments: 65, comment_replies: 1, replies_per_comment: 0.015, profile_views: null}}
+    expect:
+      - {rule: comment-signal, post: q, outcome: fired}
+""",
+        encoding="utf-8",
+    )
+    failures = [str(f) for f in run_rule_tests(tmp_path / "rules", pack).failures]
+    assert len(failures) == 1
+    assert (
+        "comment-signal on post q: its words failed: rules/comment-signal.j2 line 5: TypeError"
+        in failures[0]
+    )

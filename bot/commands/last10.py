@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ import pandas as pd
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
 from bot.model import to_utc_text
-from bot.narrate.filters import Mrkdwn
+from bot.narrate.filters import Mrkdwn, escape_mrkdwn
 from bot.pack import Pack, finding_context
 from bot.rules.engine import Evaluation, Finding, evaluate
 from bot.rules.model import SEVERITIES
 from bot.store import AccountRow, Store
+
+log = logging.getLogger("narrator.narrate")
 
 #: Posts shown in the table.
 SHOWN_POSTS = 10
@@ -189,13 +192,29 @@ def render_finding(
         slots=slots if rule.spec.scope == "account" else None,
     )
     name = f"rules/{finding.template}.j2"
-    text = pack.narrator.block(name, "finding", **context) or ""
-    step = pack.narrator.block(name, "next", **context)
+    try:
+        text = pack.narrator.block(name, "finding", **context) or ""
+        step = pack.narrator.block(name, "next", **context)
+    except Exception as exc:  # a lead's template edit: one finding fails, not the reply
+        problem = pack.narrator.failure(exc, name)
+        log.exception("finding %s could not be put into words: %s", finding.rule, problem)
+        text = (
+            f"*{finding.rule}* fired, but its words failed: {problem}. "
+            "Run `narrator rules check` and fix the template."
+        )
+        return {
+            "rule": finding.rule,
+            "severity": finding.severity,
+            "text": Mrkdwn(escape_mrkdwn(text)),
+            "next": None,
+            "error": problem,
+        }
     return {
         "rule": finding.rule,
         "severity": finding.severity,
         "text": Mrkdwn(text),
         "next": Mrkdwn(step) if step else None,
+        "error": None,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,17 @@ class Narrator:
             return None
         text = "".join(render(template.new_context(context)))
         return " ".join(text.split()) or None
+
+    def failure(self, exc: BaseException, name: str) -> str:
+        """What went wrong rendering a block of template `name`, and on which line of
+        the template (mapped back from the compiled code the traceback shows)."""
+        template = self.env.get_template(name)
+        line = None
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.replace("\\", "/").endswith(name) and frame.lineno is not None:
+                line = template.get_corresponding_lineno(frame.lineno)
+        where = f"{name} line {line}" if line else name
+        return f"{where}: {type(exc).__name__}: {exc}"
 
     def blocks(self, name: str, **context: Any) -> dict[str, str]:
         """Render every block of a layout template separately (for Block Kit)."""

@@ -51,6 +51,7 @@ def _finding(rule: str, severity: str) -> dict[str, Any]:
         "severity": severity,
         "text": Mrkdwn(f"*{rule}.* Sample words."),
         "next": Mrkdwn("Try something."),
+        "error": None,
     }
 
 
