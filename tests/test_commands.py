@@ -165,3 +165,22 @@ def test_rows_read_columns_by_position_whatever_their_names():
     assert got[0][1] == {True: 1.0, False: "x"}
     assert math.isnan(got[1][1][True])
     assert got[1][1][False] == "y"
+
+
+def test_post_numbers_match_last10_when_posts_share_a_time(store: Store, pack: Pack):
+    text = (
+        "account,post,published_at,observed_at,impressions\n"
+        "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,100\n"
+        "acme,p2,2026-03-03T09:00:00Z,2026-03-04T09:00:00Z,100\n"
+        "acme,p3,2026-03-03T09:00:00Z,2026-03-04T09:00:00Z,100\n"
+    )
+    store.write(parse_csv(text, "tie.csv"))
+    at = datetime(2026, 3, 10, tzinfo=UTC)
+    shown = handle("last10 acme", store=store, pack=pack, at=at).context["posts"]
+    places = {p["id"]: p["number"] for p in shown}
+    assert places == {"p3": 1, "p2": 2, "p1": 3}
+    for post_id, number in places.items():
+        assert (
+            handle(f"post {post_id}", store=store, pack=pack, at=at).context["post"]["number"]
+            == number
+        )

@@ -441,10 +441,12 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def newer_posts(self, post_id: str, at: datetime) -> int:
-        """How many posts of the same account were published after `post_id`, by `at`."""
+        """How many posts of the same account come before `post_id` in last10's order
+        (newest first, ties by id, descending), among those published by `at`."""
         row = self.conn.execute(
             "SELECT count(*) FROM posts p JOIN posts q ON q.account = p.account "
-            "WHERE p.id = ? AND q.published_at > p.published_at AND q.published_at <= ?",
+            "WHERE p.id = ? AND (q.published_at > p.published_at "
+            "OR (q.published_at = p.published_at AND q.id > p.id)) AND q.published_at <= ?",
             (post_id, to_utc_text(at)),
         ).fetchone()
         return int(row[0])
