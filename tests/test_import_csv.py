@@ -65,6 +65,11 @@ def test_offsets_are_converted_to_utc():
             "posts.csv:2: reactions: 'lots' is not a whole number (write digits only, such as 1200)",
         ),
         (
+            "acme,p 1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,x",
+            "posts.csv:2: post: 'p 1' has a space in it; ids are one word "
+            "(such as acme or 7395000000000000001)",
+        ),
+        (
             "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1_200,800,30,text,x",
             "posts.csv:2: impressions: '1_200' is not a whole number (write digits only, such as 1200)",
         ),

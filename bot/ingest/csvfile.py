@@ -58,6 +58,16 @@ def _required_text(value: Any) -> str:
     return text
 
 
+def _identifier(value: Any) -> str:
+    """An account or post id: asked for by name in commands, so one word."""
+    text = _required_text(value)
+    if any(ch.isspace() for ch in text):
+        raise ValueError(
+            f"'{text}' has a space in it; ids are one word (such as acme or 7395000000000000001)"
+        )
+    return text
+
+
 def _optional_text(value: Any) -> str | None:
     text = (value or "").strip()
     return text or None
@@ -124,6 +134,7 @@ def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
 
 
 Text = Annotated[str, BeforeValidator(_required_text)]
+Identifier = Annotated[str, BeforeValidator(_identifier)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 Moment = Annotated[str, BeforeValidator(_moment)]
 Count = Annotated[int | None, BeforeValidator(_count)]
@@ -135,8 +146,8 @@ class CsvRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    account: Text
-    post: Text
+    account: Identifier
+    post: Identifier
     published_at: Moment
     observed_at: Moment
     impressions: RequiredCount
