@@ -184,3 +184,17 @@ def test_post_numbers_match_last10_when_posts_share_a_time(store: Store, pack: P
             handle(f"post {post_id}", store=store, pack=pack, at=at).context["post"]["number"]
             == number
         )
+
+
+def test_checks_that_could_not_run_name_what_is_missing_in_plain_words(store: Store, pack: Pack):
+    text = (
+        "account,post,published_at,observed_at,impressions\n"
+        "acme,p1,2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,1200\n"
+    )
+    store.write(parse_csv(text, "bare.csv"))
+    reply = handle("last10 acme", store=store, pack=pack, at=datetime(2026, 3, 10, tzinfo=UTC))
+    (line,) = [x for x in reply.text.splitlines() if "could not run" in x]
+    assert "for want of " in line
+    assert "reach" in line
+    assert "saves and shares per 1,000 impressions" in line
+    assert "_" not in line.strip("_")  # no metric's code name, such as members_reached
