@@ -35,6 +35,10 @@ FR = make_filters("fr")
         ("ratio", (1008 / 200, 1, 5), "1:5.04"),  # not "1:5.0, past 1:5"
         ("ratio", (6.0, 1, 5), "1:6.0"),
         ("ratio", (5.04, 1, None), "1:5.0"),
+        ("pct", (0.0195, 1, False, 0.02), "1.95%"),  # half-way: Babel would write 2.0%
+        ("pct", (0.01495, 1, False, 0.015), "1.495%"),
+        ("num", (4.5, 0, 4), "4.5"),  # a median hour past hour 4, not "hour 4"
+        ("num", (5.0, 0, 4), "5"),
         ("count", (1.4, "reply", "replies"), "1 reply"),
         ("count", (1.6, "reply", "replies"), "2 replies"),
         ("count", (0, "reply", "replies"), "0 replies"),

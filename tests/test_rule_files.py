@@ -59,3 +59,14 @@ def test_an_empty_or_missing_rules_folder_is_a_problem(tmp_path: Path, root: Pat
     assert [p.message for p in problems] == ["holds no *.yaml rule files"]
     _, problems = check_pack(tmp_path / "nowhere", root / "narratives", "en")
     assert [p.message for p in problems] == ["no such folder of rule files"]
+
+
+def test_a_misspelt_threshold_in_against_is_a_problem(tmp_path: Path, root: Path):
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    template = tmp_path / "narratives" / "en" / "rules" / "low-engagement.j2"
+    text = template.read_text(encoding="utf-8")
+    assert "against=params.min_rate)" in text
+    template.write_text(text.replace("against=params.min_rate)", "against=params.min_rat)"))
+    _, problems = check_pack(root / "rules", tmp_path / "narratives", "en")
+    assert problems
+    assert any("min_rat" in str(p) and "low-engagement" in str(p) for p in problems), problems

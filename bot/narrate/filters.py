@@ -61,14 +61,17 @@ _MAX_DIGITS = 4
 
 
 def _given(value: Any) -> bool:
-    return value is not None and not isinstance(value, Undefined) and not missing(value)
+    """A threshold to keep apart from: a misspelt one fails like any undefined name."""
+    return value is not None and not missing(value)
 
 
-def _apart(value: float, threshold: float | None, digits: int) -> int:
-    """Decimals enough for `value` not to round to `threshold` (unless they are equal)."""
-    if threshold is None or value == threshold:
+def _apart(write: Any, value: float, threshold: Any, digits: int) -> int:
+    """Decimals enough that `value` is not written as `threshold` is at the same
+    precision (unless they are equal): compared as written, so rounding half-way
+    values (1.95%) cannot slip past."""
+    if not _given(threshold) or value == threshold:
         return digits
-    while digits < _MAX_DIGITS and round(value, digits) == round(threshold, digits):
+    while digits < _MAX_DIGITS and write(value, digits) == write(threshold, digits):
         digits += 1
     return digits
 
@@ -76,9 +79,12 @@ def _apart(value: float, threshold: float | None, digits: int) -> int:
 def make_filters(locale: str) -> dict[str, Any]:
     babel_locale = Locale.parse(locale)
 
-    def num(value: Any, digits: int = 0) -> str:
+    def num(value: Any, digits: int = 0, against: Any = None) -> str:
+        """1,234; with `against`, as for pct (hour 4.5 past hour 4, never "hour 4")."""
         if missing(value):
             return MISSING
+        if against is not None:
+            digits = _apart(num, value, against, digits)
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return _pattern(pattern).apply(value, babel_locale)
 
@@ -97,7 +103,10 @@ def make_filters(locale: str) -> dict[str, Any]:
         would otherwise read as the threshold: 1.99% below 2%, never 2.0% below 2%."""
         if missing(value):
             return MISSING
-        digits = _apart(value * 100, against * 100 if _given(against) else None, digits)
+        digits = _apart(lambda v, d: _percent(v, d, trim), value, against, digits)
+        return _percent(value, digits, trim)
+
+    def _percent(value: Any, digits: int, trim: bool) -> str:
         decimals = ("#" if trim else "0") * digits
         pattern = "#,##0" + ("." + decimals if digits else "") + "%"
         return _pattern(pattern).apply(value, babel_locale)
@@ -115,7 +124,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         `against`, as for pct (1:5.04 past 1:5, never 1:5.0)."""
         if missing(value):
             return MISSING
-        return "1:" + num(value, _apart(value, against if _given(against) else None, digits))
+        return "1:" + num(value, _apart(num, value, against, digits))
 
     def times(value: Any, digits: int = 1) -> str:
         """A multiple such as 2.4x."""
