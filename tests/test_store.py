@@ -327,3 +327,20 @@ def test_a_file_that_contradicts_the_store_once_merged_writes_nothing(store: Sto
         "Nothing was written.",
     ]
     assert dump(store) == before
+
+
+def test_rows_an_older_version_let_in_do_not_block_later_imports(store: Store):
+    """Only what a file writes is judged against the store: a contradiction already
+    stored (older versions accepted it) must not refuse every later file."""
+    store.write(parse_csv(CSV, "a.csv"))
+    store.conn.execute(  # as an older version could leave it
+        "UPDATE snapshots SET impressions = 50 WHERE post = 'p1' AND observed_at = ?",
+        ("2026-03-01T10:00:00Z",),
+    )
+    store.conn.commit()
+    later = (
+        "account,post,published_at,observed_at,impressions,members_reached\n"
+        "acme,p1,2026-03-01T09:00:00Z,2026-03-03T09:00:00Z,1000,600\n"
+    )
+    summary = store.write(parse_csv(later, "later.csv"))
+    assert summary.snapshots.new == 1

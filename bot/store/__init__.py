@@ -200,6 +200,7 @@ class Store:
             ),
         )
         self._refuse_moved_posts(batch)
+        published_before = self._published(p.id for p in batch.posts)
         changes: dict[str, TableChange] = {}
         try:
             with self.db.atomic():
@@ -213,7 +214,7 @@ class Store:
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
-                self._refuse_contradictions(batch)
+                self._refuse_contradictions(batch, published_before)
                 series.rebuild(self.conn, (s.post for s in batch.snapshots))
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -222,30 +223,57 @@ class Store:
             ) from None
         return WriteSummary(**changes)
 
-    def _refuse_contradictions(self, batch: ImportBatch) -> None:
+    def _published(self, post_ids: Iterable[str]) -> dict[str, str]:
+        """The stored publishing time of each of these posts that is stored."""
+        ids = sorted(set(post_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            found.update(
+                self.conn.execute(
+                    f"SELECT id, published_at FROM posts WHERE id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
+
+    def _refuse_contradictions(self, batch: ImportBatch, published_before: dict[str, str]) -> None:
         """After merging (inside the write's transaction): the file may agree with itself
         and still contradict what the store held, as a row that leaves members reached
         empty over a stored reach above its new impressions, or a publishing time moved
-        after stored snapshots. Refuse, and the transaction writes nothing."""
-        posts = sorted({s.post for s in batch.snapshots} | {p.id for p in batch.posts})
+        after stored snapshots. Only what this file wrote is judged (a store that already
+        held such rows is not the file's fault); refuse, and the transaction writes
+        nothing."""
+        rows = {(s.post, s.observed_at) for s in batch.snapshots}
+        moved = sorted(
+            p.id
+            for p in batch.posts
+            if p.id in published_before and published_before[p.id] != p.published_at
+        )
         problems: list[str] = []
+        posts = sorted({post for post, _ in rows})
         for start in range(0, len(posts), 500):
             chunk = posts[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             for post, observed, reached, impressions in self.conn.execute(
                 "SELECT post, observed_at, members_reached, impressions FROM snapshots "
-                f"WHERE post IN ({marks}) AND members_reached > impressions",
+                f"WHERE post IN ({marks}) AND members_reached > impressions "
+                "ORDER BY post, observed_at",
                 chunk,
             ):
-                problems.append(
-                    f"post {post} at {observed}: {reached} members reached is more than its "
-                    f"{impressions} impressions once merged with the store (a cell left empty "
-                    "keeps the stored value): give both columns in the same row"
-                )
+                if (post, observed) in rows:
+                    problems.append(
+                        f"post {post} at {observed}: {reached} members reached is more than "
+                        f"its {impressions} impressions once merged with the store (a cell left "
+                        "empty keeps the stored value): give both columns in the same row"
+                    )
+        for start in range(0, len(moved), 500):
+            chunk = moved[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
             for post, published, observed in self.conn.execute(
                 "SELECT p.id, p.published_at, min(s.observed_at) FROM posts p "
                 f"JOIN snapshots s ON s.post = p.id WHERE p.id IN ({marks}) "
-                "GROUP BY p.id HAVING min(s.observed_at) < p.published_at",
+                "GROUP BY p.id HAVING min(s.observed_at) < p.published_at ORDER BY p.id",
                 chunk,
             ):
                 problems.append(
