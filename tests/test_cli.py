@@ -72,7 +72,10 @@ def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path
     )
     later = csv_file(tmp_path / "b", ROWS[0].replace("p1", "p3"))
     missing = tmp_path / "missing.csv"
-    result = runner.invoke(cli, ["import", str(good), str(bad), str(later), str(missing)])
+    folder = tmp_path / "b"
+    result = runner.invoke(
+        cli, ["import", str(good), str(bad), str(folder), str(later), str(missing)]
+    )
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{good}: 1 account, 1 post, 2 snapshots (2 new, 0 changed, 0 unchanged)",
@@ -81,9 +84,11 @@ def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path
     assert result.stderr.splitlines() == [
         f"{bad}:3: impressions: -1 is negative; counts start at 0",
         f"1 problem found; nothing from {bad} was imported.",
+        f"{folder}: is a folder: name the CSV files in it",
+        f"1 problem found; nothing from {folder} was imported.",
         f"{missing}: no such file",
         f"1 problem found; nothing from {missing} was imported.",
-        f"2 of 4 files imported. Nothing from {bad}, {missing} was written: "
+        f"2 of 5 files imported. Nothing from {bad}, {folder}, {missing} was written: "
         "fix the problems above and import them again.",
     ]
     listed = runner.invoke(cli, ["ask", "accounts", "--format", "json"])

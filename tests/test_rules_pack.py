@@ -342,7 +342,9 @@ def test_a_template_that_fails_on_some_values_costs_one_finding_not_the_reply(
     assert words["text"].startswith(
         "*comment-signal* fired, but its words failed: rules/comment-signal.j2 line 5"
     )
-    assert words["text"].endswith("Run `narrator rules check` and fix the template.")
+    assert words["text"].endswith(
+        "Fix that line: it fails on these values (a rule test with them shows it before release)."
+    )
 
     (tmp_path / "rules" / "tests").mkdir()
     (tmp_path / "rules" / "tests" / "case.yaml").write_text(

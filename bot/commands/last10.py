@@ -197,10 +197,11 @@ def render_finding(
         step = pack.narrator.block(name, "next", **context)
     except Exception as exc:  # a lead's template edit: one finding fails, not the reply
         problem = pack.narrator.failure(exc, name)
-        log.exception("finding %s could not be put into words: %s", finding.rule, problem)
+        log.warning("finding %s could not be put into words: %s", finding.rule, problem)
+        log.debug("the template's traceback", exc_info=True)
         text = (
-            f"*{finding.rule}* fired, but its words failed: {problem}. "
-            "Run `narrator rules check` and fix the template."
+            f"*{finding.rule}* fired, but its words failed: {problem}. Fix that line: it "
+            "fails on these values (a rule test with them shows it before release)."
         )
         return {
             "rule": finding.rule,

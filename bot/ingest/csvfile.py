@@ -176,6 +176,12 @@ def read_csv(path: str | Path) -> ImportBatch:
             text = handle.read()
     except FileNotFoundError:
         raise _failed([Problem(name, None, None, "no such file")]) from None
+    except IsADirectoryError:
+        raise _failed(
+            [Problem(name, None, None, "is a folder: name the CSV files in it")]
+        ) from None
+    except OSError as exc:
+        raise _failed([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
     except UnicodeDecodeError:
         raise _failed(
             [Problem(name, 1, None, "is not UTF-8 text: save it as 'CSV UTF-8 (comma delimited)'")]
