@@ -39,6 +39,19 @@ def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[P
     root = rules_dir.parent
     ruleset, problems = load_rules(rules_dir, display_root=root)
     narrator = Narrator(narratives, locale)
+    if not (narratives / locale).is_dir():
+        languages = sorted(p.name for p in narratives.glob("*") if p.is_dir())
+        problems.append(
+            Problem(
+                _relative(str(narratives / locale), narratives),
+                None,
+                None,
+                f"no templates in language '{locale}' (there are: "
+                f"{', '.join(languages) or 'none'}); copy narratives/en to "
+                f"narratives/{locale} and translate it, or set NARRATOR_LOCALE to one of those",
+            )
+        )
+        return Pack(ruleset, narrator), problems
     for rule in ruleset.rules:
         problems.extend(_check_rule_template(rule, narrator, narratives))
     problems.extend(_check_layouts(narrator, narratives))

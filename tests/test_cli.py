@@ -198,7 +198,7 @@ def test_an_unknown_language_is_named(runner: CliRunner, monkeypatch: pytest.Mon
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 1
     assert "NARRATOR_LOCALE" in result.stderr
-    assert "'xx' is not a language code such as en or de" in result.stderr
+    assert "NARRATOR_LOCALE: 'xx' is not a language code such as en or de" in result.stderr
 
 
 def test_every_command_has_help(runner: CliRunner):

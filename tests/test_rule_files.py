@@ -70,3 +70,11 @@ def test_a_misspelt_threshold_in_against_is_a_problem(tmp_path: Path, root: Path
     _, problems = check_pack(root / "rules", tmp_path / "narratives", "en")
     assert problems
     assert any("min_rat" in str(p) and "low-engagement" in str(p) for p in problems), problems
+
+
+def test_a_language_without_templates_is_one_clear_problem(root: Path):
+    _, problems = check_pack(root / "rules", root / "narratives", "de")
+    assert [str(p) for p in problems] == [
+        "narratives/de: no templates in language 'de' (there are: en); copy narratives/en to "
+        "narratives/de and translate it, or set NARRATOR_LOCALE to one of those"
+    ]
