@@ -47,7 +47,7 @@ def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
     narrator = services.holder.current().narrator
     at = services.clock()
     linked = set(store.linked_accounts(user_id))
-    accounts = [a for a in store.accounts() if user_id in services.admins or a.id in linked]
+    accounts = [a for a in store.accounts(at) if user_id in services.admins or a.id in linked]
 
     def words(block: str, **ctx: Any) -> str:
         return narrator.block("slack/home.j2", block, **ctx) or ""
