@@ -198,3 +198,23 @@ def test_checks_that_could_not_run_name_what_is_missing_in_plain_words(store: St
     assert "reach" in line
     assert "saves and shares per 1,000 impressions" in line
     assert "_" not in line.strip("_")  # no metric's code name, such as members_reached
+
+
+def test_a_post_old_enough_is_not_called_too_early_when_other_data_holds_checks_back(
+    store: Store, pack: Pack
+):
+    """Daily snapshots never cover the first day closely enough for the curve checks:
+    the reply says what they need, not that the 4-day-old post is too young."""
+    rows = [
+        f"acme,p1,2026-03-01T09:00:00Z,2026-03-0{day}T09:00:00Z,{1000 * day},{600 * day},"
+        f"{20 * day},{2 * day},1"
+        for day in (2, 3, 4, 5)
+    ]
+    text = "account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts\n"
+    store.write(parse_csv(text + "\n".join(rows) + "\n", "daily.csv"))
+    reply = handle("last10 acme", store=store, pack=pack, at=datetime(2026, 3, 5, 13, tzinfo=UTC))
+    lines = [x for x in reply.text.splitlines() if x.startswith("_#1")]
+    assert not any("too early to tell" in x for x in lines), lines
+    (held,) = [x for x in lines if "old enough" in x]
+    assert held.startswith("_#1 is old enough, but 3 of 12 checks need more to go on: ")
+    assert "snapshots often enough in the first day" in held

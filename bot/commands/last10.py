@@ -219,14 +219,31 @@ def render_finding(
     }
 
 
+#: The param a rule's `requires` holds a post's age to, by the shipped rules' convention.
+AGE_PARAM = "min_age_hours"
+
+
 def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Posts some rules could not judge yet: too young, or missing data (and which)."""
+    """Posts some rules could not judge yet: too young, waiting on something other
+    than age (which), or missing data (which)."""
     pending = []
     for post in posts:
         waiting = evaluation.pending(post["id"])
-        not_ready = [r.id for r, outcome in waiting if outcome == "not_ready"]
+        position = evaluation.frame.index.get_loc(post["id"])
+        not_ready: list[str] = []
+        held: list[str] = []
+        needs: set[str] = set()
+        for rule, outcome in waiting:
+            if outcome != "not_ready":
+                continue
+            if _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
+                held.append(rule.id)  # old enough: its other requirements hold it back
+                assert rule.requires is not None  # only `requires` makes a rule not ready
+                needs.update(n for n in rule.requires.names if n != "post_age_hours")
+            else:
+                not_ready.append(rule.id)
         no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
-        if not_ready or no_data:
+        if not_ready or held or no_data:
             lacking = sorted(
                 {
                     name
@@ -237,9 +254,24 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
                 }
             )
             pending.append(
-                {"post": post, "not_ready": not_ready, "no_data": no_data, "lacking": lacking}
+                {
+                    "post": post,
+                    "not_ready": not_ready,
+                    "held": held,
+                    "needs": sorted(needs),
+                    "no_data": no_data,
+                    "lacking": lacking,
+                }
             )
     return pending
+
+
+def _old_enough(limit: Any, position: int, post: dict[str, Any]) -> bool:
+    """Whether the post has reached the age a rule waits for (False if it cannot say)."""
+    if limit is None or post.get("age_hours") is None:
+        return False
+    value = limit[position] if isinstance(limit, np.ndarray) else limit
+    return bool(post["age_hours"] >= float(value))
 
 
 def _pick_next_steps(steps: list[dict[str, Any]], limit: int = 2) -> list[dict[str, Any]]:

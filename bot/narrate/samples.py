@@ -74,6 +74,8 @@ _STEP = {
 _PENDING = {
     "post": _YOUNG,
     "not_ready": ["one-wave"],
+    "held": ["late-spike"],
+    "needs": ["snapshot_gap_hours"],
     "no_data": ["narrow-audience"],
     "lacking": ["members_reached"],
 }
