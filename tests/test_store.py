@@ -297,6 +297,13 @@ def test_the_accounts_listing_is_as_of_the_moment_asked(demo_store: Store, pack)
     )
 
 
+def refusal(store: Store, text: str, name: str) -> list[str]:
+    """The lines of the StoreError that writing this CSV text raises."""
+    with pytest.raises(StoreError) as info:
+        store.write(parse_csv(text, name))
+    return str(info.value).splitlines()
+
+
 def test_a_file_that_contradicts_the_store_once_merged_writes_nothing(store: Store):
     store.write(parse_csv(CSV, "a.csv"))
     before = dump(store)
@@ -306,9 +313,7 @@ def test_a_file_that_contradicts_the_store_once_merged_writes_nothing(store: Sto
         "account,post,published_at,observed_at,impressions,members_reached\n"
         "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,400,\n"
     )
-    with pytest.raises(StoreError) as info:
-        store.write(parse_csv(lower, "lower.csv"))
-    assert str(info.value).splitlines() == [
+    assert refusal(store, lower, "lower.csv") == [
         "lower.csv: post p1 at 2026-03-02T09:00:00Z: 500 members reached is more than its 400 "
         "impressions once merged with the store (a cell left empty keeps the stored value): "
         "give both columns in the same row",
@@ -319,9 +324,7 @@ def test_a_file_that_contradicts_the_store_once_merged_writes_nothing(store: Sto
         "account,post,published_at,observed_at,impressions\n"
         "acme,p1,2026-03-01T12:00:00Z,2026-03-02T09:00:00Z,900\n"
     )
-    with pytest.raises(StoreError) as info:
-        store.write(parse_csv(moved, "moved.csv"))
-    assert str(info.value).splitlines() == [
+    assert refusal(store, moved, "moved.csv") == [
         "moved.csv: post p1 is published at 2026-03-01T12:00:00Z, but the store has a "
         "snapshot of it from 2026-03-01T10:00:00Z: check its published_at",
         "Nothing was written.",

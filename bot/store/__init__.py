@@ -199,8 +199,8 @@ class Store:
                 [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
             ),
         )
-        self._refuse_moved_posts(batch)
-        published_before = self._published(p.id for p in batch.posts)
+        stored = self._stored_posts(p.id for p in batch.posts)
+        self._refuse_moved_posts(batch, stored)
         changes: dict[str, TableChange] = {}
         try:
             with self.db.atomic():
@@ -214,7 +214,7 @@ class Store:
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
-                self._refuse_contradictions(batch, published_before)
+                self._refuse_contradictions(batch, stored)
                 series.rebuild(self.conn, (s.post for s in batch.snapshots))
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -223,21 +223,19 @@ class Store:
             ) from None
         return WriteSummary(**changes)
 
-    def _published(self, post_ids: Iterable[str]) -> dict[str, str]:
-        """The stored publishing time of each of these posts that is stored."""
-        ids = sorted(set(post_ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            found.update(
-                self.conn.execute(
-                    f"SELECT id, published_at FROM posts WHERE id IN ({marks})", chunk
-                ).fetchall()
-            )
+    def _stored_posts(self, post_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(account, published_at) of each of these posts that the store holds."""
+        found: dict[str, tuple[str, str]] = {}
+        for chunk, marks in series.id_chunks(post_ids):
+            for post_id, account, published in self.conn.execute(
+                f"SELECT id, account, published_at FROM posts WHERE id IN ({marks})", chunk
+            ):
+                found[post_id] = (account, published)
         return found
 
-    def _refuse_contradictions(self, batch: ImportBatch, published_before: dict[str, str]) -> None:
+    def _refuse_contradictions(
+        self, batch: ImportBatch, stored: dict[str, tuple[str, str]]
+    ) -> None:
         """After merging (inside the write's transaction): the file may agree with itself
         and still contradict what the store held, as a row that leaves members reached
         empty over a stored reach above its new impressions, or a publishing time moved
@@ -245,16 +243,9 @@ class Store:
         held such rows is not the file's fault); refuse, and the transaction writes
         nothing."""
         rows = {(s.post, s.observed_at) for s in batch.snapshots}
-        moved = sorted(
-            p.id
-            for p in batch.posts
-            if p.id in published_before and published_before[p.id] != p.published_at
-        )
+        moved = [p.id for p in batch.posts if p.id in stored and stored[p.id][1] != p.published_at]
         problems: list[str] = []
-        posts = sorted({post for post, _ in rows})
-        for start in range(0, len(posts), 500):
-            chunk = posts[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for chunk, marks in series.id_chunks(post for post, _ in rows):
             for post, observed, reached, impressions in self.conn.execute(
                 "SELECT post, observed_at, members_reached, impressions FROM snapshots "
                 f"WHERE post IN ({marks}) AND members_reached > impressions "
@@ -267,9 +258,7 @@ class Store:
                         f"its {impressions} impressions once merged with the store (a cell left "
                         "empty keeps the stored value): give both columns in the same row"
                     )
-        for start in range(0, len(moved), 500):
-            chunk = moved[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for chunk, marks in series.id_chunks(moved):
             for post, published, observed in self.conn.execute(
                 "SELECT p.id, p.published_at, min(s.observed_at) FROM posts p "
                 f"JOIN snapshots s ON s.post = p.id WHERE p.id IN ({marks}) "
@@ -288,24 +277,15 @@ class Store:
                 "\n".join([f"{batch.source}: {p}" for p in shown] + ["Nothing was written."])
             )
 
-    def _refuse_moved_posts(self, batch: ImportBatch) -> None:
+    def _refuse_moved_posts(self, batch: ImportBatch, stored: dict[str, tuple[str, str]]) -> None:
         """A post belongs to one account for good; moving it is a mistake in the file."""
-        if not batch.posts:
-            return
         owners = {p.id: p.account for p in batch.posts}
-        problems = []
-        ids = list(owners)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for post_id, account in self.conn.execute(
-                f"SELECT id, account FROM posts WHERE id IN ({marks})", chunk
-            ):
-                if owners[post_id] != account:
-                    problems.append(
-                        f"post {post_id} belongs to account {account} in the store, "
-                        f"but {batch.source} gives it to {owners[post_id]}"
-                    )
+        problems = [
+            f"post {post_id} belongs to account {stored[post_id][0]} in the store, "
+            f"but {batch.source} gives it to {account}"
+            for post_id, account in sorted(owners.items())
+            if post_id in stored and stored[post_id][0] != account
+        ]
         if problems:
             raise StoreError("\n".join([*problems, "Nothing was written."]))
 

@@ -54,17 +54,23 @@ def unpack(observed: bytes, counters: bytes) -> tuple[np.ndarray, np.ndarray]:
     return times, values.reshape(times.size, len(COUNTERS))
 
 
+def id_chunks(ids: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct ids, sorted, in lists short enough for one `IN (...)`, each with
+    its `?, ?, ...` placeholders."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        yield chunk, ", ".join("?" for _ in chunk)
+
+
 def rebuild(conn: sqlite3.Connection, posts: Iterable[str] | None = None) -> int:
     """Rewrite the series of `posts` (every post when None) from `snapshots`; a post
     left without snapshots loses its series. Returns the number of series written."""
     if posts is None:
         conn.execute("DELETE FROM snapshot_series")
         return _write(conn, conn.execute(_SELECT.format(where="")))
-    ids = sorted(set(posts))
     written = 0
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in id_chunks(posts):
         conn.execute(f"DELETE FROM snapshot_series WHERE post IN ({marks})", chunk)
         cursor = conn.execute(_SELECT.format(where=f" WHERE post IN ({marks})"), chunk)
         written += _write(conn, cursor)
