@@ -25,7 +25,6 @@ from bot.commands.backtest import backtest as run_backtest
 from bot.config import Settings, load_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
-from bot.ingest.csvfile import read_csv
 from bot.model import parse_moment, to_utc_text
 from bot.pack import check_pack, load_pack
 from bot.rule_tests import run_rule_tests
@@ -107,28 +106,44 @@ def demo(at: str | None) -> None:
 
 @cli.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--account",
+    help="Whose export this is (a one-word id, created if new). Not for the interchange CSV.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["member", "organization"]),
+    help="The account's kind, if new (default: member for creator and single-post exports, "
+    "organization for Page exports).",
+)
+@click.option(
+    "--observed-at",
+    "observed_at",
+    help="When the export was taken (ISO time); default: the time written in the file.",
+)
 @_friendly
-def import_(files: tuple[Path, ...]) -> None:
-    """Import interchange CSV files (docs/data-format.md); each is all-or-nothing."""
+def import_(
+    files: tuple[Path, ...], account: str | None, kind: str | None, observed_at: str | None
+) -> None:
+    """Import LinkedIn export files or interchange CSVs; each file is all or nothing.
+
+    The kind of each file is told from what is inside it (docs/data-format.md)."""
+    from bot.ingest.files import read_file
+
     settings = _settings()
+    moment = _moment(observed_at) if observed_at else None
     failed: list[Path] = []
     with Store(settings.db) as store:
         for path in files:
             # Every file is read and reported on, whatever happened to the ones before.
             try:
-                batch = read_csv(path)
+                batch = read_file(path, account=account, kind=kind, observed_at=moment)
                 summary = store.write(batch)
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
                 continue
-            s = summary.snapshots
-            click.echo(
-                f"{path}: {_counted(len(batch.accounts), 'account')}, "
-                f"{_counted(len(batch.posts), 'post')}, "
-                f"{_counted(len(batch.snapshots), 'snapshot')} "
-                f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
-            )
+            click.echo(_import_summary(path, batch, summary))
     if failed:
         if len(files) > 1:
             click.echo(
@@ -138,6 +153,33 @@ def import_(files: tuple[Path, ...]) -> None:
                 err=True,
             )
         sys.exit(1)
+
+
+def _import_summary(path: Path, batch: Any, summary: Any) -> str:
+    """One paragraph: what the file was, what it added, and what the reader decided."""
+    s, p = summary.snapshots, summary.posts
+    parts = [
+        f"{path}: {_counted(len(batch.accounts), 'account')}, "
+        f"{_counted(len(batch.posts), 'post')} ({p.new} new, {p.changed} updated), "
+        f"{_counted(len(batch.snapshots), 'snapshot')} "
+        f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
+    ]
+    if batch.kind != "interchange CSV":
+        parts[0] = f"{path} ({batch.kind}): " + parts[0].split(": ", 1)[1]
+    extra = [
+        (len(batch.days), "day of account figures", "days of account figures"),
+        (len(batch.periods), "date-range total", "date-range totals"),
+        (len(batch.demographics), "audience line", "audience lines"),
+    ]
+    for count, one, many in extra:
+        if count:
+            parts.append(f"{count:,} {one if count == 1 else many}")
+    text = ", ".join(parts) + "."
+    if batch.notes:
+        text += " " + " ".join(batch.notes)
+    if summary.nothing_changed:
+        text += " Nothing new: the store already held all of it."
+    return text
 
 
 def _counted(count: int, noun: str) -> str:

@@ -139,7 +139,7 @@ def _snapshots(post_id: str, plan: PostPlan, now: datetime) -> list[Snapshot]:
     out = []
     for i, h in enumerate(hours):
         moment = plan.published_at + timedelta(hours=float(h))
-        counters = tuple(int(series[name][i]) for name in COUNTERS)
+        counters = tuple(int(series[name][i]) if name in series else None for name in COUNTERS)
         out.append(Snapshot(post_id, to_utc_text(moment), counters))
     return out
 

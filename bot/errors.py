@@ -40,8 +40,17 @@ class Problem:
     column: str | int | None
     message: str
     rule: str | None = None
+    #: The sheet of a workbook: then the place reads `file: SHEET: row N: column: problem`.
+    sheet: str | None = None
 
     def __str__(self) -> str:
+        if self.sheet is not None:
+            parts = [self.file, self.sheet]
+            if self.line is not None:
+                parts.append(f"row {self.line}")
+            if self.column is not None:
+                parts.append(f"column {self.column}")
+            return ": ".join([*parts, self.message])
         where = self.file
         if self.line is not None:
             where += f":{self.line}"

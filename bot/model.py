@@ -21,6 +21,9 @@ COUNTERS: tuple[str, ...] = (
     "profile_views",
     "followers_gained",
     "comment_replies",
+    # LinkedIn's own total of a post's engagements, where a file gives only that
+    # (the creator export): kept as the total, never split into invented parts.
+    "engagements",
 )
 
 ACCOUNT_KINDS: tuple[str, ...] = ("member", "organization")
@@ -103,6 +106,62 @@ class Snapshot:
         return dict(zip(COUNTERS, self.counters, strict=True))
 
 
+#: What an account's day can hold, as the exports give it: account-level series,
+#: never a sum of posts. `members_reached` is that day's unique members (a Page's
+#: organic unique impressions); uniques of different days cannot be added up.
+DAILY_COUNTERS: tuple[str, ...] = (
+    "impressions",
+    "members_reached",
+    "engagements",
+    "reactions",
+    "comments",
+    "reposts",
+    "clicks",
+    "new_followers",
+)
+
+
+@dataclass(frozen=True)
+class AccountDay:
+    """One day of an account's own series, as read at `observed_at`; None = not given.
+    Counts may be negative: LinkedIn corrects a day with a negative value."""
+
+    account: str
+    day: str  # YYYY-MM-DD
+    observed_at: str
+    counters: tuple[int | None, ...]  # in DAILY_COUNTERS order
+
+    def as_dict(self) -> dict[str, int | None]:
+        return dict(zip(DAILY_COUNTERS, self.counters, strict=True))
+
+
+@dataclass(frozen=True)
+class AccountPeriod:
+    """An export's totals for its whole window: unique members reached over the window
+    is only known this way, since uniques do not add up over days or posts."""
+
+    account: str
+    start: str  # YYYY-MM-DD, first day of the window
+    end: str  # YYYY-MM-DD, last day of the window
+    observed_at: str
+    impressions: int | None
+    members_reached: int | None
+
+
+@dataclass(frozen=True)
+class Demographic:
+    """One line of who saw an account's posts (post None) or one post: a share of its
+    unique viewers; `below` when LinkedIn only says less than `share` (`< 1%`)."""
+
+    account: str
+    post: str | None
+    observed_at: str
+    category: str
+    value: str
+    share: float
+    below: bool = False
+
+
 @dataclass(frozen=True)
 class ImportBatch:
     """Everything one import writes, already validated; written all at once or not at all."""
@@ -112,3 +171,10 @@ class ImportBatch:
     posts: tuple[Post, ...] = ()
     snapshots: tuple[Snapshot, ...] = ()
     follower_counts: tuple[FollowerCount, ...] = field(default=())
+    days: tuple[AccountDay, ...] = ()
+    periods: tuple[AccountPeriod, ...] = ()
+    demographics: tuple[Demographic, ...] = ()
+    #: What the reader decided and the user should know (day/month order, a guess).
+    notes: tuple[str, ...] = ()
+    #: What kind of file it came from, in words: "creator export", "interchange CSV".
+    kind: str = "interchange CSV"

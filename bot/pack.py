@@ -206,6 +206,7 @@ _SAMPLES = {
     "per_1k": 4.2,
     "multiple": 2.4,
     "hour": 6.0,
+    "flag": 0.0,
 }
 
 

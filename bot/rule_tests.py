@@ -81,6 +81,7 @@ class SnapshotSpec(BaseModel):
     profile_views: Value | None = None
     followers_gained: Value | None = None
     comment_replies: Value | None = None
+    engagements: Value | None = None
 
 
 def _hourly(value: Any) -> list[float]:

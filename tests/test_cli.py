@@ -41,10 +41,13 @@ def test_import_reports_what_changed(runner: CliRunner, tmp_path: Path):
     first = runner.invoke(cli, ["import", str(path)])
     assert first.exit_code == 0, first.output
     assert (
-        first.output == f"{path}: 1 account, 1 post, 2 snapshots (2 new, 0 changed, 0 unchanged)\n"
+        first.output
+        == f"{path}: 1 account, 1 post (1 new, 0 updated), 2 snapshots (2 new, 0 changed, 0 unchanged).\n"
     )
     again = runner.invoke(cli, ["import", str(path)])
-    assert again.output.endswith("(0 new, 0 changed, 2 unchanged)\n")
+    assert again.output.endswith(
+        "(0 new, 0 changed, 2 unchanged). Nothing new: the store already held all of it.\n"
+    )
 
 
 def test_a_bad_import_lists_every_problem_and_writes_nothing(runner: CliRunner, tmp_path: Path):
@@ -78,13 +81,13 @@ def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path
     )
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"{good}: 1 account, 1 post, 2 snapshots (2 new, 0 changed, 0 unchanged)",
-        f"{later}: 1 account, 1 post, 1 snapshot (1 new, 0 changed, 0 unchanged)",
+        f"{good}: 1 account, 1 post (1 new, 0 updated), 2 snapshots (2 new, 0 changed, 0 unchanged).",
+        f"{later}: 1 account, 1 post (1 new, 0 updated), 1 snapshot (1 new, 0 changed, 0 unchanged).",
     ]
     assert result.stderr.splitlines() == [
         f"{bad}:3: impressions: -1 is negative; counts start at 0",
         f"1 problem found; nothing from {bad} was imported.",
-        f"{folder}: is a folder: name the CSV files in it",
+        f"{folder}: is a folder: name the files in it",
         f"1 problem found; nothing from {folder} was imported.",
         f"{missing}: no such file",
         f"1 problem found; nothing from {missing} was imported.",

@@ -31,6 +31,7 @@ HEALTHY: dict[str, float] = {
     "profile_views": 4.0,
     "followers_gained": 1.0,
     "comment_replies": 1.0,
+    "engagements": 212.0,
     "interactions": 38.0,
     "impressions_per_member_reached": 2.0,
     "engagement_rate": 0.032,

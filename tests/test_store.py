@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -88,7 +90,10 @@ def test_a_failing_write_leaves_nothing_behind(store: Store):
         "b.csv",
         batch.accounts,
         batch.posts,
-        (*batch.snapshots, Snapshot("ghost", "2026-03-05T00:00:00Z", (1,) + (None,) * 10)),
+        (
+            *batch.snapshots,
+            Snapshot("ghost", "2026-03-05T00:00:00Z", (1,) + (None,) * (len(COUNTERS) - 1)),
+        ),
         batch.follower_counts,
     )
     with pytest.raises(StoreError, match="nothing was written"):
@@ -202,16 +207,61 @@ def test_every_write_keeps_the_series_up_to_date(store: Store):
     assert snapshots["impressions"].tolist() == [120.0, 900.0, 50.0, 70.0]
 
 
+def store_at_version(path: Path, version: int, data: Path) -> None:
+    """A store as schema `version` left it, holding the accounts, posts and snapshots
+    of the store at `data` (the columns that version had)."""
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL)"
+    )
+    for step in MIGRATIONS[:version]:
+        for statement in step.sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?)", (step.version, step.description)
+        )
+    conn.execute("ATTACH DATABASE ? AS data", (str(data),))
+    old = [c[1] for c in conn.execute("PRAGMA table_info(snapshots)")]
+    conn.execute("INSERT INTO accounts SELECT * FROM data.accounts")
+    conn.execute("INSERT INTO posts SELECT * FROM data.posts")
+    conn.execute(f"INSERT INTO snapshots SELECT {', '.join(old)} FROM data.snapshots")
+    conn.commit()
+    conn.execute("DETACH DATABASE data")
+    conn.close()
+
+
 def test_a_store_written_before_the_series_is_given_them_on_upgrade(tmp_path: Path):
-    path = tmp_path / "old.db"
-    with Store(path) as store:
+    with Store(tmp_path / "new.db") as store:
         store.write(parse_csv(CSV, "a.csv"))
-        # As a store of schema version 2 was: no series table yet.
-        store.conn.execute("DROP TABLE snapshot_series")
-        store.conn.execute("DELETE FROM schema_migrations WHERE version = 3")
-        store.conn.commit()
+    path = tmp_path / "old.db"
+    store_at_version(path, 2, tmp_path / "new.db")  # no series table, no engagements yet
     with Store(path) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == MIGRATIONS[-1].version
+        assert assert_series_match_rows(store, [datetime(2026, 4, 1, tzinfo=UTC)]) == 3
+
+
+def test_a_store_of_version_3_gains_engagements_and_wider_series(tmp_path: Path):
+    with Store(tmp_path / "new.db") as store:
+        store.write(parse_csv(CSV, "a.csv"))
+    path = tmp_path / "old.db"
+    store_at_version(path, 3, tmp_path / "new.db")
+    conn = sqlite3.connect(path)  # with the 11-counter series version 3 packed
+    for (post,) in conn.execute("SELECT id FROM posts").fetchall():
+        rows = conn.execute(
+            "SELECT CAST(strftime('%s', observed_at) AS INTEGER) FROM snapshots WHERE post = ?",
+            (post,),
+        ).fetchall()
+        times = np.array([r[0] for r in rows], dtype="<i8")
+        values = np.ones((len(rows), 11), dtype="<f8")
+        conn.execute(
+            "INSERT INTO snapshot_series VALUES (?, ?, ?)",
+            (post, times.tobytes(), values.tobytes()),
+        )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert "engagements" in {c[1] for c in store.conn.execute("PRAGMA table_info(snapshots)")}
         assert assert_series_match_rows(store, [datetime(2026, 4, 1, tzinfo=UTC)]) == 3
 
 
@@ -229,14 +279,14 @@ def test_a_hand_written_time_the_series_cannot_read_is_named(tmp_path: Path):
         store.conn.commit()
         with pytest.raises(StoreError, match="post p1 is observed at 'yesterday', which is not"):
             store.rebuild_series()
-        # As a store of schema version 2 with that row: the upgrade says the same.
-        store.conn.execute("DROP TABLE snapshot_series")
-        store.conn.execute("DELETE FROM schema_migrations WHERE version = 3")
-        store.conn.commit()
+    # As a store of schema version 2 with that row: the upgrade says the same.
+    old = tmp_path / "v2.db"
+    store_at_version(old, 2, path)
     with pytest.raises(StoreError, match="correct or delete that row"):
-        Store(path)
-    with Store(path, migrate=False) as store:
-        assert store.schema_version() == 2  # nothing half-done
+        Store(old)
+    with Store(old, migrate=False) as store:
+        # Each step is whole: 3 made the series table, 4 (which packs) was rolled back.
+        assert store.schema_version() == 3
 
 
 def test_the_history_account_row_is_as_of_the_moment_asked(demo_store: Store, pack):

@@ -32,5 +32,12 @@ def measure(store: Store, account_id: str, at: datetime, posts: int = BASELINE_P
     seen = observe(frame, history.snapshots, at, newest_first=True)
     metrics = post_metrics_of(seen, followers)
     accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
-    account_frame = account_metrics_of(accounts, seen, followers, metrics)
+    account_frame = account_metrics_of(
+        accounts,
+        seen,
+        followers,
+        metrics,
+        days=store.account_days([account_id], at),
+        periods=store.account_periods([account_id], at),
+    )
     return Measured(history.account, history, metrics, account_frame)

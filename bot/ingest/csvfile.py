@@ -161,6 +161,7 @@ class CsvRow(BaseModel):
     profile_views: Count = None
     followers_gained: Count = None
     comment_replies: Count = None
+    engagements: Count = None
     followers: Count = None
     account_kind: Annotated[str | None, BeforeValidator(_choice(ACCOUNT_KINDS))] = None
     format: Annotated[str | None, BeforeValidator(_choice(FORMATS))] = None

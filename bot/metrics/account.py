@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bot.metrics.account_series import apply_account_series
 from bot.metrics.catalogue import (
     ACCOUNT_CATALOGUE,
     BEST_POSTS_QUANTILE,
     CURVE_HOURS,
     PERIOD_DAYS,
 )
-from bot.metrics.compute import INTERACTION_PARTS, _curve, _div
+from bot.metrics.compute import _curve, _div, interactions
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
 
 
@@ -41,9 +42,16 @@ def account_metrics(
 
 
 def account_metrics_of(
-    accounts: pd.DataFrame, seen: Observed, followers: pd.DataFrame, post_frame: pd.DataFrame
+    accounts: pd.DataFrame,
+    seen: Observed,
+    followers: pd.DataFrame,
+    post_frame: pd.DataFrame,
+    days: pd.DataFrame | None = None,
+    periods: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """account_metrics over posts and snapshots already observed."""
+    """account_metrics over posts and snapshots already observed; `days` and `periods`
+    (the store's account_days and account_periods) replace the sums over posts where
+    they cover the weeks (account_series.py)."""
     moment, now = seen.moment, seen.now
     ids = accounts["id"].astype(str).to_numpy()
     k = len(ids)
@@ -70,6 +78,7 @@ def account_metrics_of(
     m["posts_prev_week"] = _count(
         post_account, (published > now - 2 * week) & (published <= now - week), k
     )
+    apply_account_series(m, ids, moment, days, periods)
     _best_posts(m, ids, post_frame)
     # One frame built at once: adding 20 columns one by one costs more than the maths.
     return pd.DataFrame(
@@ -117,7 +126,7 @@ def _weekly(m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Ob
     marks = np.array([now - 2 * week, now - week, now])
     query = marks[None, :] - published[:, None]
     values = {c: seen.counter(c) for c in ("impressions", "members_reached")}
-    values["interactions"] = seen.total(INTERACTION_PARTS)
+    values["interactions"] = interactions(seen, values)
     for counter, name in (
         ("impressions", "impressions"),
         ("members_reached", "reach"),

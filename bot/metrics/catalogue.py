@@ -26,7 +26,7 @@ class Metric:
     scope: str = "post"
 
 
-UNITS = ("count", "hours", "ratio", "share", "per_1k", "multiple", "hour")
+UNITS = ("count", "hours", "ratio", "share", "per_1k", "multiple", "hour", "flag")
 
 POST_METRICS: tuple[Metric, ...] = (
     Metric("post_age_hours", "hours", "hours from publishing to the evaluation moment"),
@@ -44,9 +44,15 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric("followers_gained", "count", "followers gained from the post"),
     Metric("comment_replies", "count", "replies drawn by the post's comments"),
     Metric(
+        "engagements",
+        "count",
+        "LinkedIn's own engagement total, where a file gives only that (creator export)",
+    ),
+    Metric(
         "interactions",
         "count",
-        "reactions + comments + reposts, plus saves and sends where reported",
+        "reactions + comments + reposts, plus saves and sends where reported; "
+        "LinkedIn's engagement total where no part is",
     ),
     Metric(
         "impressions_per_member_reached",
@@ -77,7 +83,12 @@ POST_METRICS: tuple[Metric, ...] = (
         "share",
         "interactions / impressions in the first 90 minutes",
     ),
-    Metric("peak_hour", "hour", "the hour (1-72) in which the post gained most impressions"),
+    Metric(
+        "peak_hour",
+        "hour",
+        "the hour (1-72) in which the post gained most impressions; missing when a "
+        "stretch between two readings gained enough to hide a bigger hour",
+    ),
     Metric(
         "share_first_24h",
         "share",
@@ -123,9 +134,19 @@ ACCOUNT_METRICS: tuple[Metric, ...] = tuple(
         ("hours_since_observed", "hours", "hours from the account's latest snapshot to the moment"),
         ("posts_week", "count", "posts published in the last 7 days"),
         ("posts_prev_week", "count", "posts published in the 7 days before"),
-        ("impressions_week", "count", "impressions gained by all posts in the last 7 days"),
+        (
+            "impressions_week",
+            "count",
+            "impressions gained in the last 7 days: the account's daily figures where an "
+            "export covers both weeks, else summed over its posts",
+        ),
         ("impressions_prev_week", "count", "impressions gained in the 7 days before"),
-        ("reach_week", "count", "members reached gained in the last 7 days, summed over posts"),
+        (
+            "reach_week",
+            "count",
+            "members reached in the last 7 days: the account's unique count where an "
+            "export for that week gives it, else summed over posts (an upper bound)",
+        ),
         ("reach_prev_week", "count", "members reached gained in the 7 days before"),
         ("interactions_week", "count", "interactions gained in the last 7 days"),
         ("interactions_prev_week", "count", "interactions gained in the 7 days before"),
@@ -133,6 +154,11 @@ ACCOUNT_METRICS: tuple[Metric, ...] = tuple(
         ("engagement_rate_prev_week", "share", "the same for the 7 days before"),
         ("impressions_change", "share", "impressions this week against last week (0.2 = +20 %)"),
         ("reach_change", "share", "members reached this week against last week"),
+        (
+            "reach_is_unique",
+            "flag",
+            "1 when both weeks' reach are the account's unique counts, 0 when summed over posts",
+        ),
         ("engagement_rate_change", "share", "engagement rate this week against last week"),
         ("mature_posts", "count", "posts observed for at least 72 hours, among those loaded"),
         ("best_posts", "count", "mature posts in the top quarter of the account's impressions"),

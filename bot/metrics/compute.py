@@ -60,7 +60,7 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
     pos = seen.pos
     hours = seen.observed - published[pos]
     values = {c: seen.counter(c) for c in COUNTERS}
-    values["interactions"] = seen.total(INTERACTION_PARTS)
+    values["interactions"] = interactions(seen, values)
     values["saves_shares"] = seen.total(SAVES_SHARES_PARTS)
 
     # Counters as of the moment: the latest reported value of each.
@@ -94,6 +94,7 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
     m["early_interactions"] = _curve(pos, hours, values["interactions"], n, np.array([early]))[:, 0]
     m["early_engagement_rate"] = _div(m["early_interactions"], early_impressions)
     m["peak_hour"] = _peak_hour(imp_curve)
+    m["peak_hour"][_hidden_peak(pos, hours, values["impressions"], n, imp_curve)] = np.nan
     m["share_first_24h"] = _div(i24, i72)
     m["share_48_72h"] = _div(i72 - i48, i72)
     m["snapshot_gap_hours"] = _largest_gap(pos, hours, n)
@@ -117,6 +118,15 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- helpers (all vectorised over posts) -------------------------------------
+
+
+def interactions(seen: Observed, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Each snapshot's interactions: the sum of the parts reported, or LinkedIn's own
+    engagement total where a file gives no parts (the creator export): kept as that
+    total, never split into invented parts."""
+    parts = seen.total(INTERACTION_PARTS)
+    total = values["engagements"] if "engagements" in values else seen.counter("engagements")
+    return np.where(np.isnan(parts), total, parts)
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -191,6 +201,35 @@ def _peak_hour(curve: np.ndarray) -> np.ndarray:
     if complete.any():
         peak[complete] = np.argmax(gained[complete], axis=1) + 1
     return peak
+
+
+def _hidden_peak(
+    pos: np.ndarray, hours: np.ndarray, values: np.ndarray, n: int, curve: np.ndarray
+) -> np.ndarray:
+    """Posts whose peak hour the readings cannot prove: a stretch of more than an hour
+    between two readings (in the first CURVE_HOURS) gained more than the best hour
+    found, so a bigger hour may hide inside it. A post read once, days later, is one
+    such stretch: interpolation would put its 'peak' anywhere."""
+    hidden = np.zeros(n, dtype=bool)
+    keep = ~np.isnan(values) & (hours >= 0)
+    p, h, v = pos[keep], hours[keep], values[keep]
+    if len(p) == 0:
+        return hidden
+    order = np.lexsort((h, p))
+    p, h, v = p[order], h[order], v[order]
+    first = np.concatenate([[True], p[1:] != p[:-1]])
+    h0 = np.where(first, 0.0, np.concatenate([[0.0], h[:-1]]))
+    v0 = np.where(first, 0.0, np.concatenate([[0.0], v[:-1]]))
+    end = np.minimum(h, float(CURVE_HOURS))
+    span = end - h0
+    coarse = (h0 < CURVE_HOURS) & (span > 1.0) & (h > h0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where(coarse, (v - v0) * span / (h - h0), 0.0)
+    stretch = np.zeros(n)
+    np.maximum.at(stretch, p, gain)
+    best = np.nanmax(np.clip(np.diff(curve, axis=1), 0, None), axis=1, initial=0.0)
+    hidden[:] = stretch > best + 1e-9
+    return hidden
 
 
 def _largest_gap(pos: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray:

@@ -19,6 +19,7 @@ _UNITS = {
     "per_1k": 3.2,
     "multiple": 1.1,
     "hour": 2.0,
+    "flag": 0.0,
 }
 
 ACCOUNT = {

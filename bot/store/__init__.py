@@ -10,6 +10,8 @@ open database of `connection.py`:
   nothing, checked against what is stored
 - `accounts.py`: account rows as of a moment
 - `history.py`: an account's posts, snapshots and followers as of a moment, as frames
+- `exports.py`: what LinkedIn's exports say of an account as a whole (its days, its
+  windows' totals, who saw its posts), latest reading wins
 - `slack.py`: the Slack tables (links, mutes, events already handled)
 
 A new kind of data (say, an export's daily account series) gets a module of its own
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from bot.store.accounts import AccountReads, AccountRow
 from bot.store.connection import MMAP_BYTES, Connection
+from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
 from bot.store.slack import SlackTables
 from bot.store.writes import PostWrites, TableChange, WriteSummary
@@ -35,7 +38,7 @@ __all__ = [
 ]
 
 
-class Store(PostWrites, AccountReads, HistoryReads, SlackTables, Connection):
+class Store(PostWrites, AccountReads, HistoryReads, ExportReads, SlackTables, Connection):
     """Open (and migrate) the SQLite database at `path`; `:memory:` works too."""
 
     def __enter__(self) -> Store:

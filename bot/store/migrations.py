@@ -19,7 +19,11 @@ class Migration:
     then: Callable[[sqlite3.Connection], object] | None = None
 
 
-_COUNTER_COLUMNS = ",\n    ".join(f"{name} INTEGER CHECK ({name} >= 0)" for name in COUNTERS)
+#: The counters the first schema had; later counters arrive by migrations of their own.
+_FIRST_COUNTERS = COUNTERS[: COUNTERS.index("comment_replies") + 1]
+_COUNTER_COLUMNS = ",\n    ".join(
+    f"{name} INTEGER CHECK ({name} >= 0)" for name in _FIRST_COUNTERS
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -86,6 +90,50 @@ CREATE TABLE snapshot_series (
     post TEXT PRIMARY KEY REFERENCES posts(id),
     observed BLOB NOT NULL,
     counters BLOB NOT NULL
+) WITHOUT ROWID;
+""",
+        # Packing needs every counter column, and `engagements` arrives in 4, which
+        # packs every series again: packing here too would read a missing column.
+        then=None,
+    ),
+    Migration(
+        4,
+        "LinkedIn exports: a post's engagement total, an account's days, its windows' "
+        "totals, and who saw its posts",
+        """
+ALTER TABLE snapshots ADD COLUMN engagements INTEGER CHECK (engagements >= 0);
+CREATE TABLE account_days (
+    account TEXT NOT NULL REFERENCES accounts(id),
+    day TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    impressions INTEGER,
+    members_reached INTEGER,
+    engagements INTEGER,
+    reactions INTEGER,
+    comments INTEGER,
+    reposts INTEGER,
+    clicks INTEGER,
+    new_followers INTEGER,
+    PRIMARY KEY (account, day)
+) WITHOUT ROWID;
+CREATE TABLE account_periods (
+    account TEXT NOT NULL REFERENCES accounts(id),
+    start TEXT NOT NULL,
+    "end" TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    impressions INTEGER CHECK (impressions >= 0),
+    members_reached INTEGER CHECK (members_reached >= 0),
+    PRIMARY KEY (account, start, "end")
+) WITHOUT ROWID;
+CREATE TABLE demographics (
+    account TEXT NOT NULL REFERENCES accounts(id),
+    post TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    category TEXT NOT NULL,
+    value TEXT NOT NULL,
+    share REAL NOT NULL CHECK (share >= 0 AND share <= 1),
+    below INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, post, observed_at, category, value)
 ) WITHOUT ROWID;
 """,
         then=series.rebuild,

@@ -11,6 +11,7 @@ from bot.errors import StoreError
 from bot.model import COUNTERS, ImportBatch
 from bot.store import series
 from bot.store.connection import Connection
+from bot.store.exports import export_plan
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,23 @@ class WriteSummary:
     posts: TableChange
     snapshots: TableChange
     follower_counts: TableChange
+    account_days: TableChange = TableChange(0, 0, 0)
+    account_periods: TableChange = TableChange(0, 0, 0)
+    demographics: TableChange = TableChange(0, 0, 0)
 
     @property
     def nothing_changed(self) -> bool:
         return all(
             t.new == 0 and t.changed == 0
-            for t in (self.accounts, self.posts, self.snapshots, self.follower_counts)
+            for t in (
+                self.accounts,
+                self.posts,
+                self.snapshots,
+                self.follower_counts,
+                self.account_days,
+                self.account_periods,
+                self.demographics,
+            )
         )
 
 
@@ -78,6 +90,7 @@ class PostWrites(Connection):
                 _SNAPSHOT_SQL,
                 [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
             ),
+            *export_plan(batch),
         )
         stored = self._stored_posts(p.id for p in batch.posts)
         self._refuse_moved_posts(batch, stored)
@@ -186,6 +199,8 @@ class PostWrites(Connection):
             )
             self.conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", ids)
             self.conn.execute(f"DELETE FROM follower_counts WHERE account IN ({marks})", ids)
+            for table in ("account_days", "account_periods", "demographics"):
+                self.conn.execute(f"DELETE FROM {table} WHERE account IN ({marks})", ids)
             self.conn.execute(f"DELETE FROM accounts WHERE id IN ({marks})", ids)
 
     def rebuild_series(self) -> int:

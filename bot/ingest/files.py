@@ -1,0 +1,91 @@
+"""One front door for every file a team has: the kind is told from what is inside.
+
+A workbook is LinkedIn's creator export, its single-post export or a Company
+Page's content export, known by its sheets and labels (never by its file name, which
+people rename); anything else is read as the interchange CSV. An export does not say
+whose it is, so the caller names the account; the CSV names its own on every row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from bot.errors import ImportFileError, Problem
+from bot.ingest.csvfile import read_csv
+from bot.ingest.workbook import WorkbookError, open_workbook, sniff
+from bot.model import ImportBatch
+
+KNOWN_KINDS = (
+    "LinkedIn's creator analytics export (sheets DISCOVERY, ENGAGEMENT, TOP POSTS, "
+    "FOLLOWERS), its single-post export (PERFORMANCE), a Company Page content export "
+    "(Metrics, All posts), or the interchange CSV (docs/data-format.md)"
+)
+MAX_ID_LENGTH = 100
+
+
+def read_file(
+    path: str | Path,
+    *,
+    account: str | None = None,
+    kind: str | None = None,
+    observed_at: datetime | None = None,
+) -> ImportBatch:
+    """Read any accepted file into a batch, or raise ImportFileError saying what is wrong."""
+    name = str(path)
+    file = Path(path)
+
+    def refuse(message: str) -> ImportFileError:
+        return ImportFileError(
+            [Problem(name, None, None, message)],
+            summary=f"1 problem found; nothing from {name} was imported.",
+        )
+
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(8)
+    except FileNotFoundError:
+        raise refuse("no such file") from None
+    except IsADirectoryError:
+        raise refuse("is a folder: name the files in it") from None
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror}") from None
+    found = sniff(head)
+    if found == "text":
+        if account is not None or observed_at is not None:
+            raise refuse(
+                "is an interchange CSV, which names the account and the moment on each row: "
+                "import it without --account and --observed-at"
+            )
+        return read_csv(file)
+
+    if account is None:
+        raise refuse(
+            "is a LinkedIn export, which does not say whose it is: add --account ID "
+            "(a one-word name for the account, created if new)"
+        )
+    if not account or any(ch.isspace() for ch in account) or len(account) > MAX_ID_LENGTH:
+        raise refuse(
+            f"--account '{account[:40]}' must be one word of at most {MAX_ID_LENGTH} characters"
+        )
+    try:
+        book = open_workbook(file, found)
+    except WorkbookError as exc:
+        raise refuse(str(exc)) from None
+
+    from bot.ingest.creator import is_creator, read_creator
+    from bot.ingest.page import page_sheets, read_page
+    from bot.ingest.single_post import performance_sheet, read_single_post
+
+    options = {"account": account, "kind": kind, "observed_at": observed_at}
+    if performance_sheet(book) is not None:
+        return read_single_post(book, name, **options)  # type: ignore[arg-type]
+    if is_creator(book):
+        return read_creator(book, name, **options)  # type: ignore[arg-type]
+    metrics, posts = page_sheets(book)
+    if metrics is not None or posts is not None:
+        return read_page(book, name, **options)  # type: ignore[arg-type]
+    sheets = ", ".join(s.name for s in book.sheets) or "none"
+    raise refuse(
+        f"is a workbook with sheets {sheets}, which is none of the kinds known: {KNOWN_KINDS}"
+    )

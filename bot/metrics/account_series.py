@@ -1,0 +1,74 @@
+"""The week-over-week reading from what an account's exports say of it as a whole.
+
+An export's daily impressions and engagements add up over days, so two full weeks
+of them give the account's week against the week before, every post included. Unique
+members reached does not add up (over days or posts): only an export whose own date
+range is that week says how many people the week reached. Without one, reach is the
+sum over posts, which counts a person once per post seen: an upper bound, and
+`reach_is_unique` says which one the numbers are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bot.metrics.catalogue import PERIOD_DAYS
+from bot.metrics.compute import _div
+
+_DAY = pd.Timedelta(days=1)
+#: Daily counters that add up over days -> the weekly metric they give.
+_ADDITIVE = (("impressions", "impressions"), ("engagements", "interactions"))
+
+
+def apply_account_series(
+    m: dict[str, np.ndarray],
+    ids: np.ndarray,
+    moment: pd.Timestamp,
+    days: pd.DataFrame | None,
+    periods: pd.DataFrame | None,
+) -> None:
+    """Overwrite the weekly sums in `m` where the account's own series cover them."""
+    week = pd.Timedelta(days=PERIOD_DAYS)
+    # Whole days only: the week ending at the last midnight before the moment.
+    end = moment.normalize()
+    bounds = ((end - 2 * week, end - week, "_prev_week"), (end - week, end, "_week"))
+    m["reach_is_unique"] = np.zeros(len(ids))
+    for code, account in enumerate(ids):
+        if days is not None and len(days):
+            mine = days[days["account"] == account]
+            sums: dict[str, dict[str, float]] = {}
+            for start, stop, suffix in bounds:
+                inside = mine[(mine["day"] >= start) & (mine["day"] < stop)]
+                if len(inside) < PERIOD_DAYS:
+                    break
+                for counter, name in _ADDITIVE:
+                    column = inside[counter].to_numpy(dtype=float)
+                    if np.isnan(column).any():
+                        continue
+                    sums.setdefault(name, {})[suffix] = float(column.sum())
+            for name, pair in sums.items():
+                if len(pair) == 2:
+                    for suffix, value in pair.items():
+                        m[f"{name}{suffix}"][code] = value
+        if periods is not None and len(periods):
+            mine = periods[periods["account"] == account]
+            found = {}
+            for start, stop, suffix in bounds:
+                # An export's range runs from its first day to the end of its last.
+                match = mine[
+                    ((mine["start"] - start).abs() <= _DAY)
+                    & ((mine["end"] + _DAY - stop).abs() <= _DAY)
+                    & mine["members_reached"].notna()
+                ]
+                if len(match):
+                    found[suffix] = float(match["members_reached"].iloc[-1])
+            if len(found) == 2:
+                for suffix, value in found.items():
+                    m[f"reach{suffix}"][code] = value
+                m["reach_is_unique"][code] = 1.0
+
+    m["engagement_rate_week"] = _div(m["interactions_week"], m["impressions_week"])
+    m["engagement_rate_prev_week"] = _div(m["interactions_prev_week"], m["impressions_prev_week"])
+    for name in ("impressions", "reach", "engagement_rate"):
+        m[f"{name}_change"] = _div(m[f"{name}_week"], m[f"{name}_prev_week"]) - 1
