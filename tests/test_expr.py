@@ -151,3 +151,29 @@ def test_compiling_never_evaluates_python():
     for source in ["1/0 > 1 or __import__('os')", "open('/etc/passwd') > 1"]:
         with pytest.raises(ExpressionError):
             compile_expression(source, METRICS)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # A part that reads no metric is one value for every row; it must still combine.
+        ("enabled > 0 and engagement_rate < min_rate", [1, 0, None]),
+        ("enabled < 0 and engagement_rate < min_rate", [0, 0, 0]),
+        ("enabled > 0 or engagement_rate < min_rate", [1, 1, 1]),
+        ("enabled < 0 or engagement_rate < min_rate", [1, 0, None]),
+        ("engagement_rate < 0.02 < 0.03", [1, 0, None]),
+        ("engagement_rate < 0.03 < 0.02", [0, 0, 0]),
+        ("0 < 1 < engagement_rate + 1", [1, 1, None]),
+        ("not enabled > 0 or engagement_rate < min_rate", [1, 0, None]),
+        ("(1 > 0 and 2 > 1) and engagement_rate < min_rate", [1, 0, None]),
+    ],
+)
+@pytest.mark.parametrize("rows", [0, 1, 3])
+def test_parts_without_a_metric_combine_with_parts_with_one(source, expected, rows):
+    params = {"enabled": 1, "min_rate": 0.02}
+    values = [0.01, 0.05, NAN][:rows]
+    expr = compile_expression(source, METRICS, params)
+    columns = {n: np.array(values, dtype=float) for n in expr.names}
+    truth = expr.evaluate(columns, params, rows)
+    got = [None if not k else int(v) for v, k in zip(truth.value, truth.known, strict=True)]
+    assert got == expected[:rows]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -349,15 +350,18 @@ def _compare(func: Any, left: Any, right: Any) -> Truth:
     return Truth(np.asarray(value & known), np.asarray(known))
 
 
+# A part that reads no metric (`enabled > 0`, the `0.02 < 0.03` of a chain) is one
+# value for every row while the others are one per row: parts are combined pairwise,
+# so numpy broadcasts them (`reduce` over a list would first stack them as one array).
 def _and(parts: list[Truth]) -> Truth:
-    true = np.logical_and.reduce([p.true for p in parts])
-    false = np.logical_or.reduce([p.false for p in parts])
+    true = functools.reduce(np.logical_and, [p.true for p in parts])
+    false = functools.reduce(np.logical_or, [p.false for p in parts])
     return Truth(true, true | false)
 
 
 def _or(parts: list[Truth]) -> Truth:
-    true = np.logical_or.reduce([p.true for p in parts])
-    false = np.logical_and.reduce([p.false for p in parts])
+    true = functools.reduce(np.logical_or, [p.true for p in parts])
+    false = functools.reduce(np.logical_and, [p.false for p in parts])
     return Truth(true, true | false)
 
 
