@@ -73,4 +73,3 @@ def test_a_mixed_condition_runs_in_rules_test(
     result = CliRunner().invoke(cli, ["rules", "test", str(rules)])
     assert result.exit_code == 0, result.output
     assert result.output.endswith("all passed.\n")
-
