@@ -12,7 +12,7 @@
 Posts are given as metric values, or as snapshots (then every metric is
 computed as of `at`, exactly as the bot does). Accounts likewise: metric values,
 or computed from the test's snapshot posts. Each expectation names a rule, a
-post or an account, the outcome (fired, quiet, not_ready, no_data) and,
+post or an account, the outcome (fired, quiet, not_ready, no_data, undefined) and,
 optionally, phrases the finding's narrative must contain.
 """
 
@@ -155,7 +155,7 @@ class Expectation(BaseModel):
     rule: str
     post: str | None = None
     account: str | None = None
-    outcome: Literal["fired", "quiet", "not_ready", "no_data"]
+    outcome: Literal["fired", "quiet", "not_ready", "no_data", "undefined"]
     says: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

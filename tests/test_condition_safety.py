@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,14 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.commands import handle
+from bot.commands.backtest import backtest
 from bot.demo import DEMO_NOW
-from bot.pack import load_pack
+from bot.ingest.csvfile import parse_csv
+from bot.pack import Pack, load_pack
+from bot.rule_tests import run_rule_tests
 from bot.store import Store
+
+AT = datetime(2026, 3, 10, tzinfo=UTC)
 
 #: Conditions `rules check` accepted that failed every reply before.
 MIXED = [
@@ -73,3 +79,91 @@ def test_a_mixed_condition_runs_in_rules_test(
     result = CliRunner().invoke(cli, ["rules", "test", str(rules)])
     assert result.exit_code == 0, result.output
     assert result.output.endswith("all passed.\n")
+
+
+RATIO = """rules:
+  - id: comment-starved
+    description: d
+    condition: {condition}
+    params: {{limit: 1000}}
+    severity: info
+"""
+
+CSV = """account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts,title
+acme,p1,2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,1200,600,30,0,2,No comments
+acme,p2,2026-03-02T09:00:00Z,2026-03-05T09:00:00Z,1200,600,30,3,2,Three comments
+"""
+
+
+def ratio_pack(tmp_path: Path, root: Path, condition: str) -> Pack:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ratio.yaml").write_text(RATIO.format(condition=condition), encoding="utf-8")
+    narratives = tmp_path / "narratives"
+    shutil.copytree(root / "narratives", narratives)
+    (narratives / "en" / "rules" / "comment-starved.j2").write_text(
+        "{% block finding %}Few comments.{% endblock %}{% block next %}{% endblock %}",
+        encoding="utf-8",
+    )
+    return load_pack(rules, narratives)
+
+
+def test_why_says_a_division_by_zero_is_one_not_missing_data(
+    tmp_path: Path, root: Path, store: Store
+):
+    store.write(parse_csv(CSV, "acme.csv"))
+    pack = ratio_pack(tmp_path, root, "impressions / comments > limit")
+    reply = handle("why p1", store=store, pack=pack, at=AT)
+    assert reply.data["rules"][0]["outcome"] == "undefined"
+    assert (
+        "*comment-starved* cannot compute: impressions / comments divides by zero "
+        "(comments is 0), read impressions 1,200, comments 0" in reply.text
+    )
+    assert "not enough data" not in reply.text
+    assert handle("why p2", store=store, pack=pack, at=AT).data["rules"][0]["outcome"] == "quiet"
+
+
+def test_a_guard_against_zero_makes_the_rule_decide(tmp_path: Path, root: Path, store: Store):
+    store.write(parse_csv(CSV, "acme.csv"))
+    guarded = ratio_pack(tmp_path, root, "comments == 0 or impressions / comments > limit")
+    reply = handle("why p1", store=store, pack=guarded, at=AT)
+    assert reply.data["rules"][0]["outcome"] == "fired"
+
+
+def test_last10_and_backtest_count_a_division_by_zero_apart(
+    tmp_path: Path, root: Path, store: Store
+):
+    store.write(parse_csv(CSV, "acme.csv"))
+    pack = ratio_pack(tmp_path, root, "impressions / comments > limit")
+    reply = handle("last10 acme", store=store, pack=pack, at=AT)
+    assert reply.ok
+    assert (
+        "_#2: 1 of 1 checks cannot compute: impressions / comments divides by zero "
+        "(comments is 0)._" in reply.text
+    )
+    context, data = backtest(store, pack, "comment-starved", "acme", AT)
+    assert data["outcomes"] == {"undefined": 1, "quiet": 1}
+    text = pack.narrator.render("messages/backtest.j2", **context)
+    assert "fired on 0 of 2; cannot compute for 1" in text
+
+
+def test_a_rule_test_may_expect_a_division_by_zero(tmp_path: Path, root: Path):
+    pack = ratio_pack(tmp_path, root, "impressions / comments > limit")
+    (tmp_path / "rules" / "tests").mkdir()
+    (tmp_path / "rules" / "tests" / "ratio.yaml").write_text(
+        """tests:
+  - name: no comments
+    posts:
+      - {id: p, metrics: {impressions: 500, comments: 0}}
+      - {id: q, metrics: {impressions: 500}}
+    expect:
+      - {rule: comment-starved, post: p, outcome: undefined}
+      - {rule: comment-starved, post: q, outcome: undefined}
+""",
+        encoding="utf-8",
+    )
+    failures = [str(f) for f in run_rule_tests(tmp_path / "rules", pack).failures]
+    assert failures == [
+        'rules/tests/ratio.yaml:8:9: test "no comments": comment-starved on post q: '
+        "expected undefined, got no_data (impressions=500, comments=missing, limit=1000)"
+    ]

@@ -181,7 +181,5 @@ def _summary(subjects: list[dict[str, Any]], outcomes: list[str]) -> dict[str, A
     counts = Counter(outcomes)
     return {
         "fired": [s for s, o in zip(subjects, outcomes, strict=True) if o == "fired"],
-        "counts": {
-            name: counts.get(name, 0) for name in ("fired", "quiet", "not_ready", "no_data")
-        },
+        "counts": {name: counts.get(name, 0) for name in OUTCOMES},
     }
