@@ -104,3 +104,115 @@ def run_case(tmp_path: Path, root: Path, pack: Pack, text: str) -> list[str]:
     (rules / "tests").mkdir()
     (rules / "tests" / "case.yaml").write_text(text, encoding="utf-8")
     return [str(f) for f in run_rule_tests(rules, pack).failures]
+
+
+@pytest.mark.parametrize(
+    ("post", "message"),
+    [
+        (
+            'hourly: {impressions: [300, "1x9000"]}',
+            "posts.0.hourly.impressions: the hourly gains cover 9,001 hours; "
+            "a post's cover at most 8,760 (a year)",
+        ),
+        (
+            'hourly: {impressions: ["1x300000000"]}',
+            "posts.0.hourly.impressions: the hourly gains cover 300,000,000 hours; "
+            "a post's cover at most 8,760 (a year)",
+        ),
+        (
+            'hourly: {impressions: ["1x99999999999999999999999"]}',
+            "posts.0.hourly.impressions: the hourly gains cover "
+            "99,999,999,999,999,999,999,999 hours; a post's cover at most 8,760 (a year)",
+        ),
+        (
+            'hourly: {impressions: ["5x-3"]}',
+            "posts.0.hourly.impressions: '5x-3' repeats 5 -3 times; "
+            "write a whole number of hours from 1, such as 5x70",
+        ),
+        (
+            'hourly: {impressions: ["5x0"]}',
+            "posts.0.hourly.impressions: '5x0' repeats 5 0 times; "
+            "write a whole number of hours from 1, such as 5x70",
+        ),
+        (
+            'hourly: {impressions: ["infx2"]}',
+            "posts.0.hourly.impressions: 'infx2' repeats 'inf', which is not a number",
+        ),
+        (
+            "hourly: {impressions: [.inf]}",
+            "posts.0.hourly.impressions: inf is not a number; write it without quotes, "
+            "or null for missing",
+        ),
+        (
+            "snapshots: [{hours: 1e300, impressions: 5}]",
+            "posts.0.snapshots.0.hours: 1e+300 is out of range: "
+            "a snapshot is from 0 to 87,600 hours (ten years) after publishing",
+        ),
+        (
+            "snapshots: [{hours: -5, impressions: 5}]",
+            "posts.0.snapshots.0.hours: -5 is out of range: "
+            "a snapshot is from 0 to 87,600 hours (ten years) after publishing",
+        ),
+        (
+            "snapshots: [{hours: 5, impressions: 1%s}]" % ("0" * 400),
+            "posts.0.snapshots.0.impressions: 1000…000 (401 digits) is too large; "
+            "numbers go up to about 1e308",
+        ),
+        (
+            "snapshots: [{hours: 5, impressions: .nan}]",
+            "posts.0.snapshots.0.impressions: nan is not a number; write it without quotes, "
+            "or null for missing",
+        ),
+    ],
+)
+def test_rule_test_inputs_past_a_limit_are_named(
+    post: str, message: str, tmp_path: Path, root: Path, pack: Pack
+):
+    text = RULES_TEST.format(name="t", post=post)
+    failures = run_case(tmp_path, root, pack, text)
+    assert len(failures) == 1
+    assert failures[0].split(": ", 1)[1] == message
+
+
+def test_a_test_holds_at_most_so_many_observations(tmp_path: Path, root: Path, pack: Pack):
+    posts = "".join(
+        f'      - {{id: p{i}, published_at: 2026-03-01T00:00:00Z, hourly: {{impressions: ["1x8000"]}}}}\n'
+        for i in range(13)
+    )
+    text = (
+        "tests:\n  - name: too big\n    at: 2026-03-10T00:00:00Z\n    posts:\n"
+        + posts
+        + "    expect:\n      - {rule: narrow-audience, post: p0, outcome: no_data}\n"
+    )
+    assert run_case(tmp_path, root, pack, text) == [
+        'rules/tests/case.yaml:2:5: test "too big": its posts hold 104,000 observations; '
+        "a test holds at most 100,000: split it into smaller tests"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subjects", "message"),
+    [
+        (
+            "    posts:\n      - {id: p, metrics: {impressions: 5}}\n"
+            "      - {id: p, metrics: {impressions: 6}}\n",
+            "rules/tests/case.yaml:5:14: test \"twice\": post 'p' is given twice "
+            "(first as post 1); give each post its own id",
+        ),
+        (
+            "    accounts:\n      - {id: a, metrics: {impressions_week: 5}}\n"
+            "      - {id: a, metrics: {impressions_week: 6}}\n",
+            "rules/tests/case.yaml:5:14: test \"twice\": account 'a' is given twice "
+            "(first as account 1); give each account its own id",
+        ),
+    ],
+)
+def test_a_subject_given_twice_is_named(
+    subjects: str, message: str, tmp_path: Path, root: Path, pack: Pack
+):
+    text = (
+        "tests:\n  - name: twice\n"
+        + subjects
+        + "    expect:\n      - {rule: narrow-audience, post: p, outcome: no_data}\n"
+    )
+    assert message in run_case(tmp_path, root, pack, text)
