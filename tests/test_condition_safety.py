@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -15,8 +16,10 @@ from bot.commands import handle
 from bot.commands.backtest import backtest
 from bot.demo import DEMO_NOW
 from bot.ingest.csvfile import parse_csv
-from bot.pack import Pack, load_pack
+from bot.pack import Pack, check_pack, load_pack
 from bot.rule_tests import run_rule_tests
+from bot.rules import expr
+from bot.rules.trial import check_rule_conditions
 from bot.store import Store
 
 AT = datetime(2026, 3, 10, tzinfo=UTC)
@@ -167,3 +170,54 @@ def test_a_rule_test_may_expect_a_division_by_zero(tmp_path: Path, root: Path):
         'rules/tests/ratio.yaml:8:9: test "no comments": comment-starved on post q: '
         "expected undefined, got no_data (impressions=500, comments=missing, limit=1000)"
     ]
+
+
+def _old_and(parts):
+    """The combination that failed on a part without a metric (before the fix)."""
+    true = np.logical_and.reduce([p.true for p in parts])
+    false = np.logical_or.reduce([p.false for p in parts])
+    return expr.Truth(true, true | false, False)
+
+
+def _fails_on_missing(func, left, right):
+    if np.isnan(np.asarray(left.value, dtype=float)).any():
+        raise ValueError("a missing value")
+    return ORIGINAL_COMPARE(func, left, right)
+
+
+def _fails_on_no_rows(func, left, right):
+    if np.asarray(left.value).shape == (0,):
+        raise IndexError("no rows")
+    return ORIGINAL_COMPARE(func, left, right)
+
+
+ORIGINAL_COMPARE = expr._compare
+
+
+@pytest.mark.parametrize(
+    ("name", "broken", "condition", "label"),
+    [
+        ("_and", _old_and, "enabled > 0 and engagement_rate < min_rate", "no rows"),
+        ("_compare", _fails_on_missing, "engagement_rate < min_rate", "values that are"),
+        ("_compare", _fails_on_no_rows, "engagement_rate < min_rate", "no rows"),
+    ],
+)
+def test_rules_check_refuses_a_condition_that_fails_on_sample_values(
+    name, broken, condition: str, label: str, tmp_path: Path, root: Path, monkeypatch
+):
+    # A compiler slip that lets a condition through which then fails at run time:
+    # the check tries every condition on sample rows, so the pack is refused.
+    monkeypatch.setattr(expr, name, broken)
+    rules = pack_with(tmp_path, root, condition)
+    _, problems = check_pack(rules, root / "narratives")
+    failing = [p for p in problems if p.rule == "switchable"]
+    assert len(failing) == 1
+    assert str(failing[0]).startswith(
+        f'rules/switch.yaml:2:5: rule "switchable": the rule fails when evaluated on {label}'
+    )
+    assert str(failing[0]).endswith("simplify its condition, and please report this as a bug")
+
+
+def test_the_shipped_rules_pass_the_sample_values(pack: Pack):
+    for rule in pack.ruleset.rules:
+        assert check_rule_conditions(rule) == []
