@@ -248,3 +248,30 @@ def test_an_undefined_calculation_is_named_with_its_operands():
     assert expr.undefined_parts({"impressions": 500.0, "comments": 3.0}, {"limit": 100}) == [
         "impressions * 1e300 * 1e300 is too large to compute"
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "column"),
+    [
+        (
+            "impressions > 1" + "0" * 400,
+            "the number '1000…000' (401 digits) is too large; numbers go up to about 1e308",
+            15,
+        ),
+        (
+            "impressions > 1e999",
+            "the number '1e999' is too large; numbers go up to about 1e308",
+            15,
+        ),
+        (
+            "impressions > -1e999",
+            "the number '1e999' is too large; numbers go up to about 1e308",
+            16,
+        ),
+    ],
+)
+def test_a_number_too_large_for_a_float_is_refused_at_its_column(source, message, column):
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(source, METRICS)
+    assert info.value.message == message
+    assert info.value.column == column

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
+import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -294,8 +295,16 @@ class _Compiler:
             if isinstance(value, str):
                 raise self.fail(node, "text values are not allowed in conditions; compare numbers")
             raise self.fail(node, f"'{value!r}' is not allowed; use numbers")
-        number = _Num(float(value))
-        return "num", lambda env: number
+        written = ast.get_source_segment(self.text, node) or str(value)
+        shown = f"'{written}'"
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past float's range
+            number, shown = math.inf, f"'{written[:4]}…{written[-3:]}' ({len(written)} digits)"
+        if not math.isfinite(number):  # 1e999 reads as infinity
+            raise self.fail(node, f"the number {shown} is too large; numbers go up to about 1e308")
+        constant = _Num(number)
+        return "num", lambda env: constant
 
     def visit_Name(self, node: ast.Name, depth: int) -> tuple[str, Any]:
         name = node.id
