@@ -216,3 +216,17 @@ def test_a_subject_given_twice_is_named(
         + "    expect:\n      - {rule: narrow-audience, post: p, outcome: no_data}\n"
     )
     assert message in run_case(tmp_path, root, pack, text)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--processes", "100000"], "'--processes': 100000 is not in the range 0<=x<=64"),
+        (["--port", "99999999999"], "'--port': 99999999999 is not in the range 0<=x<=65535"),
+    ],
+)
+def test_serve_numbers_have_limits(args: list[str], message: str):
+    # Refused before anything starts: no process is spawned, no settings are read.
+    result = CliRunner().invoke(cli, ["serve", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
