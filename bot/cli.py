@@ -32,6 +32,8 @@ from bot.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_PROCESSES = 64
+
 
 def _friendly(func: F) -> F:
     @wraps(func)
@@ -317,7 +319,12 @@ def backtest(
 
 
 @cli.command()
-@click.option("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000).")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help="HTTP port (default: $PORT, else 3000).",
+)
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
 @click.option(
     "--socket",
@@ -327,11 +334,12 @@ def backtest(
 )
 @click.option(
     "--processes",
-    type=click.IntRange(min=0),
+    # Each is a whole Python with pandas (~100 MB): a typo must not fork thousands.
+    type=click.IntRange(min=0, max=MAX_PROCESSES),
     default=0,
     show_default=True,
-    help="Processes that compute replies (one per core is a good start); "
-    "0 computes them in threads of the serving process.",
+    help="Processes that compute replies (one per core is a good start, at most "
+    f"{MAX_PROCESSES}); 0 computes them in threads of the serving process.",
 )
 @_friendly
 def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> None:

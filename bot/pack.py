@@ -15,6 +15,7 @@ from bot.metrics.catalogue import SCOPES
 from bot.narrate.render import Narrator
 from bot.narrate.samples import SAMPLES
 from bot.rules.loader import Rule, RuleSet, load_rules
+from bot.rules.trial import check_rule_conditions
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[P
         )
         return Pack(ruleset, narrator), problems
     for rule in ruleset.rules:
+        problems.extend(check_rule_conditions(rule))
         problems.extend(_check_rule_template(rule, narrator, narratives))
     problems.extend(_check_layouts(narrator, narratives))
     return Pack(ruleset, narrator), problems

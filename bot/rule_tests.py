@@ -12,13 +12,14 @@
 Posts are given as metric values, or as snapshots (then every metric is
 computed as of `at`, exactly as the bot does). Accounts likewise: metric values,
 or computed from the test's snapshot posts. Each expectation names a rule, a
-post or an account, the outcome (fired, quiet, not_ready, no_data) and,
+post or an account, the outcome (fired, quiet, not_ready, no_data, undefined) and,
 optionally, phrases the finding's narrative must contain.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,14 @@ from bot.rules.yamlfile import Located, load_yaml
 
 DEFAULT_ACCOUNT = "test-account"
 
+#: Hourly gains of one post, per counter: a year of hours. Each hour becomes an
+#: observation, so this bounds what one line of YAML ("1x300000000") may expand to.
+MAX_HOURLY = 24 * 365
+#: How late after publishing a snapshot may be: ten years (pandas' times end in 2262).
+MAX_SNAPSHOT_HOURS = 24 * 365 * 10
+#: Observations (hourly gains and snapshots) of all posts of one test.
+MAX_OBSERVATIONS = 100_000
+
 
 def _moment(value: Any) -> datetime:
     if isinstance(value, datetime):
@@ -55,7 +64,27 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         shown = f"'{value}'" if isinstance(value, str) else repr(value)
         raise ValueError(f"{shown} is not a number; write it without quotes, or null for missing")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number past float's range
+        digits = str(value)
+        raise ValueError(
+            f"{digits[:4]}…{digits[-3:]} ({len(digits)} digits) is too large; "
+            "numbers go up to about 1e308"
+        ) from None
+    if not math.isfinite(number):  # YAML's .inf and .nan
+        raise ValueError(f"{number} is not a number; write it without quotes, or null for missing")
+    return number
+
+
+def _hours(value: Any) -> float:
+    hours = _number(value)
+    if not 0 <= hours <= MAX_SNAPSHOT_HOURS:
+        raise ValueError(
+            f"{hours:g} is out of range: a snapshot is from 0 to {MAX_SNAPSHOT_HOURS:,} hours "
+            "(ten years) after publishing"
+        )
+    return hours
 
 
 def _maybe_number(value: Any) -> float:
@@ -69,7 +98,7 @@ Value = Annotated[float, PlainValidator(_maybe_number)]
 class SnapshotSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hours: Annotated[float, PlainValidator(_number)]
+    hours: Annotated[float, PlainValidator(_hours)]
     impressions: Value | None = None
     members_reached: Value | None = None
     reactions: Value | None = None
@@ -85,20 +114,35 @@ class SnapshotSpec(BaseModel):
 
 
 def _hourly(value: Any) -> list[float]:
-    """Hourly gains: numbers, or "NxK" for N repeated K times ("5x69")."""
+    """Hourly gains: numbers, or "NxK" for N repeated K times ("5x69"); at most
+    MAX_HOURLY hours, counted before anything is expanded."""
     if not isinstance(value, list):
         raise ValueError('must be a list of hourly gains, such as [300, 400, "5x70"]')
-    out: list[float] = []
+    runs: list[tuple[float, int]] = []
     for item in value:
         if isinstance(item, str) and "x" in item:
             amount, _, times = item.partition("x")
             try:
-                out.extend([float(amount)] * int(times))
+                gain, count = float(amount), int(times)
             except ValueError:
                 raise ValueError(f"'{item}' is not of the form NxK, such as 5x70") from None
+            if not math.isfinite(gain):
+                raise ValueError(f"'{item}' repeats '{amount.strip()}', which is not a number")
+            if count < 1:
+                raise ValueError(
+                    f"'{item}' repeats {amount.strip()} {count} times; "
+                    "write a whole number of hours from 1, such as 5x70"
+                )
+            runs.append((gain, count))
         else:
-            out.append(_number(item))
-    return out
+            runs.append((_number(item), 1))
+    hours = sum(count for _, count in runs)
+    if hours > MAX_HOURLY:
+        raise ValueError(
+            f"the hourly gains cover {hours:,} hours; "
+            f"a post's cover at most {MAX_HOURLY:,} (a year)"
+        )
+    return [gain for gain, count in runs for _ in range(count)]
 
 
 class PostSpec(BaseModel):
@@ -130,6 +174,11 @@ class PostSpec(BaseModel):
                 raise ValueError("hourly: give every counter the same number of hours")
         return self
 
+    def observation_count(self) -> int:
+        """How many observations `observations` will return, at most (cheap)."""
+        hourly = max((len(gains) for gains in (self.hourly or {}).values()), default=0)
+        return hourly + len(self.snapshots or [])
+
     def observations(self) -> list[dict[str, float]]:
         """Observations as {hours, counter: cumulative}: summed `hourly` gains, then `snapshots`."""
         rows: dict[float, dict[str, float]] = {}
@@ -156,7 +205,7 @@ class Expectation(BaseModel):
     rule: str
     post: str | None = None
     account: str | None = None
-    outcome: Literal["fired", "quiet", "not_ready", "no_data"]
+    outcome: Literal["fired", "quiet", "not_ready", "no_data", "undefined"]
     says: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -274,6 +323,29 @@ def _run_case(
                 )
     if any(p.metrics is None for p in case.posts) and case.at is None:
         problems.append(problem(("name",), "posts given by snapshots need the test's 'at' time"))
+    # The frames are indexed by id: a second row of one id would be read as a pair.
+    for what, subjects in (("post", case.posts), ("account", case.accounts)):
+        first: dict[str, int] = {}
+        for position, subject in enumerate(subjects):
+            if subject.id in first:
+                problems.append(
+                    problem(
+                        (f"{what}s", position, "id"),
+                        f"{what} '{subject.id}' is given twice (first as {what} "
+                        f"{first[subject.id] + 1}); give each {what} its own id",
+                    )
+                )
+            else:
+                first[subject.id] = position
+    observations = sum(p.observation_count() for p in case.posts)
+    if observations > MAX_OBSERVATIONS:
+        problems.append(
+            problem(
+                (),
+                f"its posts hold {observations:,} observations; a test holds at most "
+                f"{MAX_OBSERVATIONS:,}: split it into smaller tests",
+            )
+        )
     if problems:
         return problems
 

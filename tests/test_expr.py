@@ -151,3 +151,127 @@ def test_compiling_never_evaluates_python():
     for source in ["1/0 > 1 or __import__('os')", "open('/etc/passwd') > 1"]:
         with pytest.raises(ExpressionError):
             compile_expression(source, METRICS)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # A part that reads no metric is one value for every row; it must still combine.
+        ("enabled > 0 and engagement_rate < min_rate", [1, 0, None]),
+        ("enabled < 0 and engagement_rate < min_rate", [0, 0, 0]),
+        ("enabled > 0 or engagement_rate < min_rate", [1, 1, 1]),
+        ("enabled < 0 or engagement_rate < min_rate", [1, 0, None]),
+        ("engagement_rate < 0.02 < 0.03", [1, 0, None]),
+        ("engagement_rate < 0.03 < 0.02", [0, 0, 0]),
+        ("0 < 1 < engagement_rate + 1", [1, 1, None]),
+        ("not enabled > 0 or engagement_rate < min_rate", [1, 0, None]),
+        ("(1 > 0 and 2 > 1) and engagement_rate < min_rate", [1, 0, None]),
+    ],
+)
+@pytest.mark.parametrize("rows", [0, 1, 3])
+def test_parts_without_a_metric_combine_with_parts_with_one(source, expected, rows):
+    params = {"enabled": 1, "min_rate": 0.02}
+    values = [0.01, 0.05, NAN][:rows]
+    expr = compile_expression(source, METRICS, params)
+    columns = {n: np.array(values, dtype=float) for n in expr.names}
+    truth = expr.evaluate(columns, params, rows)
+    got = [None if not k else int(v) for v, k in zip(truth.value, truth.known, strict=True)]
+    assert got == expected[:rows]
+
+
+def truth_of(source: str, **columns: list[float]):
+    """(result, why unknown) per row: result 1/0/None, reason 'missing'/'undefined'/None."""
+    expr = compile_expression(source, [*METRICS, "comments"], {"limit": 100})
+    arrays = {k: np.array(v, dtype=float) for k, v in columns.items()}
+    rows = len(next(iter(arrays.values())))
+    truth = expr.evaluate(arrays, {"limit": 100}, rows)
+    out = []
+    for value, known, undefined in zip(truth.value, truth.known, truth.undefined, strict=True):
+        reason = None if known else ("undefined" if undefined else "missing")
+        out.append((int(value) if known else None, reason))
+    return out
+
+
+def test_a_division_by_zero_is_unknown_for_its_own_reason_not_for_missing_data():
+    # comments 0: the ratio has no value; comments missing: the data is missing.
+    assert truth_of(
+        "impressions / comments > limit", impressions=[500, 500, 500], comments=[0, NAN, 2]
+    ) == [
+        (None, "undefined"),
+        (None, "missing"),
+        (1, None),
+    ]
+
+
+def test_missing_data_wins_over_a_division_by_zero_it_meets():
+    assert truth_of(
+        "impressions / comments > limit and members_reached > 1",
+        impressions=[500],
+        comments=[0],
+        members_reached=[NAN],
+    ) == [(None, "missing")]
+    assert truth_of("impressions / comments > limit", impressions=[NAN], comments=[0]) == [
+        (None, "missing")
+    ]
+
+
+def test_a_guard_against_zero_decides_the_row_by_three_valued_logic():
+    zero = {"impressions": [500], "comments": [0]}
+    assert truth_of("comments > 0 and impressions / comments > limit", **zero) == [(0, None)]
+    assert truth_of("comments == 0 or impressions / comments > limit", **zero) == [(1, None)]
+    assert truth_of("not impressions / comments > limit", **zero) == [(None, "undefined")]
+    assert truth_of("impressions / comments + 1 > limit or impressions > 1000", **zero) == [
+        (None, "undefined")
+    ]
+
+
+def test_a_result_too_large_for_a_number_is_undefined_not_infinite():
+    huge = {"impressions": [1e300]}
+    assert truth_of("impressions * impressions > 1", **huge) == [(None, "undefined")]
+    assert truth_of("impressions * impressions - impressions * impressions > 1", **huge) == [
+        (None, "undefined")
+    ]
+    assert truth_of("-impressions * impressions < 1", **huge) == [(None, "undefined")]
+
+
+def test_an_undefined_calculation_is_named_with_its_operands():
+    expr = compile_expression(
+        "impressions / (comments - 2) > limit or impressions * 1e300 * 1e300 > 1",
+        [*METRICS, "comments"],
+        {"limit": 100},
+    )
+    row = {"impressions": 500.0, "comments": 2.0}
+    assert expr.undefined_parts(row, {"limit": 100}) == [
+        "impressions / (comments - 2) divides by zero (comments - 2 is 0)",
+        "impressions * 1e300 * 1e300 is too large to compute",
+    ]
+    assert expr.undefined_parts({"impressions": 500.0, "comments": 3.0}, {"limit": 100}) == [
+        "impressions * 1e300 * 1e300 is too large to compute"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "column"),
+    [
+        (
+            "impressions > 1" + "0" * 400,
+            "the number '1000…000' (401 digits) is too large; numbers go up to about 1e308",
+            15,
+        ),
+        (
+            "impressions > 1e999",
+            "the number '1e999' is too large; numbers go up to about 1e308",
+            15,
+        ),
+        (
+            "impressions > -1e999",
+            "the number '1e999' is too large; numbers go up to about 1e308",
+            16,
+        ),
+    ],
+)
+def test_a_number_too_large_for_a_float_is_refused_at_its_column(source, message, column):
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(source, METRICS)
+    assert info.value.message == message
+    assert info.value.column == column

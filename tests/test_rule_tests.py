@@ -116,7 +116,7 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
                 "rules/tests/case.yaml:4:9: posts.0: give the post either "
                 "'metrics', or 'snapshots' / 'hourly'",
                 "rules/tests/case.yaml:6:51: expect.0.outcome: 'fires' is not allowed: "
-                "Input should be 'fired', 'quiet', 'not_ready' or 'no_data'",
+                "Input should be 'fired', 'quiet', 'not_ready', 'no_data' or 'undefined'",
             ],
         ),
         (

@@ -26,6 +26,11 @@ from bot.store import Store
 
 DEFAULT_POSTS = 30
 DEFAULT_WEEKS = 12
+#: The most a backtest looks at: each week is measured on its own (tens of
+#: milliseconds), and the store is asked for the posts in one query (SQLite's
+#: LIMIT takes 64-bit numbers only).
+MAX_POSTS = 1000
+MAX_WEEKS = 104
 
 
 def with_params(rule: Rule, changes: dict[str, float]) -> Rule:
@@ -102,10 +107,10 @@ def backtest(
     changes = parse_changes(rule, settings or [])
     changed = with_params(rule, changes)
     if rule.spec.scope == "post":
-        count = last or DEFAULT_POSTS
+        count = _within(last or DEFAULT_POSTS, MAX_POSTS, "posts")
         subjects, before, after = _posts(store, rule, changed, account_id, at, count)
     else:
-        count = last or DEFAULT_WEEKS
+        count = _within(last or DEFAULT_WEEKS, MAX_WEEKS, "weeks")
         subjects, before, after = _weeks(store, rule, changed, account_id, at, count)
     runs = [_summary(subjects, before)]
     if changes:
@@ -141,6 +146,14 @@ def backtest(
     return context, data
 
 
+def _within(count: int, limit: int, what: str) -> int:
+    if count > limit:
+        raise CommandError(
+            f"--last {count}: a backtest looks at up to {limit:,} {what}; ask for fewer"
+        )
+    return count
+
+
 def _posts(
     store: Store, rule: Rule, changed: Rule, account_id: str, at: datetime, count: int
 ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
@@ -160,6 +173,8 @@ def _weeks(
 ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     frames = []
     subjects = []
+    # Weeks that would end before the calendar begins (year 1) do not exist.
+    count = min(count, (at - datetime.min.replace(tzinfo=at.tzinfo)).days // 7 + 1)
     for week in range(count):
         moment = at - timedelta(days=7 * week)
         measured = measure(store, account_id, moment)
@@ -167,6 +182,8 @@ def _weeks(
         subjects.append(
             {"id": to_utc_text(moment), "number": week + 1, "week_end": to_utc_text(moment)}
         )
+    if not frames:
+        return [], [], []
     frame = pd.concat(frames)
     frame["account"] = account_id
     return subjects, _outcomes(rule, frame, "account"), _outcomes(changed, frame, "account")
@@ -181,7 +198,5 @@ def _summary(subjects: list[dict[str, Any]], outcomes: list[str]) -> dict[str, A
     counts = Counter(outcomes)
     return {
         "fired": [s for s, o in zip(subjects, outcomes, strict=True) if o == "fired"],
-        "counts": {
-            name: counts.get(name, 0) for name in ("fired", "quiet", "not_ready", "no_data")
-        },
+        "counts": {name: counts.get(name, 0) for name in OUTCOMES},
     }

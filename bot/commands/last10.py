@@ -225,7 +225,7 @@ AGE_PARAM = "min_age_hours"
 
 def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Posts some rules could not judge yet: too young, waiting on something other
-    than age (which), or missing data (which)."""
+    than age (which), missing data (which), or a calculation without a value (which)."""
     pending = []
     for post in posts:
         waiting = evaluation.pending(post["id"])
@@ -243,7 +243,13 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
             else:
                 not_ready.append(rule.id)
         no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
-        if not_ready or held or no_data:
+        undefined = [r for r, outcome in waiting if outcome == "undefined"]
+        if not_ready or held or no_data or undefined:
+            failed: list[str] = []
+            for rule in undefined:
+                for part in evaluation.undefined_parts(rule, position):
+                    if part not in failed:
+                        failed.append(part)
             lacking = sorted(
                 {
                     name
@@ -261,6 +267,8 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
                     "needs": sorted(needs),
                     "no_data": no_data,
                     "lacking": lacking,
+                    "undefined": [r.id for r in undefined],
+                    "failed": failed,
                 }
             )
     return pending

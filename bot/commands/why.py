@@ -15,7 +15,7 @@ from bot.rules.engine import evaluate
 from bot.store import Store
 
 #: The order a lead reads verdicts in: what fired, then what waits, then the rest.
-_ORDER = {"fired": 0, "not_ready": 1, "no_data": 2, "quiet": 3}
+_ORDER = {"fired": 0, "not_ready": 1, "no_data": 2, "undefined": 3, "quiet": 4}
 
 
 def explain_post(
@@ -46,6 +46,7 @@ def explain_post(
                 "requires": rule.requires.source.strip() if rule.requires else None,
                 "read": [{"name": k, "value": v} for k, v in explained.values.items()],
                 "missing": [k for k, v in explained.values.items() if v is None],
+                "undefined": list(explained.undefined),
                 "params": [
                     {"name": k, "value": v, "source": explained.param_sources[k]}
                     for k, v in explained.params.items()

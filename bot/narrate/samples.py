@@ -79,6 +79,8 @@ _PENDING = {
     "needs": ["snapshot_gap_hours"],
     "no_data": ["narrow-audience"],
     "lacking": ["members_reached"],
+    "undefined": ["comment-ratio"],
+    "failed": ["impressions / comments divides by zero (comments is 0)"],
 }
 _STATUS_BAD = {
     "loaded_at": "2026-03-05T09:00:00Z",
@@ -161,6 +163,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                         {"name": "members_reached", "value": None},
                     ],
                     "missing": ["members_reached"],
+                    "undefined": (
+                        ["impressions / comments divides by zero (comments is 0)"]
+                        if outcome == "undefined"
+                        else []
+                    ),
                     "params": [{"name": "max_ratio", "value": 5, "source": source}],
                 }
                 for rule, outcome, source in (
@@ -168,6 +175,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                     ("b", "quiet", "kind:organization"),
                     ("c", "not_ready", "account:acme"),
                     ("d", "no_data", "kind:member"),
+                    ("e", "undefined", "default"),
                 )
             ],
         },
@@ -298,11 +306,23 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "runs": [
                 {
                     "fired": [_post(1)],
-                    "counts": {"fired": 1, "quiet": 1, "not_ready": 0, "no_data": 0},
+                    "counts": {
+                        "fired": 1,
+                        "quiet": 1,
+                        "not_ready": 0,
+                        "no_data": 0,
+                        "undefined": 0,
+                    },
                 },
                 {
-                    "fired": [_post(1), _YOUNG],
-                    "counts": {"fired": 2, "quiet": 0, "not_ready": 0, "no_data": 0},
+                    "fired": [_post(1)],
+                    "counts": {
+                        "fired": 1,
+                        "quiet": 0,
+                        "not_ready": 0,
+                        "no_data": 0,
+                        "undefined": 1,
+                    },
                 },
             ],
         },
@@ -316,7 +336,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "runs": [
                 {
                     "fired": [{"id": "w", "number": 1, "week_end": "2026-03-05T09:00:00Z"}],
-                    "counts": {"fired": 1, "quiet": 0, "not_ready": 0, "no_data": 0},
+                    "counts": {
+                        "fired": 1,
+                        "quiet": 0,
+                        "not_ready": 0,
+                        "no_data": 0,
+                        "undefined": 0,
+                    },
                 }
             ],
         },

@@ -2,12 +2,13 @@
 
 A frame is one row per subject: a post (index: post id, with `account` and
 `account_kind` columns) or an account (index: account id, with `account_kind`).
-For every (rule, subject) the engine decides one of four outcomes:
+For every (rule, subject) the engine decides one of five outcomes:
 
     fired      the condition holds
     quiet      the condition does not hold
     not_ready  the rule's `requires` does not hold yet (e.g. the post is too young)
     no_data    a value the rule reads is missing, so it cannot tell
+    undefined  a calculation in it has no value (a division by zero), so it cannot tell
 
 Params are resolved per row: the rule's defaults, then an override for the
 row's account kind, then one for the account itself.
@@ -22,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bot.rules.expr import Truth
 from bot.rules.loader import Rule, RuleSet
 from bot.rules.model import SEVERITIES
 
-QUIET, FIRED, NOT_READY, NO_DATA = 0, 1, 2, 3
-OUTCOMES = ("quiet", "fired", "not_ready", "no_data")
+QUIET, FIRED, NOT_READY, NO_DATA, UNDEFINED = 0, 1, 2, 3, 4
+OUTCOMES = ("quiet", "fired", "not_ready", "no_data", "undefined")
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
@@ -67,6 +69,8 @@ class Explanation:
     values: dict[str, float | None]
     params: dict[str, int | float]
     param_sources: dict[str, str]
+    #: When the outcome is `undefined`: each calculation without a value, in words.
+    undefined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ class Evaluation:
         return [
             (rule, OUTCOMES[code])
             for rule in self.rules
-            if (code := int(self.outcomes[rule.id][position])) in (NOT_READY, NO_DATA)
+            if (code := int(self.outcomes[rule.id][position])) in (NOT_READY, NO_DATA, UNDEFINED)
         ]
 
     def _column(self, name: str) -> np.ndarray:
@@ -154,13 +158,31 @@ class Evaluation:
             name: str(value[position] if isinstance(value, np.ndarray) else value)
             for name, value in self.sources[rule.id].items()
         }
+        code = int(self.outcomes[rule.id][position])
         return Explanation(
             rule=rule,
-            outcome=OUTCOMES[int(self.outcomes[rule.id][position])],
+            outcome=OUTCOMES[code],
             values={name: _plain(self._column(name)[position]) for name in rule.reads},
             params=params,
             param_sources=sources,
+            undefined=self.undefined_parts(rule, position) if code == UNDEFINED else (),
         )
+
+    def undefined_parts(self, rule: Rule, position: int) -> tuple[str, ...]:
+        """The calculations without a value on one row, in words: the `requires`' when
+        it is the one that could not tell, else the condition's."""
+        params = {
+            name: value[position] if isinstance(value, np.ndarray) else value
+            for name, value in self.params[rule.id].items()
+        }
+        parts: list[str] = []
+        for expression in (rule.requires, rule.condition):
+            if expression is not None:
+                row = {n: self._column(n)[position] for n in expression.names}
+                parts.extend(p for p in expression.undefined_parts(row, params) if p not in parts)
+                if parts:
+                    break
+        return tuple(parts)
 
 
 def resolve_params(
@@ -248,17 +270,22 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
         verdict = rule.condition.evaluate(
             {n: column(n) for n in rule.condition.names}, params, rows
         )
-        # One pass: 1 where true, 3 where unknown, 0 otherwise.
-        outcome = verdict.true.astype(np.int8) + (~verdict.known).astype(np.int8) * NO_DATA
+        outcome = _decided(verdict, verdict.true.astype(np.int8))
         if rule.requires is not None:
             ready = rule.requires.evaluate(
                 {n: column(n) for n in rule.requires.names}, params, rows
             )
-            outcome = np.where(
-                ready.known, np.where(ready.value, outcome, NOT_READY), NO_DATA
-            ).astype(np.int8)
+            outcome = _decided(ready, np.where(ready.value, outcome, NOT_READY).astype(np.int8))
         outcomes[rule.id] = outcome
     return Evaluation(rules, frame, outcomes, all_params, all_sources, columns)
+
+
+def _decided(truth: Truth, known: np.ndarray) -> np.ndarray:
+    """`known` where the truth is known; elsewhere why not: no data or undefined."""
+    if truth.known.all():
+        return known
+    unknown = np.where(truth.undefined, UNDEFINED, NO_DATA).astype(np.int8)
+    return np.where(truth.known, known, unknown).astype(np.int8)
 
 
 def _param(value: Any) -> int | float:

@@ -11,13 +11,18 @@ allowlist, and turned into closures over numpy arrays.
 
 Logic is three-valued: a comparison that reads a missing value is *unknown*,
 `False and unknown` is False, `True or unknown` is True, anything else that
-touches unknown stays unknown. The engine reports unknown as "not enough data".
+touches unknown stays unknown. A calculation without a value (a division by
+zero, a result too large for a number) is unknown too, but for its own reason:
+`Truth.undefined` marks the unknown rows that no missing value explains, so the
+engine reports those as "cannot compute" and the rest as "not enough data".
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import functools
+import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -38,10 +43,15 @@ BoolFn = Callable[[Env], "Truth"]
 
 @dataclass(frozen=True)
 class Truth:
-    """A vector of three-valued results: `value` is meaningful only where `known`."""
+    """A vector of three-valued results: `value` is meaningful only where `known`;
+    `undefined` marks the unknown rows whose reason is a calculation without a value
+    (a division by zero), not a missing value. While a condition is evaluated,
+    `undefined` may be plain False (nothing in it can be undefined); `evaluate`
+    returns arrays."""
 
     value: np.ndarray
     known: np.ndarray
+    undefined: np.ndarray | bool
 
     @property
     def true(self) -> np.ndarray:
@@ -50,6 +60,13 @@ class Truth:
     @property
     def false(self) -> np.ndarray:
         return ~self.value & self.known
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Unknown for want of a value."""
+        if self.undefined is False:
+            return ~self.known
+        return ~self.known & ~self.undefined
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class Expression:
     names: tuple[str, ...]
     params: tuple[str, ...]
     _fn: BoolFn
+    _calculations: tuple[_Calculation, ...] = ()
 
     def evaluate(self, columns: Mapping[str, Any], params: Mapping[str, Any], rows: int) -> Truth:
         """Evaluate over `rows` rows; columns and params may be scalars or arrays."""
@@ -69,7 +87,48 @@ class Expression:
         return Truth(
             np.broadcast_to(result.value, shape).copy(),
             np.broadcast_to(result.known, shape).copy(),
+            np.broadcast_to(result.undefined, shape).copy(),
         )
+
+    def undefined_parts(self, columns: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
+        """For one row (scalar values): each calculation that has no value although its
+        operands have, in words such as "impressions / comments divides by zero
+        (comments is 0)". Only the first failing calculation of a chain is named."""
+        env = {**params, **columns}
+        out = []
+        for calc in self._calculations:
+            left, right = calc.left(env), calc.right(env)
+            x, y = float(np.asarray(left.value)), float(np.asarray(right.value))
+            if np.isnan(x) or np.isnan(y):
+                continue  # missing, or already without a value further in
+            if calc.op is ast.Div and y == 0:
+                out.append(f"{calc.text} divides by zero ({calc.right_text} is 0)")
+            elif not np.isfinite(float(np.asarray(calc.fn(env).value))) or not (
+                np.isfinite(x) and np.isfinite(y)
+            ):
+                out.append(f"{calc.text} is too large to compute")
+        return out
+
+
+@dataclass(frozen=True)
+class _Num:
+    """A vector of numbers: NaN where there is none; `undefined` marks the NaNs a
+    calculation made from operands that had values (the rest are missing values)."""
+
+    value: Any
+    undefined: Any = False
+
+
+@dataclass(frozen=True)
+class _Calculation:
+    """One arithmetic node, kept so that `why` can name the one without a value."""
+
+    text: str
+    right_text: str
+    op: type
+    left: NumFn
+    right: NumFn
+    fn: NumFn
 
 
 _OPERATOR_WORDS = {
@@ -98,6 +157,7 @@ _ARITH = {
     ast.Add: np.add,
     ast.Sub: np.subtract,
     ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
 }
 
 
@@ -131,7 +191,9 @@ def compile_expression(
             "not a bare number",
             offset + 1,
         )
-    return Expression(source, tuple(compiler.names), tuple(compiler.params), fn)
+    return Expression(
+        source, tuple(compiler.names), tuple(compiler.params), fn, tuple(compiler.calculations)
+    )
 
 
 def _check_nesting(source: str) -> None:
@@ -177,6 +239,7 @@ class _Compiler:
         self.param_names = params
         self.names: list[str] = []
         self.params: list[str] = []
+        self.calculations: list[_Calculation] = []
 
     # Column of a node, 1-based, in characters of the original source.
     def column(self, node: ast.AST) -> int:
@@ -232,8 +295,16 @@ class _Compiler:
             if isinstance(value, str):
                 raise self.fail(node, "text values are not allowed in conditions; compare numbers")
             raise self.fail(node, f"'{value!r}' is not allowed; use numbers")
-        number = float(value)
-        return "num", lambda env: number
+        written = ast.get_source_segment(self.text, node) or str(value)
+        shown = f"'{written}'"
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past float's range
+            number, shown = math.inf, f"'{written[:4]}…{written[-3:]}' ({len(written)} digits)"
+        if not math.isfinite(number):  # 1e999 reads as infinity
+            raise self.fail(node, f"the number {shown} is too large; numbers go up to about 1e308")
+        constant = _Num(number)
+        return "num", lambda env: constant
 
     def visit_Name(self, node: ast.Name, depth: int) -> tuple[str, Any]:
         name = node.id
@@ -249,7 +320,7 @@ class _Compiler:
                 self.names.append(name)
         else:
             raise self.fail(node, self.unknown(name))
-        return "num", lambda env: env[name]
+        return "num", lambda env: _Num(env[name])
 
     def unknown(self, name: str) -> str:
         lowered = name.lower()
@@ -270,7 +341,7 @@ class _Compiler:
             inner_num = self.number(node.operand, depth, "'-'")
             if isinstance(node.op, ast.UAdd):
                 return "num", inner_num
-            return "num", lambda env: np.negative(inner_num(env))
+            return "num", lambda env: _negate(inner_num(env))
         raise self.fail(node, _OPERATOR_WORDS.get(type(node.op), "operator not allowed"))
 
     def visit_BinOp(self, node: ast.BinOp, depth: int) -> tuple[str, Any]:
@@ -279,10 +350,22 @@ class _Compiler:
             raise ExpressionError(_OPERATOR_WORDS[op], self.operator_column(node))
         left = self.number(node.left, depth, "arithmetic")
         right = self.number(node.right, depth, "arithmetic")
-        if op is ast.Div:
-            return "num", lambda env: _divide(left(env), right(env))
         func = _ARITH[op]
-        return "num", lambda env: func(left(env), right(env))
+
+        def calculate(env: Env) -> _Num:
+            return _calculate(func, left(env), right(env))
+
+        self.calculations.append(
+            _Calculation(
+                ast.get_source_segment(self.text, node) or "",
+                ast.get_source_segment(self.text, node.right) or "",
+                op,
+                left,
+                right,
+                calculate,
+            )
+        )
+        return "num", calculate
 
     # -- logic -----------------------------------------------------------------
 
@@ -335,31 +418,70 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def _divide(left: Any, right: Any) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.true_divide(_as_array(left), _as_array(right))
-    return np.where(np.isfinite(out), out, np.nan)
+def _calculate(func: Any, left: _Num, right: _Num) -> _Num:
+    """`func` of two operands. A result that is not a finite number although both
+    operands are numbers (x / 0, an overflow) has no value: NaN, marked undefined,
+    never infinity (which would compare as if it were a value)."""
+    a, b = _as_array(left.value), _as_array(right.value)
+    with np.errstate(all="ignore"):
+        out = func(a, b)
+    gap_a, gap_b = np.isnan(a), np.isnan(b)
+    failed = ~np.isfinite(out) & ~gap_a & ~gap_b
+    carried = _carry(left.undefined, gap_a, right.undefined, gap_b)
+    if not failed.any():
+        return _Num(out, carried)
+    return _Num(np.where(failed, np.nan, out), carried | failed)
 
 
-def _compare(func: Any, left: Any, right: Any) -> Truth:
-    a, b = _as_array(left), _as_array(right)
-    known = ~np.isnan(a) & ~np.isnan(b)
+def _negate(operand: _Num) -> _Num:
+    return _Num(np.negative(_as_array(operand.value)), operand.undefined)
+
+
+def _carry(undefined_a: Any, gap_a: Any, undefined_b: Any, gap_b: Any) -> Any:
+    """Rows where an operand had no value because of a calculation and neither is
+    simply missing: a missing value is the reason that wins, being the one to fix.
+    Plain False when no operand comes from a calculation without a value (the
+    common case, kept cheap)."""
+    if undefined_a is False and undefined_b is False:
+        return False
+    missing = (gap_a & ~np.asarray(undefined_a)) | (gap_b & ~np.asarray(undefined_b))
+    return (np.asarray(undefined_a) | np.asarray(undefined_b)) & ~missing
+
+
+def _compare(func: Any, left: _Num, right: _Num) -> Truth:
+    a, b = _as_array(left.value), _as_array(right.value)
+    gap_a, gap_b = np.isnan(a), np.isnan(b)
+    known = ~gap_a & ~gap_b
     with np.errstate(invalid="ignore"):
         value = func(a, b)
-    return Truth(np.asarray(value & known), np.asarray(known))
+    undefined = _carry(left.undefined, gap_a, right.undefined, gap_b)
+    return Truth(np.asarray(value & known), np.asarray(known), undefined)
 
 
+# A part that reads no metric (`enabled > 0`, the `0.02 < 0.03` of a chain) is one
+# value for every row while the others are one per row: parts are combined pairwise,
+# so numpy broadcasts them (`reduce` over a list would first stack them as one array).
 def _and(parts: list[Truth]) -> Truth:
-    true = np.logical_and.reduce([p.true for p in parts])
-    false = np.logical_or.reduce([p.false for p in parts])
-    return Truth(true, true | false)
+    true = functools.reduce(np.logical_and, [p.true for p in parts])
+    false = functools.reduce(np.logical_or, [p.false for p in parts])
+    return _combined(true, false, parts)
 
 
 def _or(parts: list[Truth]) -> Truth:
-    true = np.logical_or.reduce([p.true for p in parts])
-    false = np.logical_and.reduce([p.false for p in parts])
-    return Truth(true, true | false)
+    true = functools.reduce(np.logical_or, [p.true for p in parts])
+    false = functools.reduce(np.logical_and, [p.false for p in parts])
+    return _combined(true, false, parts)
+
+
+def _combined(true: Any, false: Any, parts: list[Truth]) -> Truth:
+    """Where the result is unknown, every unknown part kept it so (a deciding part
+    would have made it known): it is undefined unless one of them lacks a value."""
+    known = true | false
+    if all(p.undefined is False for p in parts):
+        return Truth(true, known, False)
+    missing = functools.reduce(np.logical_or, [p.missing for p in parts])
+    return Truth(true, known, ~known & ~missing)
 
 
 def _not(part: Truth) -> Truth:
-    return Truth(part.false, part.known)
+    return Truth(part.false, part.known, part.undefined)
