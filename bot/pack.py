@@ -15,7 +15,7 @@ from bot.metrics.catalogue import SCOPES
 from bot.narrate.render import Narrator
 from bot.narrate.samples import SAMPLES
 from bot.rules.loader import Rule, RuleSet, load_rules
-from bot.rules.trial import check_rule_conditions
+from bot.rules.trial import TYPICAL, check_rule_conditions
 
 
 @dataclass(frozen=True)
@@ -200,16 +200,8 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
 
 
 #: A typical value per unit, used to render every template once at check time.
-_SAMPLES = {
-    "count": 1234.0,
-    "hours": 80.0,
-    "ratio": 5.6,
-    "share": 0.031,
-    "per_1k": 4.2,
-    "multiple": 2.4,
-    "hour": 6.0,
-    "flag": 0.0,
-}
+#: One typical value per unit, shared with the sample-row trial of conditions.
+_SAMPLES = TYPICAL
 
 
 SAMPLE_SLOTS = [

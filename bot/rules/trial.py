@@ -30,6 +30,7 @@ TYPICAL = {
     "per_1k": 4.2,
     "multiple": 2.4,
     "hour": 6.0,
+    "flag": 1.0,
 }
 
 #: The shapes a value takes, by name, as a factor of the typical value (None:
