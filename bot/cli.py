@@ -131,20 +131,25 @@ def import_(
 
     The kind of each file is told from what is inside it (docs/data-format.md)."""
     from bot.ingest.files import read_file
+    from bot.progress import steps
 
     settings = _settings()
     moment = _moment(observed_at) if observed_at else None
     failed: list[Path] = []
-    with Store(settings.db) as store:
+    with Store(settings.db) as store, steps(len(files)) as progress:
         for path in files:
             # Every file is read and reported on, whatever happened to the ones before.
             try:
+                progress.step(f"Reading {path.name}")
                 batch = read_file(path, account=account, kind=kind, observed_at=moment)
+                progress.step(f"Writing {path.name}")
                 summary = store.write(batch)
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
                 continue
+            finally:
+                progress.advance()
             click.echo(_import_summary(path, batch, summary))
     if failed:
         if len(files) > 1:

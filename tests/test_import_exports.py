@@ -63,7 +63,13 @@ def test_the_real_creator_export_speaks_with_linkedins_own_figures(runner: CliRu
     url = "https://www.linkedin.com/feed/update/urn:li:activity:7204703086211198976"
     june7 = runner.invoke(cli, ["ask", f"post {url}", "--at", "2024-08-06T00:00:00Z"])
     assert june7.exit_code == 0, june7.output
-    assert "12,463" in june7.output
+    assert "12,463 impressions" in june7.output
+    # Who saw the posts, as the export's DEMOGRAPHICS gives it, on a line of its own.
+    assert (
+        "*Who saw your posts* (LinkedIn's export of 5 Aug): Companies: Deloitte 1.3%"
+        in june7.output
+    )
+    assert "Higher Education 4.3%\n" in june7.output
 
 
 def test_reimporting_the_same_export_changes_nothing(runner: CliRunner, tmp_path: Path):
@@ -297,6 +303,19 @@ def test_the_single_post_export_is_matched_by_label(tmp_path: Path):
         ("share-7410000000000000001", "Job title", 0.02, False),
         ("share-7410000000000000001", "Location", 0.01, True),
     ]
+
+
+def test_the_post_reply_says_who_saw_that_post(runner: CliRunner, tmp_path: Path):
+    path = write_xlsx(tmp_path / "p.xlsx", single_post_sheets())
+    assert runner.invoke(cli, ["import", str(path), "--account", "jane"]).exit_code == 0
+    reply = runner.invoke(
+        cli, ["ask", "post share-7410000000000000001", "--at", "2026-03-02T00:00:00Z"]
+    )
+    assert reply.exit_code == 0, reply.output
+    assert (
+        "*Who saw it* (LinkedIn's export of 1 Mar): Job title: Founder 2% · "
+        "Location: Lyon under 1%\n" in reply.output
+    )
 
 
 def test_single_post_exports_on_several_days_build_a_curve(runner: CliRunner, tmp_path: Path):

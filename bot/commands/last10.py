@@ -160,6 +160,7 @@ def post_report(
         "next_steps": _pick_next_steps(steps),
         "pending": _pending(evaluation, [post]),
         "rule_count": len(pack.ruleset.scoped("post")),
+        "audience": audience_context(store, account_id, at, post_id),
     }
     posts_json = report_json_posts(measured.posts.loc[[post_id]])
     data = {
@@ -169,6 +170,37 @@ def post_report(
         "findings": [f.as_json() for f in findings],
     }
     return context, data
+
+
+#: Audience lines shown per category, and categories shown, in a reply.
+AUDIENCE_LINES = 3
+AUDIENCE_CATEGORIES = 3
+
+
+def audience_context(
+    store: Store, account_id: str, at: datetime, post_id: str
+) -> dict[str, Any] | None:
+    """Who saw the post (its own export), else the account's audience, as the exports
+    give it; None when no export said."""
+    lines = store.demographics(account_id, at, post=post_id)
+    of = "post"
+    if not lines:
+        lines, of = store.demographics(account_id, at), "account"
+    if not lines:
+        return None
+    categories: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        categories.setdefault(str(line["category"]), []).append(
+            {"value": line["value"], "share": line["share"], "below": line["below"]}
+        )
+    return {
+        "of": of,
+        "observed_at": lines[0]["observed_at"],
+        "categories": [
+            {"name": name, "lines": rows[:AUDIENCE_LINES]}
+            for name, rows in list(categories.items())[:AUDIENCE_CATEGORIES]
+        ],
+    }
 
 
 def render_finding(

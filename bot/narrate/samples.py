@@ -127,6 +127,19 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "next_steps": [_STEP],
             "pending": [],
             "rule_count": 12,
+            "audience": {
+                "of": "post",
+                "observed_at": "2026-03-04T12:00:00Z",
+                "categories": [
+                    {
+                        "name": "Job title",
+                        "lines": [
+                            {"value": "Founder", "share": 0.12, "below": False},
+                            {"value": "Analyst", "share": 0.01, "below": True},
+                        ],
+                    }
+                ],
+            },
         },
         {
             "account": ACCOUNT,
@@ -136,6 +149,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "next_steps": [],
             "pending": [_PENDING],
             "rule_count": 12,
+            "audience": None,
         },
     ],
     "messages/why.j2": [

@@ -21,9 +21,7 @@ class Migration:
 
 #: The counters the first schema had; later counters arrive by migrations of their own.
 _FIRST_COUNTERS = COUNTERS[: COUNTERS.index("comment_replies") + 1]
-_COUNTER_COLUMNS = ",\n    ".join(
-    f"{name} INTEGER CHECK ({name} >= 0)" for name in _FIRST_COUNTERS
-)
+_COUNTER_COLUMNS = ",\n    ".join(f"{name} INTEGER CHECK ({name} >= 0)" for name in _FIRST_COUNTERS)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
