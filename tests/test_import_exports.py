@@ -370,3 +370,46 @@ def test_the_real_export_imports_from_the_readme_command(runner: CliRunner, tmp_
     csv = Path(__file__).resolve().parent.parent / "docs" / "sample-posts.csv"
     result = runner.invoke(cli, ["import", str(csv)])
     assert result.exit_code == 0, result.output
+
+
+# -- the account's week over week --
+
+
+def weekly_export(tmp_path: Path, start: int, reached: int, impressions: int) -> Path:
+    """A creator export of the seven days from 1 Feb 2026 + `start`."""
+    days = [f"2/{d}/2026" for d in range(start, start + 7)]
+    sheets = creator_sheets(
+        window=f"{days[0]} - {days[-1]}",
+        impressions=impressions,
+        reached=reached,
+        days=[[d, impressions // 7, 20] for d in days],
+        followers_on=days[-1],
+        new_followers=[[d, 1] for d in days],
+        posts=[],
+    )
+    return write_xlsx(
+        tmp_path / f"week{start}.xlsx", sheets, created=datetime(2026, 2, start + 7, 6, 0)
+    )
+
+
+def test_week_over_week_uses_unique_reach_where_an_export_gives_it(tmp_path: Path):
+    from bot.commands.loading import measure
+
+    at = datetime(2026, 2, 15, 9, tzinfo=UTC)
+    with Store(tmp_path / "w.db") as store:
+        store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
+        store.write(read_file(weekly_export(tmp_path, 8, 1500, 14000), account="jane"))
+        row = measure(store, "jane", at).account_metrics.loc["jane"]
+    assert (row["reach_prev_week"], row["reach_week"], row["reach_is_unique"]) == (1000, 1500, 1)
+    assert (row["impressions_prev_week"], row["impressions_week"]) == (7000, 14000)
+    assert row["engagement_rate_week"] == pytest.approx(140 / 14000)
+
+
+def test_without_a_weekly_export_reach_is_said_to_be_an_upper_bound(tmp_path: Path):
+    from bot.commands.loading import measure
+
+    at = datetime(2026, 2, 15, 9, tzinfo=UTC)
+    with Store(tmp_path / "w.db") as store:
+        store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
+        row = measure(store, "jane", at).account_metrics.loc["jane"]
+    assert row["reach_is_unique"] == 0
