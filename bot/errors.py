@@ -40,6 +40,9 @@ class Problem:
     column: str | int | None
     message: str
     rule: str | None = None
+    #: The account named by the override the problem is in, if it is in one: Slack
+    #: shows the problem in full only to who may see that account.
+    account: str | None = None
 
     def __str__(self) -> str:
         where = self.file
