@@ -83,3 +83,38 @@ def test_public_in_a_direct_message_stays_private(running: Running):
     assert "public" in all_text(message)
     channel = ask(running, "last10 demo-creator public", channel=CREATOR_CHANNEL, hook="c")
     assert channel["response_type"] == "in_channel"
+
+
+def test_titles_and_urls_from_an_import_can_neither_format_nor_link_elsewhere(running: Running):
+    with Store(running.db) as store:
+        store.conn.execute(
+            "UPDATE posts SET title = ?, url = ? WHERE account = 'demo-creator'",
+            ("```*Big* ~news~ _now_ \u202edesrever\u200b", "https://evil.example/phish"),
+        )
+        store.conn.commit()
+    plain = ask(running, "last10 demo-creator", hook="t")
+    raw = json.dumps(plain, ensure_ascii=False)
+    assert "evil.example" not in raw
+    assert "*Big*" not in raw
+    assert "~news~" not in raw
+    assert "_now_" not in raw
+    assert "\u202e" not in raw
+    assert "\u200b" not in raw
+    # Only the table opens and closes a code block.
+    fences = sum(b["text"]["text"].count("```") for b in plain["blocks"] if "text" in b)
+    assert fences == 2
+
+
+def test_app_home_stays_within_slack_limits_whatever_the_store_holds(running: Running):
+    # An account stored before ids were capped at import.
+    long_id = "x" * 4000
+    with Store(running.db) as store:
+        store.conn.execute("INSERT INTO accounts (id, name) VALUES (?, ?)", (long_id, long_id))
+        store.conn.commit()
+        store.link(MEMBER, long_id, by=ADMIN, at=running.bot.services.clock())
+    body = event("app_home_opened", "Ev0LONG", user=MEMBER, channel="D0X", tab="home")
+    assert running.post(body, content_type="application/json").status_code == 200
+    (call,) = running.slack.wait_for_calls("views.publish")
+    for block in call.body["view"]["blocks"]:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
