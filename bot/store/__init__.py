@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +294,8 @@ class Store:
         ids = list(account_ids)
         marks = ", ".join("?" for _ in ids)
         with self.db.atomic():
+            # Links reference the account: left in place they fail the delete.
+            self.conn.execute(f"DELETE FROM slack_links WHERE account IN ({marks})", ids)
             self.conn.execute(
                 "DELETE FROM snapshot_series WHERE post IN "
                 f"(SELECT id FROM posts WHERE account IN ({marks}))",
@@ -514,13 +516,43 @@ class Store:
         )
 
     def first_sight(self, event_id: str, at: datetime) -> bool:
-        """Record an event id; True only the first time it is seen (Slack retries)."""
+        """Record an event id; True only the first time it is seen (Slack retries).
+        Ids older than EVENT_MEMORY are forgotten on the way, so the table stays small."""
+        _forget_events(self.conn, at - EVENT_MEMORY)
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO slack_events (event_id, received_at) VALUES (?, ?)",
             (event_id, to_utc_text(at)),
         )
         self.conn.commit()
         return cursor.rowcount == 1
+
+    def clear_account_data(self, account_ids: Iterable[str]) -> None:
+        """Remove the posts, snapshots and follower counts of accounts, keeping the
+        accounts and who they are linked to (`narrator demo` rebuilds its accounts
+        this way; deleting them would break, or silently drop, their Slack links)."""
+        with self.db.atomic():
+            _clear_account_data(self.conn, account_ids)
+
+
+#: How long a handled Slack event id is remembered. Slack retries a delivery at most
+#: 3 times, the last about 5 minutes after the first; an hour is well past that.
+EVENT_MEMORY = timedelta(hours=1)
+
+
+def _forget_events(conn: sqlite3.Connection, before: datetime) -> None:
+    """Drop event ids received before `before` (the caller commits)."""
+    conn.execute("DELETE FROM slack_events WHERE received_at < ?", (to_utc_text(before),))
+
+
+def _clear_account_data(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
+    """Delete everything recorded about accounts except the account rows and their
+    links (the caller holds the transaction)."""
+    for chunk, marks in series.id_chunks(ids):
+        posts = f"SELECT id FROM posts WHERE account IN ({marks})"
+        conn.execute(f"DELETE FROM snapshot_series WHERE post IN ({posts})", chunk)
+        conn.execute(f"DELETE FROM snapshots WHERE post IN ({posts})", chunk)
+        conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM follower_counts WHERE account IN ({marks})", chunk)
 
 
 _UTC_MICROSECONDS = pd.DatetimeTZDtype("us", "UTC")
