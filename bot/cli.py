@@ -92,7 +92,7 @@ def demo(at: str | None) -> None:
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
     batch = demo_batch()
     with Store(settings.db) as store:
-        store.delete_accounts([a.id for a in batch.accounts])
+        store.clear_account_data([a.id for a in batch.accounts])
         store.write(batch)
         for index, account in enumerate(batch.accounts):
             if index:

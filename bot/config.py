@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -49,6 +50,12 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
 
 
+#: Slack generates 32-character signing secrets; a shorter one is a placeholder or
+#: a partial paste, and a short HMAC key can be guessed.
+MIN_SIGNING_SECRET = 32
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 class SlackSettings(BaseSettings):
     """The Slack app's credentials and who administers it."""
 
@@ -64,22 +71,44 @@ class SlackSettings(BaseSettings):
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
-        return value
+        return _token(value, "xoxb-", "a bot token", "OAuth & Permissions → Bot User OAuth Token")
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
-        return value
+        return _token(value, "xapp-", "an app-level token", "Basic Information → App-Level Tokens")
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Requests are trusted because they carry an HMAC under this key: an empty or
+        short one (a placeholder, half a paste) would let anyone sign a forged request."""
+        if value is None:
+            return None
+        secret = value.get_secret_value().strip()
+        where = "copy it whole from Basic Information → App Credentials → Signing Secret"
+        if not secret:
+            raise ValueError(f"is empty: {where}")
+        if any(ch.isspace() for ch in secret):
+            raise ValueError(f"has a space or line break in it: {where}")
+        if len(secret) < MIN_SIGNING_SECRET:
+            raise ValueError(
+                f"is too short (Slack's signing secrets have {MIN_SIGNING_SECRET} characters): "
+                + where
+            )
+        return SecretStr(secret)
 
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be a URL such as https://slack.com/api/")
+        # The bot token travels with every call: in clear text only to this machine.
+        host = urllib.parse.urlsplit(value).hostname or ""
+        if value.startswith("http://") and host not in _LOOPBACK:
+            raise ValueError(
+                "must start with https:// (plain http only for 127.0.0.1 or localhost)"
+            )
         return value if value.endswith("/") else value + "/"
 
     @field_validator("narrator_admins")
@@ -93,6 +122,21 @@ class SlackSettings(BaseSettings):
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(_split(self.narrator_admins))
+
+
+def _token(value: SecretStr | None, prefix: str, kind: str, where: str) -> SecretStr | None:
+    if value is None:
+        return None
+    token = value.get_secret_value().strip()
+    if not token:
+        raise ValueError(f"is empty: copy {kind} from {where}")
+    if not token.startswith(prefix):
+        raise ValueError(f"must be {kind} starting with {prefix}")
+    if token == prefix:
+        raise ValueError(f"is only the {prefix} prefix: copy the whole token from {where}")
+    if any(ch.isspace() for ch in token):
+        raise ValueError(f"has a space or line break in it: copy it again from {where}")
+    return SecretStr(token)
 
 
 def _split(value: str) -> list[str]:

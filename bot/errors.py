@@ -42,6 +42,9 @@ class Problem:
     rule: str | None = None
     #: The sheet of a workbook: then the place reads `file: SHEET: row N: column: problem`.
     sheet: str | None = None
+    #: The account named by the override the problem is in, if it is in one: Slack
+    #: shows the problem in full only to who may see that account.
+    account: str | None = None
 
     def __str__(self) -> str:
         if self.sheet is not None:

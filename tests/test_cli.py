@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 import bot.cli
 from bot.cli import cli
+from bot.demo import DEMO_NOW
+from bot.store import Store
 from bot.store.migrations import MIGRATIONS
 
 HEADER = (
@@ -217,3 +219,17 @@ def test_every_command_has_help(runner: CliRunner):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, args
         assert "Usage: narrator" in result.output
+
+
+def test_demo_runs_again_after_a_demo_account_was_linked_in_slack(
+    runner: CliRunner, tmp_path: Path
+):
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    with Store(tmp_path / "cli.db") as store:
+        store.link("C0MARKETING", "demo-page", by="U0ADMIN", at=DEMO_NOW)
+    again = runner.invoke(cli, ["demo"])
+    assert again.exit_code == 0, again.output
+    assert "FOREIGN KEY" not in again.output
+    assert "Northwind Analytics: the last 10 posts" in again.output
+    with Store(tmp_path / "cli.db") as store:
+        assert store.linked_accounts("C0MARKETING") == ["demo-page"]  # the link survives

@@ -233,3 +233,43 @@ def test_a_bad_file_writes_nothing(tmp_path: Path, store: Store):
         store.write(read_csv(bad))
     assert store.conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == before
     assert store.conn.execute("SELECT count(*) FROM posts WHERE id = 'p9'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            "a" * 4000 + ",p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: account: is 4,000 characters long; an account id has at most 100",
+        ),
+        (
+            "acme," + "7" * 201 + ",2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: post: is 201 characters long; a post id has at most 200",
+        ),
+        (
+            "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text," + "t" * 3001,
+            "posts.csv:2: title: is 3,001 characters long; LinkedIn posts have at most 3,000",
+        ),
+        (
+            "ac\u200bme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: account: has an invisible character (U+200B) in it; type the id again",
+        ),
+        (
+            "acme,p\u202e1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: post: has an invisible character (U+202E) in it; type the id again",
+        ),
+        (
+            "*acme*,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: account: '*acme*' has '*' in it, which Slack reads as formatting; "
+            "ids use letters, digits and - _ . : /",
+        ),
+        (
+            "acme,p`1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1200,800,30,text,T",
+            "posts.csv:2: post: 'p`1' has '`' in it, which Slack reads as formatting; "
+            "ids use letters, digits and - _ . : /",
+        ),
+    ],
+)
+def test_ids_and_titles_are_capped_and_kept_visible(row: str, expected: str):
+    # An id is read back in commands and shown in Slack's 3,000-character sections.
+    assert problems(f"{HEADER}\n{row}\n") == [expected]

@@ -96,7 +96,7 @@ def test_links_cannot_be_broken_out_of():
     assert link("https://www.linkedin.com/feed/update/1/", "My <!channel> post") == (
         "<https://www.linkedin.com/feed/update/1/|My &lt;!channel&gt; post>"
     )
-    assert link("https://x.io/a|b", "a|b") == "<https://x.io/a%7Cb|a¦b>"
+    assert link("https://lnkd.in/a|b", "a|b") == "<https://lnkd.in/a%7Cb|a¦b>"
     assert link("javascript:alert(1)", "x") == "x"
     assert link(None, "<@U1>") == "&lt;@U1&gt;"
 
@@ -146,3 +146,54 @@ def test_blocks_render_as_single_paragraphs(narrator: Narrator):
     write(narrator, "r.j2", "{% block finding %}\nOne\n  two {{ n|num }}.\n{% endblock %}")
     assert narrator.block("r.j2", "finding", n=3) == "One two 3."
     assert narrator.block("r.j2", "next", n=3) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/feed/update/1/",
+        "http://www.linkedin.com/feed/update/1/",  # not encrypted
+        "https://www.linkedin.com.evil.example/x",
+        "https://evil.example\\@www.linkedin.com/x",  # browsers read \ as /
+        "https://user@www.linkedin.com/x",
+        "https://www.linkedin.com:8443/x",
+        "https://www.linkedin.com/x y",
+        "https://xn--linkedn-9ya.com/x",
+        "https://notlinkedin.com/x",
+    ],
+)
+def test_links_go_only_to_linkedin(url: str):
+    assert EN["link"](url, "Post") == "Post"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.linkedin.com/feed/update/urn:li:activity:1/",
+        "https://linkedin.com/posts/jane_x-activity-1-AbCd",
+        "https://WWW.LinkedIn.com/feed/update/1/",
+        "https://lnkd.in/eAbC123",
+    ],
+)
+def test_linkedin_links_stay_links(url: str):
+    assert EN["link"](url, "Post") == f"<{url}|Post>"
+
+
+def test_markup_and_invisible_characters_in_values_are_neutralised():
+    hostile = "*bold* `code` ```fence``` ~strike~ _italic_ a\u202eb\u2066c\u200bd\ufeff\x1b[31m\x00"
+    shown = finalize(hostile)
+    for marker in ("*", "`", "~", "\u202e", "\u2066", "\u200b", "\ufeff", "\x1b", "\x00"):
+        assert marker not in shown, repr(marker)
+    assert " _" not in shown
+    assert "_ " not in shown
+    assert finalize("acme_corp min_rate") == "acme_corp min_rate"  # no italics inside words
+    assert finalize("two\nlines\tand tab") == "two\nlines\tand tab"
+    assert finalize("👩\u200d💻 team") == "👩\u200d💻 team"  # an emoji's joiner is kept
+    assert EN["link"]("https://lnkd.in/x", "*a* `b`").count("*") == 0
+    assert "`" not in finalize(EN["clip"]("``` break out", 70))
+
+
+def test_code_keeps_what_a_condition_needs(narrator: Narrator):
+    write(narrator, "c.j2", "`{{ c|code }}`")
+    out = narrator.render("c.j2", c="a * b < 2 and x_y > 1\u202e`")
+    assert out == "`a * b &lt; 2 and x_y &gt; 1ˋ`\n"

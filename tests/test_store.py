@@ -397,3 +397,33 @@ def test_rows_an_older_version_let_in_do_not_block_later_imports(store: Store):
     )
     summary = store.write(parse_csv(later, "later.csv"))
     assert summary.snapshots.new == 1
+
+
+def test_handled_slack_events_are_forgotten_after_slacks_retry_window(store: Store):
+    from bot.store import EVENT_MEMORY
+
+    start = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+    assert store.first_sight("Ev1", start)
+    assert not store.first_sight("Ev1", start + timedelta(minutes=6))  # Slack's last retry
+    assert store.first_sight("Ev2", start + EVENT_MEMORY + timedelta(seconds=1))
+    remembered = [r[0] for r in store.conn.execute("SELECT event_id FROM slack_events")]
+    assert remembered == ["Ev2"]
+    assert timedelta(minutes=10) <= EVENT_MEMORY  # well past the retry after 5 minutes
+
+
+def test_deleting_a_linked_account_removes_its_links_too(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    store.link("C0MARKETING", "acme", by="U0ADMIN", at=datetime(2026, 4, 1, tzinfo=UTC))
+    store.delete_accounts(["acme"])  # raised FOREIGN KEY constraint failed
+    assert store.links() == []
+    assert store.account_ids() == []
+
+
+def test_clearing_account_data_keeps_the_account_and_its_links(store: Store):
+    store.write(parse_csv(CSV, "a.csv"))
+    store.link("C0MARKETING", "acme", by="U0ADMIN", at=datetime(2026, 4, 1, tzinfo=UTC))
+    store.clear_account_data(["acme"])
+    assert store.account_ids() == ["acme"]
+    assert store.links() == [("C0MARKETING", "acme")]
+    for table in ("posts", "snapshots", "snapshot_series", "follower_counts"):
+        assert store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0

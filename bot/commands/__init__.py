@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.commands.last10 import build_report, post_report, report_context, report_json
 from bot.commands.why import explain_post
+from bot.errors import Problem
 from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.reload import ReloadStatus
@@ -192,6 +193,18 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
     )
 
 
+def _may_see(caller: Caller, account: str | None) -> bool:
+    """Whether the caller may be told about `account` (None: no account in particular)."""
+    return account is None or caller.visible is None or account in caller.visible
+
+
+def shown_problems(problems: Sequence[Problem], caller: Caller) -> tuple[list[str], int]:
+    """The problems the caller may read, and how many more are in overrides for
+    accounts they may not see (their text names the account)."""
+    shown = [str(p) for p in problems if _may_see(caller, p.account)]
+    return shown, len(problems) - len(shown)
+
+
 def _rules(pack: Pack, caller: Caller) -> Reply:
     rules = [
         {
@@ -202,13 +215,16 @@ def _rules(pack: Pack, caller: Caller) -> Reply:
             "condition": rule.condition.source.strip(),
             "params": dict(rule.spec.params),
             "overrides": [
-                {"target": o.label, "params": dict(o.params)} for o in rule.spec.overrides
+                {"target": o.label, "params": dict(o.params)}
+                for o in rule.spec.overrides
+                if _may_see(caller, o.account)
             ],
             "muted": rule.id in caller.muted,
         }
         for rule in pack.ruleset.rules
     ]
     status = caller.status
+    problems, hidden = shown_problems(status.problems if status else (), caller)
     context = {
         "rules": rules,
         "mutes": [{"rule": r, "by": by, "at": at} for r, by, at in caller.mutes],
@@ -219,7 +235,8 @@ def _rules(pack: Pack, caller: Caller) -> Reply:
             "files": list(status.files),
             "last_attempt_at": to_utc_text(status.last_attempt_at),
             "last_attempt_ok": status.last_attempt_ok,
-            "problems": [str(p) for p in status.problems],
+            "problems": problems,
+            "hidden_problems": hidden,
         },
         "front": caller.front,
     }

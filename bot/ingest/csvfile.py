@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from bot.errors import ImportFileError, Problem
 from bot.model import (
@@ -59,13 +60,44 @@ def _required_text(value: Any) -> str:
 
 
 def _identifier(value: Any) -> str:
-    """An account or post id: asked for by name in commands, so one word."""
+    """An account or post id: asked for by name in commands, so one visible word."""
     text = _required_text(value)
     if any(ch.isspace() for ch in text):
         raise ValueError(
             f"'{text}' has a space in it; ids are one word (such as acme or 7395000000000000001)"
         )
+    hidden = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf")), None)
+    if hidden is not None:
+        raise ValueError(
+            f"has an invisible character (U+{ord(hidden):04X}) in it; type the id again"
+        )
+    mark = next((ch for ch in text if ch in _MARKUP), None)
+    if mark is not None:
+        raise ValueError(
+            f"'{text}' has '{mark}' in it, which Slack reads as formatting; "
+            "ids use letters, digits and - _ . : /"
+        )
     return text
+
+
+#: Longest ids and titles. Ids are typed in commands and shown in Slack sections of
+#: at most 3,000 characters (App Home shows several per section); LinkedIn's vanity
+#: names stop at 100 characters, its post URNs are about 40. A title is a post's
+#: opening, and LinkedIn posts have at most 3,000 characters.
+MAX_ACCOUNT_ID = 100
+MAX_POST_ID = 200
+MAX_TITLE = 3000
+#: Characters Slack reads as formatting, which an id must not carry.
+_MARKUP = "*`~<>|"
+
+
+def _at_most(most: int, what: str) -> Any:
+    def check(text: str | None) -> str | None:
+        if text is not None and len(text) > most:
+            raise ValueError(f"is {len(text):,} characters long; {what} {most:,}")
+        return text
+
+    return check
 
 
 def _optional_text(value: Any) -> str | None:
@@ -134,7 +166,16 @@ def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
 
 
 Text = Annotated[str, BeforeValidator(_required_text)]
-Identifier = Annotated[str, BeforeValidator(_identifier)]
+AccountId = Annotated[
+    str,
+    BeforeValidator(_identifier),
+    AfterValidator(_at_most(MAX_ACCOUNT_ID, "an account id has at most")),
+]
+PostId = Annotated[
+    str,
+    BeforeValidator(_identifier),
+    AfterValidator(_at_most(MAX_POST_ID, "a post id has at most")),
+]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 Moment = Annotated[str, BeforeValidator(_moment)]
 Count = Annotated[int | None, BeforeValidator(_count)]
@@ -146,8 +187,8 @@ class CsvRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    account: Identifier
-    post: Identifier
+    account: AccountId
+    post: PostId
     published_at: Moment
     observed_at: Moment
     impressions: RequiredCount
@@ -165,7 +206,9 @@ class CsvRow(BaseModel):
     followers: Count = None
     account_kind: Annotated[str | None, BeforeValidator(_choice(ACCOUNT_KINDS))] = None
     format: Annotated[str | None, BeforeValidator(_choice(FORMATS))] = None
-    title: OptionalText = None
+    title: Annotated[
+        OptionalText, AfterValidator(_at_most(MAX_TITLE, "LinkedIn posts have at most"))
+    ] = None
     url: OptionalText = None
 
 

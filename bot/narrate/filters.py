@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import unicodedata
+import urllib.parse
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,15 +35,84 @@ def escape_mrkdwn(value: Any) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_ZWJ = "\u200d"
+
+
+def visible(text: str) -> str:
+    """`text` without the characters that change how the rest reads but show nothing:
+    controls (a terminal obeys ESC), bidi overrides (a title shown backwards), zero-width
+    spaces and joiners (an id that looks like another). A joiner inside an emoji stays."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for i, ch in enumerate(text):
+        kind = unicodedata.category(ch)
+        if kind == "Cc" and ch not in "\n\t":
+            continue
+        if kind == "Cf":
+            emoji = ch == _ZWJ and 0 < i < len(text) - 1 and _pictograph(text[i - 1], text[i + 1])
+            if not emoji:
+                continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _pictograph(before: str, after: str) -> bool:
+    return unicodedata.category(after) == "So" and (
+        unicodedata.category(before) == "So" or before == "\ufe0f"
+    )
+
+
+#: Slack's formatting marks, replaced by look-alikes in data: a title "*Big* news" or
+#: "```" cannot bold, strike or fence the message around it. An underscore inside a
+#: word (acme_corp, min_rate) never italicises, so only those at a word's edge go.
+_MARKS = str.maketrans({"*": "∗", "`": "ˋ", "~": "∼"})
+_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def neutralise(value: Any) -> str:
+    """Data as mrkdwn that reads as its characters: escaped, formatting marks and
+    invisible characters defused."""
+    text = visible(str(value)).translate(_MARKS)
+    return escape_mrkdwn(_EDGE_UNDERSCORE.sub("ˍ", text))
+
+
+def code(value: Any) -> Mrkdwn:
+    """Text for inside `backticks` (conditions, problems): Slack shows * _ ~ literally
+    there, so they stay as written; only a backtick would end the span."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Mrkdwn(MISSING)
+    return Mrkdwn(escape_mrkdwn(visible(str(value)).replace("`", "ˋ")))
+
+
 def finalize(value: Any) -> Any:
-    """Applied to every `{{ ... }}`: data is escaped, Mrkdwn passes through."""
+    """Applied to every `{{ ... }}`: data is neutralised, Mrkdwn passes through."""
     if isinstance(value, Mrkdwn):
         return value
     if value is None:
         return MISSING
     if isinstance(value, float) and math.isnan(value):
         return MISSING
-    return escape_mrkdwn(value)
+    return neutralise(value)
+
+
+#: Where post links may point: LinkedIn and its link shortener, over https.
+LINK_HOSTS = ("linkedin.com", "lnkd.in")
+_URL_CHARS = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z|~]+")
+
+
+def linkedin_url(url: str) -> bool:
+    """An https URL on LinkedIn's own hosts, with nothing a browser could read as
+    another host (user info, a port, backslashes, spaces, non-ASCII)."""
+    if not _URL_CHARS.fullmatch(url):
+        return False
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.lower()
+    if "@" in host or ":" in host:  # user info, a port
+        return False
+    return parts.scheme == "https" and any(
+        host == allowed or host.endswith("." + allowed) for allowed in LINK_HOSTS
+    )
 
 
 def missing(value: Any) -> bool:
@@ -194,9 +266,10 @@ def make_filters(locale: str) -> dict[str, Any]:
         return _pattern("#,##0.###").apply(value, babel_locale)
 
     def link(url: Any, label: Any) -> Mrkdwn:
-        """A Slack link whose URL and label cannot break out of the link syntax."""
-        text = escape_mrkdwn(label).replace("|", "¦")
-        if missing(url) or not str(url).startswith(("https://", "http://")):
+        """A Slack link to LinkedIn whose URL and label cannot break out of the link
+        syntax; any other URL (a CSV can carry anything) leaves the label alone."""
+        text = neutralise(label).replace("|", "¦")
+        if missing(url) or not linkedin_url(str(url)):
             return Mrkdwn(text)
         return Mrkdwn(f"<{escape_mrkdwn(url).replace('|', '%7C')}|{text}>")
 
@@ -218,6 +291,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         "ljust": ljust,
         "rjust": rjust,
         "link": link,
+        "code": code,
     }
 
 

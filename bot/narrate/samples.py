@@ -88,6 +88,7 @@ _STATUS_BAD = {
     "last_attempt_at": "2026-03-05T10:00:00Z",
     "last_attempt_ok": False,
     "problems": ["rules/a.yaml:3:5: rule \"x\": missing key 'severity'"],
+    "hidden_problems": 1,
     "rules": 16,
 }
 
@@ -274,6 +275,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"word": "x", "suggestion": None, "subcommands": ["last10"]},
     ],
     "messages/usage.j2": [{"usage": "last10 [ACCOUNT]"}],
+    "messages/public-in-dm.j2": [{}],
     "messages/no-accounts.j2": [{"front": "slack"}],
     "messages/unknown-account.j2": [
         {"account": "acm", "suggestion": "acme", "accounts": ["acme", "globex"]},

@@ -167,8 +167,20 @@ def _validation_problems(
         else:
             line, col = located.where(loc)
             message = f"{_dotted(loc)}: {_plain_error(err, field)}"
-        problems.append(Problem(display, line, col, message, rule=rule_id))
+        account = _override_account(located.data, loc)
+        problems.append(Problem(display, line, col, message, rule=rule_id, account=account))
     return problems
+
+
+def _override_account(data: Any, loc: tuple[Any, ...]) -> str | None:
+    """The account an override names, for a problem inside that override."""
+    if len(loc) >= 4 and loc[0] == "rules" and loc[2] == "overrides":
+        try:
+            value = data["rules"][loc[1]]["overrides"][loc[3]].get("account")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+        return None if value is None else str(value)
+    return None
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -245,6 +257,7 @@ def _compile_rule(
                         f"override for {override.label.replace(':', ' ')} sets '{name}', "
                         f"which is not one of the rule's params{hint}",
                         rule=spec.id,
+                        account=override.account,
                     )
                 )
                 ok = False

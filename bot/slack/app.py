@@ -37,7 +37,13 @@ def create_app(slack: SlackSettings, services: Services) -> App:
     bolt_log = logging.getLogger("narrator.bolt")
     if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenWarning())
-    secret = slack.slack_signing_secret.get_secret_value() if slack.slack_signing_secret else None
+    # `is not None`, never truthiness: an empty SecretStr is falsy, and reading it as
+    # "no secret" once turned verification off (config refuses empty secrets now).
+    secret = (
+        slack.slack_signing_secret.get_secret_value()
+        if slack.slack_signing_secret is not None
+        else None
+    )
     try:
         app = App(
             client=client,

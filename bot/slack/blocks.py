@@ -113,7 +113,8 @@ def context(text: str) -> dict[str, Any]:
 
 
 def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    # Slack refuses a whole message or view over a section past 3,000 characters.
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, MAX_SECTION)}}
 
 
 def _sections(text: str) -> list[dict[str, Any]]:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.config import Settings, SlackSettings
 from bot.reload import PackHolder
 from bot.slack.app import create_app
 from bot.slack.services import Services, retry_handlers, utc_now
+from bot.slack.socket_mode import Handler
 from bot.store import Store
 
 log = logging.getLogger("narrator.slack")
@@ -29,6 +29,7 @@ class Bot:
     services: Services
     holder: PackHolder
     stop: threading.Event
+    signing_secret: str | None = None
 
 
 def build(
@@ -61,7 +62,10 @@ def build(
     stop = threading.Event()
     if watch:
         holder.watch(RELOAD_INTERVAL, stop)
-    return Bot(app, services, holder, stop)
+    secret = slack.slack_signing_secret
+    return Bot(
+        app, services, holder, stop, secret.get_secret_value() if secret is not None else None
+    )
 
 
 def serve_http(bot: Bot, host: str, port: int) -> None:
@@ -72,16 +76,17 @@ def serve_http(bot: Bot, host: str, port: int) -> None:
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     try:
-        uvicorn.run(create_asgi(bot.app, bot.services), host=host, port=port, log_level="info")
+        asgi = create_asgi(bot.app, bot.services, bot.signing_secret)
+        uvicorn.run(asgi, host=host, port=port, log_level="info")
     finally:
         bot.stop.set()
 
 
-def socket_handler(bot: Bot, slack: SlackSettings) -> SocketModeHandler:
+def socket_handler(bot: Bot, slack: SlackSettings) -> Handler:
     """A Socket Mode connection for the bot: apps.connections.open on SLACK_API_URL with
     the app-level token, then envelopes over the WebSocket it returns."""
     assert slack.slack_app_token is not None
-    return SocketModeHandler(
+    return Handler(
         bot.app,
         app_token=slack.slack_app_token.get_secret_value(),
         web_client=WebClient(base_url=slack.slack_api_url, retry_handlers=retry_handlers()),

@@ -24,10 +24,11 @@ from bot.store.accounts import AccountReads, AccountRow
 from bot.store.connection import MMAP_BYTES, Connection
 from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
-from bot.store.slack import SlackTables
+from bot.store.slack import EVENT_MEMORY, SlackTables
 from bot.store.writes import PostWrites, TableChange, WriteSummary
 
 __all__ = [
+    "EVENT_MEMORY",
     "MMAP_BYTES",
     "AccountRow",
     "History",

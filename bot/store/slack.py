@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import sqlite3
+from datetime import datetime, timedelta
 
 from bot.model import to_utc_text
 from bot.store.connection import Connection
@@ -64,10 +65,22 @@ class SlackTables(Connection):
         )
 
     def first_sight(self, event_id: str, at: datetime) -> bool:
-        """Record an event id; True only the first time it is seen (Slack retries)."""
+        """Record an event id; True only the first time it is seen (Slack retries).
+        Ids older than EVENT_MEMORY are forgotten on the way, so the table stays small."""
+        _forget_events(self.conn, at - EVENT_MEMORY)
         cursor = self.conn.execute(
             "INSERT OR IGNORE INTO slack_events (event_id, received_at) VALUES (?, ?)",
             (event_id, to_utc_text(at)),
         )
         self.conn.commit()
         return cursor.rowcount == 1
+
+
+#: How long a handled Slack event id is remembered. Slack retries a delivery at most
+#: 3 times, the last about 5 minutes after the first; an hour is well past that.
+EVENT_MEMORY = timedelta(hours=1)
+
+
+def _forget_events(conn: sqlite3.Connection, before: datetime) -> None:
+    """Drop event ids received before `before` (the caller commits)."""
+    conn.execute("DELETE FROM slack_events WHERE received_at < ?", (to_utc_text(before),))

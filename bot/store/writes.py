@@ -185,26 +185,34 @@ class PostWrites(Connection):
     def delete_accounts(self, account_ids: Iterable[str]) -> None:
         """Remove accounts and everything about them, in one transaction."""
         ids = list(account_ids)
-        marks = ", ".join("?" for _ in ids)
         with self.db.atomic():
-            self.conn.execute(
-                "DELETE FROM snapshot_series WHERE post IN "
-                f"(SELECT id FROM posts WHERE account IN ({marks}))",
-                ids,
-            )
-            self.conn.execute(
-                "DELETE FROM snapshots WHERE post IN "
-                f"(SELECT id FROM posts WHERE account IN ({marks}))",
-                ids,
-            )
-            self.conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", ids)
-            self.conn.execute(f"DELETE FROM follower_counts WHERE account IN ({marks})", ids)
-            for table in ("account_days", "account_periods", "demographics"):
-                self.conn.execute(f"DELETE FROM {table} WHERE account IN ({marks})", ids)
-            self.conn.execute(f"DELETE FROM accounts WHERE id IN ({marks})", ids)
+            _clear_account_data(self.conn, ids)
+            for chunk, marks in series.id_chunks(ids):
+                # Links reference the account: left in place they fail the delete.
+                self.conn.execute(f"DELETE FROM slack_links WHERE account IN ({marks})", chunk)
+                self.conn.execute(f"DELETE FROM accounts WHERE id IN ({marks})", chunk)
+
+    def clear_account_data(self, account_ids: Iterable[str]) -> None:
+        """Remove everything recorded about accounts, keeping the accounts and who they
+        are linked to (`narrator demo` rebuilds its accounts this way; deleting them
+        would break, or silently drop, their Slack links)."""
+        with self.db.atomic():
+            _clear_account_data(self.conn, account_ids)
 
     def rebuild_series(self) -> int:
         """Rewrite every post's packed series from `snapshots` (after writing snapshots
         with SQL of your own, as the benchmark does); returns how many were written."""
         with self.db.atomic():
             return series.rebuild(self.conn)
+
+
+def _clear_account_data(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
+    """Delete everything recorded about accounts except the account rows and their
+    links (the caller holds the transaction)."""
+    for chunk, marks in series.id_chunks(ids):
+        posts = f"SELECT id FROM posts WHERE account IN ({marks})"
+        conn.execute(f"DELETE FROM snapshot_series WHERE post IN ({posts})", chunk)
+        conn.execute(f"DELETE FROM snapshots WHERE post IN ({posts})", chunk)
+        conn.execute(f"DELETE FROM posts WHERE account IN ({marks})", chunk)
+        for table in ("follower_counts", "account_days", "account_periods", "demographics"):
+            conn.execute(f"DELETE FROM {table} WHERE account IN ({marks})", chunk)

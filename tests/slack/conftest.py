@@ -75,7 +75,7 @@ def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0)
         narrator_admins=ADMIN,
     )
     bot = build(settings, slack, clock=FixedClock(DEMO_NOW), watch=False, processes=processes)
-    server = Server(create_asgi(bot.app, bot.services))
+    server = Server(create_asgi(bot.app, bot.services, SIGNING_SECRET))
     return Running(bot, server, fake_slack, db, tmp_path)
 
 

@@ -23,7 +23,7 @@ import uvicorn
 
 BOT_TOKEN = "xoxb-test-1234567890-abcdefghijklmnop"
 APP_TOKEN = "xapp-1-test-0987654321-zyxwvutsrq"
-SIGNING_SECRET = "test-signing-secret-3f2a1b"
+SIGNING_SECRET = "test-signing-secret-3f2a1b9c8d7e6f5"
 
 
 @dataclass

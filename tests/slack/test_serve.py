@@ -138,7 +138,9 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"SLACK_SIGNING_SECRET": ""}, "missing setting: SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": None}, "missing setting: SLACK_SIGNING_SECRET"),
+        # Set but empty: requests signed with the empty key would pass.
+        ({"SLACK_SIGNING_SECRET": ""}, "bad setting: SLACK_SIGNING_SECRET: is empty"),
         (
             {"SLACK_BOT_TOKEN": "xoxp-user-token"},
             "bad setting: SLACK_BOT_TOKEN: must be a bot token starting with xoxb-",
@@ -159,9 +161,11 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
 def test_serve_stops_at_start_up_naming_the_setting(
     extra, message, tmp_path: Path, root: Path, fake_slack: FakeSlack
 ):
-    env = environment(tmp_path, root, fake_slack, **extra)
-    if not extra.get("SLACK_SIGNING_SECRET", "x"):
-        del env["SLACK_SIGNING_SECRET"]
+    env = environment(
+        tmp_path, root, fake_slack, **{k: v for k, v in extra.items() if v is not None}
+    )
+    for name in [k for k, v in extra.items() if v is None]:
+        del env[name]
     result = narrator("serve", "--port", str(free_port()), env=env, root=root, timeout=60)
     assert result.returncode == 1
     assert message in result.stderr

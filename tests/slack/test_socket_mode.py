@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import shutil
 import threading
@@ -106,3 +107,107 @@ def test_socket_mode_needs_an_app_token(fake_slack: FakeSlack):
 
     with pytest.raises(ConfigError, match="missing setting: SLACK_APP_TOKEN"):
         load_slack_settings("socket", slack_bot_token=BOT_TOKEN, slack_api_url=fake_slack.api_url)
+
+
+def _envelope(envelope_id: str, kind: str, payload: object) -> str:
+    return json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload})
+
+
+def test_malformed_socket_mode_messages_are_acknowledged_and_logged_once(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack
+):
+    """The same robustness as over HTTP: a malformed envelope is acknowledged (so Slack
+    does not send it again), logged in one line, and the next one is answered."""
+    from tests.slack.test_requests import Records
+
+    records = Records()
+    watched = [logging.getLogger(n) for n in ("", "slack_sdk", "slack_bolt")]
+    for logger in watched:
+        logger.addHandler(records)
+    acks: queue.Queue[dict] = queue.Queue()
+    good = {
+        k: v[0]
+        for k, v in urllib.parse.parse_qs(
+            slash_command(
+                "accounts", user=MEMBER, channel=CREATOR_CHANNEL, response_url=fake_slack.hook("ok")
+            )
+        ).items()
+    }
+    click = {
+        "type": "block_actions",
+        "user": {"id": MEMBER},
+        "actions": [],
+        "response_url": fake_slack.hook("bad"),
+    }
+    home = {
+        "type": "event_callback",
+        "event_id": "Ev0SOCKET",
+        "event": {"type": "app_home_opened", "tab": "home"},
+    }
+    malformed = [
+        "{not json",
+        '{"envelope_id": "e0", "type": "events_api", "payload": ' + "[" * 100_000,
+        _envelope("e1", "interactive", click),
+        _envelope("e2", "events_api", home),
+        _envelope("e3", "interactive", ["not", "an", "object"]),
+        _envelope("e4", "slash_commands", {**good, "user_id": 7}),
+        _envelope(
+            "e5",
+            "events_api",
+            {**home, "event": {**home["event"], "user": MEMBER}, "authorizations": "x"},
+        ),
+    ]
+
+    def session(connection: ServerConnection) -> None:
+        connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+        for message in malformed:
+            connection.send(message)
+        connection.send(_envelope("e-good", "slash_commands", good))
+        for raw in connection:
+            acks.put(json.loads(raw))
+
+    with serve(session, "127.0.0.1", 0) as ws:
+        threading.Thread(target=ws.serve_forever, daemon=True).start()
+        fake_slack.socket_url = f"ws://127.0.0.1:{ws.socket.getsockname()[1]}/link"
+        shutil.copytree(root / "rules", tmp_path / "rules")
+        shutil.copytree(root / "narratives", tmp_path / "narratives")
+        with Store(tmp_path / "bot.db") as store:
+            store.write(demo_batch())
+            store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
+        settings = Settings(
+            db=tmp_path / "bot.db", rules=tmp_path / "rules", narratives=tmp_path / "narratives"
+        )
+        slack = load_slack_settings(
+            "socket",
+            slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN,
+            slack_api_url=fake_slack.api_url,
+            narrator_admins=ADMIN,
+        )
+        bot = build(settings, slack, clock=FixedClock(DEMO_NOW), watch=False)
+        handler = socket_handler(bot, slack)
+        handler.connect()
+        try:
+            (message,) = fake_slack.wait_for_posts("ok")
+            acked = set()
+            while len(acked) < 6:
+                acked.add(acks.get(timeout=20)["envelope_id"])
+        finally:
+            handler.close()
+            bot.services.close()
+            ws.shutdown()
+            for logger in watched:
+                logger.removeHandler(records)
+
+    assert "demo-creator" in json.dumps(message)
+    assert acked == {"e1", "e2", "e3", "e4", "e5", "e-good"}
+    assert fake_slack.posts_to("bad") == []
+    assert fake_slack.method_calls("views.publish") == []
+    lines = [
+        r.getMessage()
+        for r in records.records
+        if r.levelno >= logging.WARNING and r.name.startswith(("narrator", "slack"))
+    ]
+    assert len(lines) == len(malformed), lines
+    # (the fake server's own websockets logger may complain when the client hangs up)
+    assert [t for t in records.tracebacks() if t.startswith(("narrator", "slack"))] == []

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.commands import SLACK_SUBCOMMANDS, handle
-from bot.slack.access import caller_for
+from bot.commands import SLACK_SUBCOMMANDS, handle, message
+from bot.slack.access import caller_for, is_direct_message
 from bot.slack.manage import manage
 from bot.slack.services import Services
 
@@ -49,6 +49,10 @@ def answer(services: Services, command: dict[str, Any]) -> None:
                 status=services.holder.status(),
             )
             reply = handle(command.get("text") or "", store=store, pack=pack, at=at, caller=caller)
+            if reply.public and is_direct_message(channel_id):
+                # A DM shows the asker the accounts linked to them; posting that in a
+                # DM with someone else would show it to a person who may not see them.
+                reply = message(pack, "public-in-dm", ok=False)
         services.deliver(response_url, reply, public=reply.public and reply.ok)
     except Exception:
         services.apologise(response_url, "answering /linkedin")

@@ -9,6 +9,7 @@ import numpy as np
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.commands import Caller, shown_problems
 from bot.commands.loading import measure
 from bot.metrics.catalogue import CURVE_HOURS
 from bot.model import to_utc_text
@@ -46,8 +47,9 @@ def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
     store = services.store()
     narrator = services.holder.current().narrator
     at = services.clock()
-    linked = set(store.linked_accounts(user_id))
-    accounts = [a for a in store.accounts(at) if user_id in services.admins or a.id in linked]
+    linked = frozenset(store.linked_accounts(user_id))
+    caller = Caller(visible=None if user_id in services.admins else linked)
+    accounts = [a for a in store.accounts(at) if caller.visible is None or a.id in linked]
 
     def words(block: str, **ctx: Any) -> str:
         return narrator.block("slack/home.j2", block, **ctx) or ""
@@ -67,6 +69,7 @@ def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
     if not accounts:
         blocks.append(section(words("no_accounts", admins=sorted(services.admins))))
     status = services.holder.status()
+    problems, hidden = shown_problems(status.problems, caller)
     blocks.append({"type": "divider"})
     blocks.append(
         context(
@@ -77,7 +80,8 @@ def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
                     "loaded_at": to_utc_text(status.loaded_at),
                     "last_attempt_at": to_utc_text(status.last_attempt_at),
                     "last_attempt_ok": status.last_attempt_ok,
-                    "problems": [str(p) for p in status.problems],
+                    "problems": problems,
+                    "hidden_problems": hidden,
                 },
             )
         )
