@@ -117,7 +117,7 @@ def import_(files: tuple[Path, ...]) -> None:
             # Every file is read and reported on, whatever happened to the ones before.
             try:
                 batch = read_csv(path)
-                summary = store.write(batch)
+                summary = store.write(batch, waiting=_waiting_for(path, settings.db))
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
@@ -138,6 +138,13 @@ def import_(files: tuple[Path, ...]) -> None:
                 err=True,
             )
         sys.exit(1)
+
+
+def _waiting_for(path: Path, db: Path) -> Callable[[], None]:
+    def say() -> None:
+        click.echo(f"{path}: waiting for another program to finish writing to {db}...", err=True)
+
+    return say
 
 
 def _counted(count: int, noun: str) -> str:

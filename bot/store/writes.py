@@ -4,10 +4,10 @@ checked against what the store holds."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.errors import StoreError
+from bot.errors import StoreBusy, StoreError
 from bot.model import COUNTERS, ImportBatch
 from bot.store import series
 from bot.store.connection import Connection
@@ -59,8 +59,13 @@ _SNAPSHOT_SQL = _upsert_sql("snapshots", ["post", "observed_at"], list(COUNTERS)
 class PostWrites(Connection):
     """Imports: every write is one transaction, checked before it commits."""
 
-    def write(self, batch: ImportBatch) -> WriteSummary:
-        """Write a validated batch in one transaction: all of it, or none of it."""
+    def write(
+        self, batch: ImportBatch, *, waiting: Callable[[], object] | None = None
+    ) -> WriteSummary:
+        """Write a validated batch in one transaction: all of it, or none of it.
+
+        `waiting` is called if another program is writing and this write must wait
+        for it (the terminal says so, instead of seeming to hang)."""
         plan = (
             ("accounts", _ACCOUNT_SQL, [(a.id, a.kind, a.name) for a in batch.accounts]),
             (
@@ -83,7 +88,7 @@ class PostWrites(Connection):
         self._refuse_moved_posts(batch, stored)
         changes: dict[str, TableChange] = {}
         try:
-            with self.db.atomic():
+            with self.writing(waiting):
                 for table, sql, rows in plan:
                     before = self._count(table)
                     touched_before = self.conn.total_changes
@@ -101,6 +106,8 @@ class PostWrites(Connection):
                 f"{batch.source}: the data contradicts itself or the store ({exc}); "
                 "nothing was written"
             ) from None
+        except StoreBusy as exc:
+            raise StoreBusy(f"{batch.source}: {exc}") from None
         return WriteSummary(**changes)
 
     def _stored_posts(self, post_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -173,7 +180,7 @@ class PostWrites(Connection):
         """Remove accounts and everything about them, in one transaction."""
         ids = list(account_ids)
         marks = ", ".join("?" for _ in ids)
-        with self.db.atomic():
+        with self.writing():
             self.conn.execute(
                 "DELETE FROM snapshot_series WHERE post IN "
                 f"(SELECT id FROM posts WHERE account IN ({marks}))",
@@ -191,5 +198,5 @@ class PostWrites(Connection):
     def rebuild_series(self) -> int:
         """Rewrite every post's packed series from `snapshots` (after writing snapshots
         with SQL of your own, as the benchmark does); returns how many were written."""
-        with self.db.atomic():
+        with self.writing():
             return series.rebuild(self.conn)
