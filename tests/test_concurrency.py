@@ -149,3 +149,74 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path):
         "point NARRATOR_DB at the right file, or at a new one"
     )
     assert not isinstance(info.value, StoreBusy)
+
+
+def write_while_another_program_commits(
+    db: Path, batch, *statements: str
+) -> tuple[BaseException | None, list[tuple]]:
+    """Write `batch` while another program holds the lock with `statements` written:
+    it commits them once the write waits for its turn. Returns what the write raised,
+    and the posts stored after."""
+    waiting = threading.Event()
+    raised: list[BaseException] = []
+
+    def write() -> None:
+        with Store(db) as store:
+            try:
+                store.write(batch, waiting=waiting.set)
+            except BaseException as exc:
+                raised.append(exc)
+
+    with another_writer(db) as other:
+        for statement in statements:
+            other.execute(statement)
+        writer = threading.Thread(target=write)
+        writer.start()
+        waiting.wait()
+    writer.join()
+    with Store(db) as store:
+        posts = store.conn.execute("SELECT id, account, published_at FROM posts").fetchall()
+    return (raised[0] if raised else None), posts
+
+
+def test_a_post_cannot_move_to_another_account_in_a_race(tmp_path: Path):
+    """Another import gives p1 to acme while this one, giving it to globex, waits: the
+    check that a post never moves is made once the lock is held, not before."""
+    db = tmp_path / "s.db"
+    Store(db).close()
+    batch = parse_csv(
+        f"{HEADER}\nglobex,p1,2026-03-01T09:00:00Z,2026-03-01T10:00:00Z,100,50,x\n", "b.csv"
+    )
+    raised, posts = write_while_another_program_commits(
+        db,
+        batch,
+        "INSERT INTO accounts (id) VALUES ('acme')",
+        "INSERT INTO posts (id, account, published_at) VALUES ('p1', 'acme', '2026-03-01T09:00:00Z')",
+    )
+    assert isinstance(raised, StoreError)
+    assert str(raised) == (
+        "post p1 belongs to account acme in the store, but b.csv gives it to globex\n"
+        "Nothing was written."
+    )
+    assert posts == [("p1", "acme", "2026-03-01T09:00:00Z")]
+
+
+def test_a_publishing_time_cannot_move_after_snapshots_stored_in_a_race(tmp_path: Path):
+    db = tmp_path / "s.db"
+    Store(db).close()
+    batch = parse_csv(
+        f"{HEADER}\nacme,p1,2026-03-01T11:00:00Z,2026-03-01T12:00:00Z,100,50,x\n", "b.csv"
+    )
+    raised, posts = write_while_another_program_commits(
+        db,
+        batch,
+        "INSERT INTO accounts (id) VALUES ('acme')",
+        "INSERT INTO posts (id, account, published_at) VALUES ('p1', 'acme', '2026-03-01T09:00:00Z')",
+        "INSERT INTO snapshots (post, observed_at, impressions) VALUES ('p1', '2026-03-01T10:00:00Z', 10)",
+    )
+    assert isinstance(raised, StoreError)
+    assert str(raised) == (
+        "b.csv: post p1 is published at 2026-03-01T11:00:00Z, but the store has a snapshot "
+        "of it from 2026-03-01T10:00:00Z: check its published_at\nNothing was written."
+    )
+    assert posts == [("p1", "acme", "2026-03-01T09:00:00Z")]

@@ -84,11 +84,13 @@ class PostWrites(Connection):
                 [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
             ),
         )
-        stored = self._stored_posts(p.id for p in batch.posts)
-        self._refuse_moved_posts(batch, stored)
         changes: dict[str, TableChange] = {}
         try:
             with self.writing(waiting):
+                # Read what is stored with the lock held: another import may have
+                # written these posts while this one waited for its turn.
+                stored = self._stored_posts(p.id for p in batch.posts)
+                self._refuse_moved_posts(batch, stored)
                 for table, sql, rows in plan:
                     before = self._count(table)
                     touched_before = self.conn.total_changes
@@ -165,7 +167,8 @@ class PostWrites(Connection):
             )
 
     def _refuse_moved_posts(self, batch: ImportBatch, stored: dict[str, tuple[str, str]]) -> None:
-        """A post belongs to one account for good; moving it is a mistake in the file."""
+        """A post belongs to one account for good; moving it is a mistake in the file.
+        Checked inside the write's transaction, against what the store holds then."""
         owners = {p.id: p.account for p in batch.posts}
         problems = [
             f"post {post_id} belongs to account {stored[post_id][0]} in the store, "
