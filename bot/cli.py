@@ -143,7 +143,7 @@ def import_(
                 progress.step(f"Reading {path.name}")
                 batch = read_file(path, account=account, kind=kind, observed_at=moment)
                 progress.step(f"Writing {path.name}")
-                summary = store.write(batch)
+                summary = store.write(batch, waiting=_waiting_for(path, settings.db))
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
@@ -187,6 +187,13 @@ def _import_summary(path: Path, batch: Any, summary: Any) -> str:
     if summary.nothing_changed:
         text += " Nothing new: the store already held all of it."
     return text
+
+
+def _waiting_for(path: Path, db: Path) -> Callable[[], None]:
+    def say() -> None:
+        click.echo(f"{path}: waiting for another program to finish writing to {db}...", err=True)
+
+    return say
 
 
 def _counted(count: int, noun: str) -> str:

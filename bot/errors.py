@@ -8,6 +8,7 @@ CLI, Slack) show `str(error)` and never a traceback.
     ├── ConfigError          a setting is missing or malformed
     ├── ImportFileError      an import file has problems (all of them, located)
     ├── StoreError           the database is unusable (e.g. newer schema)
+    │   └── StoreBusy        another program kept the write lock too long
     ├── RuleError            rule files or templates have problems (all of them, located)
     ├── ExpressionError      one condition failed to compile (column, did-you-mean)
     └── CommandError         a command asked for something that cannot be done
@@ -29,6 +30,11 @@ class ConfigError(NarratorError):
 
 class StoreError(NarratorError):
     """The database cannot be used as it is."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the database's write lock for longer than a write waits;
+    nothing was written, and trying again later will do."""
 
 
 @dataclass(frozen=True)

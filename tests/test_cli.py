@@ -233,3 +233,24 @@ def test_demo_runs_again_after_a_demo_account_was_linked_in_slack(
     assert "Northwind Analytics: the last 10 posts" in again.output
     with Store(tmp_path / "cli.db") as store:
         assert store.linked_accounts("C0MARKETING") == ["demo-page"]  # the link survives
+
+
+def test_a_file_the_csv_module_cannot_read_does_not_stop_the_files_after_it(
+    runner: CliRunner, tmp_path: Path
+):
+    """A cell over 131,072 characters crashed the import with an apology, and the files
+    after it were never imported."""
+    huge = csv_file(tmp_path, ROWS[0] + "," + "x" * 131_073, name="huge.csv")
+    good = csv_file(tmp_path, *ROWS, name="good.csv")
+    result = runner.invoke(cli, ["import", str(huge), str(good)])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{good}: 1 account, 1 post (1 new, 0 updated), 2 snapshots (2 new, 0 changed, 0 unchanged).\n"
+    )
+    assert result.stderr.splitlines() == [
+        f"{huge}:2: a cell is longer than 131,072 characters: shorten it (a quote opened "
+        "on this line and never closed makes one cell of the lines after it)",
+        f"1 problem found; nothing from {huge} was imported.",
+        f"1 of 2 files imported. Nothing from {huge} was written: fix the problems above "
+        "and import it again.",
+    ]

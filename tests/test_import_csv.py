@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,119 @@ def test_a_bad_file_writes_nothing(tmp_path: Path, store: Store):
 def test_ids_and_titles_are_capped_and_kept_visible(row: str, expected: str):
     # An id is read back in commands and shown in Slack's 3,000-character sections.
     assert problems(f"{HEADER}\n{row}\n") == [expected]
+
+
+# -- rows are never lost silently: the file's structure ---------------------------
+
+ROW2 = "acme,p2,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1300,900,31,text,Second"
+ROW3 = "acme,p3,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1400,950,32,text,Third"
+
+
+def test_an_unclosed_quote_at_the_end_of_a_row_is_located():
+    """The rows after it would have become one title, and the import succeeded with
+    rows missing."""
+    text = f'{HEADER}\n{GOOD[: -len("Hello")]}"Hello\n{ROW2}\n{ROW3}\n'
+    assert problems(text) == [
+        'posts.csv:2: a quote (") opens a cell on this line and is never closed, so every '
+        "line after it would be part of that cell: close it, or write a quote that is part "
+        'of a cell as two ("")'
+    ]
+
+
+def test_an_unclosed_quote_closed_rows_later_is_located():
+    text = f'{HEADER}\n{GOOD[: -len("Hello")]}"Hello\n{ROW2}\n{ROW3[:-5]}"Third"\n{GOOD}\n'
+    assert problems(text) == [
+        'posts.csv:2: a quote (") opens a cell on this line that runs on to line 4, where it '
+        'ends in the middle of a cell: close it, or write a quote that is part of a cell as two ("")'
+    ]
+
+
+def test_a_quoted_cell_holding_whole_rows_is_located():
+    """A quote closed by a stray quote at the end of a later cell reads as one long
+    cell; the rows it swallowed must not vanish."""
+    header = "account,post,published_at,observed_at,impressions,title,format"
+    text = (
+        f"{header}\n"
+        'acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,10,"Hello,text\n'
+        'acme,p2,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,11,Screen 5",text\n'
+        "acme,p3,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,12,Third,text\n"
+    )
+    assert problems(text) == [
+        "posts.csv:2: title: the quoted cell runs on to line 3 and holds what looks like a "
+        "whole row (line 3): its quote is probably not closed on line 2: close it, or write "
+        'a quote that is part of a cell as two ("")'
+    ]
+
+
+def test_a_two_line_title_is_still_one_row():
+    text = f'{HEADER}\n{GOOD[: -len("Hello")]}"Hello,\nworld, again"\n{ROW2}\n'
+    batch = parse_csv(text, "posts.csv")
+    assert [p.title for p in batch.posts] == ["Hello,\nworld, again", "Second"]
+
+
+def test_an_oversized_cell_is_located_and_the_other_rows_are_checked():
+    """It crashed the import, and the files after it were never read."""
+    text = f"{HEADER}\n{GOOD}{'x' * 131_073}\n{ROW2.replace('1300', '-1')}\n"
+    assert problems(text) == [
+        "posts.csv:2: a cell is longer than 131,072 characters: shorten it (a quote opened "
+        "on this line and never closed makes one cell of the lines after it)",
+        "posts.csv:3: impressions: -1 is negative; counts start at 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\u2028", "\u2029", "\x85", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e"],
+    ids=["line-separator", "paragraph-separator", "NEL", "form-feed", "vtab", "fs", "gs", "rs"],
+)
+def test_characters_python_calls_line_breaks_do_not_split_a_row(separator: str):
+    """Only \\n, \\r\\n and \\r end a CSV line; a title holding U+2028 was split in two
+    rows and every line number after it was wrong."""
+    text = f"{HEADER}\n{GOOD}{separator}more\n{ROW2}\nacme,p4,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-1,,,text,x\n"
+    assert problems(text) == ["posts.csv:4: impressions: -1 is negative; counts start at 0"]
+    batch = parse_csv(f"{HEADER}\n{GOOD}{separator}more\n{ROW2}\n")
+    assert [p.title for p in batch.posts] == [f"Hello{separator}more", "Second"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.parametrize("last", ["", "end"], ids=["newline-at-end", "no-newline-at-end"])
+def test_line_endings_and_a_last_row_without_one_lose_nothing(newline: str, last: str):
+    text = newline.join([HEADER, GOOD, ROW2, ROW3]) + (newline if last == "" else "")
+    batch = parse_csv(text)
+    assert [p.id for p in batch.posts] == ["p1", "p2", "p3"]
+    assert batch.posts[2].title == "Third"
+    bad = newline.join([HEADER, GOOD, "", ROW3.replace("1400", "-1")])
+    assert problems(bad) == ["posts.csv:4: impressions: -1 is negative; counts start at 0"]
+
+
+def test_nul_characters_are_refused_with_their_line():
+    """A file saved as UTF-16 without a byte-order mark decodes as UTF-8 with a NUL
+    after every letter."""
+    utf16 = f"{HEADER}\n{GOOD}\n".encode("utf-16-le").decode("utf-8")
+    message = (
+        "holds a NUL character (byte 00), which CSV text never does: a file saved as "
+        "'Unicode Text' (UTF-16) looks like this; save it as 'CSV UTF-8 (comma delimited)'"
+    )
+    assert problems(utf16) == [f"posts.csv:1: {message}"]
+    assert problems(f"{HEADER}\r\n{GOOD}\r\n{ROW2}\x00\n") == [f"posts.csv:3: {message}"]
+
+
+def test_a_byte_order_mark_in_text_is_dropped_as_read_csv_drops_it():
+    assert parse_csv(f"\ufeff{HEADER}\n{GOOD}\n").posts[0].id == "p1"
+
+
+def test_a_header_of_thousands_of_columns_is_one_problem():
+    assert problems(",".join(f"c{i}" for i in range(100_000)) + "\n") == [
+        "posts.csv:1: the header has 100,000 columns, and the format has 21 "
+        "(docs/data-format.md): is this the right file?"
+    ]
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):
+    fifo = tmp_path / "posts.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ImportFileError) as info:
+        read_csv(fifo)
+    assert [str(p) for p in info.value.problems] == [
+        f"{fifo}: is not a regular file (a pipe or a device?): save the data to a file"
+    ]

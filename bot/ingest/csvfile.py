@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,12 +215,18 @@ class CsvRow(BaseModel):
     url: OptionalText = None
 
 
+#: The largest file one import reads: parsing holds about 30 times the file's size
+#: in memory (a 30 MB file of 400,000 rows peaks near 1 GB).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: More header columns than any interchange file has (it has 21).
+MAX_COLUMNS = 100
+
+
 def read_csv(path: str | Path) -> ImportBatch:
     """Validate the whole file; return its batch, or raise ImportFileError listing every problem."""
     name = str(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         raise _failed([Problem(name, None, None, "no such file")]) from None
     except IsADirectoryError:
@@ -226,6 +235,10 @@ def read_csv(path: str | Path) -> ImportBatch:
         ) from None
     except OSError as exc:
         raise _failed([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
+    except _Refused as exc:
+        raise _failed([Problem(name, None, None, str(exc))]) from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _failed(
             [Problem(name, 1, None, "is not UTF-8 text: save it as 'CSV UTF-8 (comma delimited)'")]
@@ -233,13 +246,56 @@ def read_csv(path: str | Path) -> ImportBatch:
     return parse_csv(text, name)
 
 
+class _Refused(Exception):
+    """A path that is not a file to read whole (its message says what it is instead)."""
+
+
+def _read_regular_file(path: str | Path) -> bytes:
+    """The bytes of a regular file. A FIFO, a device or a socket would block or never
+    end: it is opened without waiting and refused, as is a file over MAX_FILE_BYTES."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused("is not a regular file (a pipe or a device?): save the data to a file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _Refused(
+                f"is {info.st_size / 2**20:,.0f} MB; one import reads at most "
+                f"{MAX_FILE_BYTES // 2**20} MB: split it into several files"
+            )
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
 def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     """Validate CSV text; see read_csv."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as read_csv drops it
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _failed([Problem(name, _line_of(text, nul), None, _NUL)])
     problems: list[Problem] = []
-    reader = csv.reader(text.splitlines(keepends=True))
-    header = next(reader, None)
+    # Lines end at \n, \r\n or \r only: str.splitlines would also end them at
+    # characters a title may hold (U+2028, form feed), splitting a row in two.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _failed([_unreadable(name, 1, reader.line_num, exc)]) from None
     if header is None or not any(cell.strip() for cell in header):
         raise _failed([Problem(name, 1, None, "the file is empty: expected a header row")])
+    if len(header) > MAX_COLUMNS:
+        raise _failed(
+            [
+                Problem(
+                    name,
+                    1,
+                    None,
+                    f"the header has {len(header):,} columns, and the format has "
+                    f"{len(ALL_COLUMNS)} (docs/data-format.md): is this the right file?",
+                )
+            ]
+        )
     columns = [cell.strip() for cell in header]
     problems.extend(_check_header(columns, name))
     if any(p.message == _MISSING for p in problems) or any(p.column is None for p in problems):
@@ -247,7 +303,14 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     known = [c in ALL_COLUMNS for c in columns]
 
     rows: list[tuple[int, CsvRow]] = []
-    for line, cells in _records(reader):
+    lines: list[str] = []  # the file's lines, read when a record spans several
+    for line, last, cells in _records(reader, name, problems):
+        if last > line:
+            lines = lines or list(io.StringIO(text, newline=""))
+            swallowed = _swallowed_rows(cells, columns, lines, line, last, name)
+            if swallowed is not None:
+                problems.append(swallowed)
+                continue
         if len(cells) != len(columns):
             problems.append(
                 Problem(
@@ -276,12 +339,88 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     return batch
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number where the record starts, cells), skipping blank lines."""
+_NUL = (
+    "holds a NUL character (byte 00), which CSV text never does: a file saved as "
+    "'Unicode Text' (UTF-16) looks like this; save it as 'CSV UTF-8 (comma delimited)'"
+)
+_QUOTES = 'close it, or write a quote that is part of a cell as two ("")'
+
+
+def _line_of(text: str, index: int) -> int:
+    """The line (from 1) of the character at `index`, lines ending as csv ends them."""
+    before = text[:index]
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+
+
+def _unreadable(name: str, line: int, last: int, exc: csv.Error) -> Problem:
+    """The csv module's complaint about the record that starts on `line` (and was read
+    up to line `last`), in words that say how to fix the file."""
+    reason = str(exc)
+    if "field larger than field limit" in reason:
+        limit = csv.field_size_limit()
+        message = (
+            f"a cell is longer than {limit:,} characters: shorten it (a quote opened "
+            f"on this line and never closed makes one cell of the lines after it)"
+        )
+    elif "unexpected end of data" in reason:
+        message = (
+            'a quote (") opens a cell on this line and is never closed, so every line '
+            f"after it would be part of that cell: {_QUOTES}"
+        )
+    elif last > line:
+        message = (
+            f'a quote (") opens a cell on this line that runs on to line {last}, '
+            f"where it ends in the middle of a cell: {_QUOTES}"
+        )
+    else:
+        message = (
+            'a quoted cell goes on after its closing quote ("): put the whole cell '
+            'in quotes and write a quote that is part of it as two ("")'
+        )
+    return Problem(name, line, None, message)
+
+
+def _swallowed_rows(
+    cells: list[str], columns: list[str], lines: list[str], line: int, last: int, name: str
+) -> Problem | None:
+    """A quoted cell may hold line breaks (a title of two lines). When a line it runs
+    on to reads as a whole row by itself, its closing quote is most likely missing and
+    the rows after it would be lost in it. `lines` are the file's lines."""
+    for number in range(line + 1, last + 1):
+        if len(next(csv.reader([lines[number - 1]]), [])) >= len(columns):
+            column = next(
+                (c for c, v in zip(columns, cells, strict=False) if "\n" in v or "\r" in v), None
+            )
+            return Problem(
+                name,
+                line,
+                column or None,
+                f"the quoted cell runs on to line {last} and holds what looks like "
+                f"a whole row (line {number}): its quote is probably not closed "
+                f"on line {line}: {_QUOTES}",
+            )
+    return None
+
+
+def _records(
+    reader: Any, name: str, problems: list[Problem]
+) -> Iterator[tuple[int, int, list[str]]]:
+    """Yield (line where the record starts, line where it ends, cells), skipping blank
+    lines; a record the csv module cannot read becomes a problem, and reading goes on
+    after it."""
     line = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            yield line, cells
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(_unreadable(name, line, reader.line_num, exc))
+            if reader.line_num < line:  # nothing was consumed: do not ask again
+                return
+        else:
+            if any(cell.strip() for cell in cells):
+                yield line, reader.line_num, cells
         line = reader.line_num + 1
 
 

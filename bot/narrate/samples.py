@@ -287,6 +287,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "messages/which-account.j2": [{"accounts": ["acme", "globex"], "command": "last10"}],
     "messages/unknown-post.j2": [{"reference": "https://x/1"}],
     "messages/apology.j2": [{"ref": "abc123"}],
+    "messages/busy.j2": [{}],
     "messages/not-admin.j2": [
         {"admins": ["U1", "U2", "U3"], "is_dm": False},
         {"admins": [], "is_dm": True},

@@ -10,6 +10,7 @@ HTTP never waits for the GIL behind pandas.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.commands import Reply, message
+from bot.errors import StoreBusy
 from bot.pack import Pack
 from bot.reload import PackHolder, ReloadStatus
 from bot.slack.blocks import Message, render
@@ -178,7 +180,17 @@ class Services:
         self, response_url: str | None, where: str, exc: BaseException | None = None
     ) -> None:
         """Log `exc` (by default the exception being handled) under a reference, and
-        tell the user that reference."""
+        tell the user that reference. A write that waited too long for an import is
+        no fault: the user is told to try again instead."""
+        exc = exc or sys.exc_info()[1]
+        if isinstance(exc, StoreBusy):
+            log.warning("a write gave up waiting while %s: %s", where, exc)
+            if response_url:
+                try:
+                    self.deliver(response_url, message(self.holder.current(), "busy", ok=False))
+                except Exception:
+                    log.exception("could not deliver the busy message")
+            return
         ref = uuid.uuid4().hex[:8]
         log.error("internal error while %s (ref %s)", where, ref, exc_info=exc or True)
         if response_url:

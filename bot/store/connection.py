@@ -1,17 +1,41 @@
-"""Opening the SQLite file and bringing its schema up to date."""
+"""Opening the SQLite file, bringing its schema up to date, and the write transaction
+every change to the store goes through.
+
+Many programs share one file: the Slack bot (a connection per reply thread or
+process), imports from the terminal, the demo. The file is in WAL mode, so readers
+never wait for a writer and a writer never waits for readers; writers take turns,
+each waiting up to WRITE_WAIT for the one before.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
-from bot.errors import StoreError
+from bot.errors import StoreBusy, StoreError
 from bot.store.migrations import MIGRATIONS
 
 #: How much of the database file SQLite may map into memory (address space, not RAM).
 MMAP_BYTES = 1 << 30
+
+#: Seconds a write waits for another program's write to finish before giving up. An
+#: import holds the lock for about 5 seconds per 400,000 rows, so this covers
+#: imports of several million rows.
+WRITE_WAIT = 120.0
+
+#: Seconds between attempts to switch a file to WAL mode.
+_WAL_RETRY = 0.01
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any variant)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Connection:
@@ -19,23 +43,50 @@ class Connection:
 
     The other parts of the store are mixins over this class; each knows its tables."""
 
+    #: Seconds this connection's writes wait for another writer (see WRITE_WAIT).
+    write_wait: float = WRITE_WAIT
+
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
         self.path = str(path)
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.write_wait)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
-        conn.execute("PRAGMA foreign_keys = ON")
-        # Read pages through a memory map instead of a read() call each: a request
-        # reads a few hundred scattered pages of snapshots.
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        if migrate:
-            self.migrate()
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            # Read pages through a memory map instead of a read() call each: a request
+            # reads a few hundred scattered pages of snapshots.
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            self._use_wal()
+            if migrate:
+                self.migrate()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._refusal(exc, "cannot open the database") from None
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
+
+    def _use_wal(self) -> None:
+        """Readers see the last commit while a writer works: WAL mode, which stays with
+        the file (`:memory:` answers "memory" and stays so). Switching a file takes it
+        for a moment, and SQLite answers busy at once, without waiting, to another
+        program switching it at that moment (two reply processes opening a new
+        file): try again until the switch is done."""
+        deadline = time.monotonic() + self.write_wait
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(_WAL_RETRY)
 
     def schema_version(self) -> int:
         if not self.db["schema_migrations"].exists():
@@ -56,7 +107,11 @@ class Connection:
         for step in MIGRATIONS:
             if step.version <= current:
                 continue
-            with self.db.atomic():
+            with self.writing():
+                # Another program may have applied it since `current` was read (reply
+                # processes start together): look again, now that the lock is ours.
+                if self.schema_version() >= step.version:
+                    continue
                 self.conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
                     "version INTEGER PRIMARY KEY, description TEXT NOT NULL)"
@@ -72,6 +127,80 @@ class Connection:
                 )
             applied.append(step.version)
         return applied
+
+    @contextmanager
+    def writing(
+        self, waiting: Callable[[], object] | None = None, *, wait: float | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is committed, or none of it.
+
+        It takes the write lock as it begins (BEGIN IMMEDIATE). A transaction that
+        reads first and asks for the lock at its first write fails at once, without
+        waiting, when another writer committed in between; one that holds the lock
+        from the start reads what it will write over. `waiting` is called once if
+        another program holds the lock, before waiting up to `wait` seconds for it
+        (default `write_wait`). Lock trouble and disk errors become a StoreError
+        naming the file."""
+        self._begin(waiting, self.write_wait if wait is None else wait)
+        try:
+            yield self.conn
+            self.conn.commit()
+        except sqlite3.IntegrityError:
+            self.conn.rollback()
+            raise  # the caller knows what its rows contradict
+        except sqlite3.Error as exc:
+            self.conn.rollback()
+            raise self._refusal(exc, "could not write to") from None
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    def _begin(self, waiting: Callable[[], object] | None, wait: float) -> None:
+        try:
+            if waiting is not None:
+                try:
+                    with self._waiting_at_most(0):
+                        self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not is_busy(exc):
+                        raise
+                waiting()
+            with self._waiting_at_most(wait):
+                self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._refusal(exc, "could not write to", wait) from None
+
+    @contextmanager
+    def _waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Lock waits of this connection last at most `seconds` inside the block."""
+        if seconds == self.write_wait:
+            yield
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.write_wait * 1000)}")
+
+    def _refusal(self, exc: sqlite3.Error, doing: str, wait: float | None = None) -> StoreError:
+        """A StoreError in plain words for an error SQLite raised."""
+        if is_busy(exc):
+            waited = self.write_wait if wait is None else wait
+            return StoreBusy(
+                f"{self.path} is busy: another program has been writing to it for "
+                f"{waited:g} seconds (a long import?); nothing was written: "
+                "try again when it is done"
+            )
+        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+            return StoreError(
+                f"{self.path} is not an Insight Narrator database (SQLite says: {exc}): "
+                "point NARRATOR_DB at the right file, or at a new one"
+            )
+        return StoreError(
+            f"{doing} {self.path}: {exc}; check that the disk has room and that this "
+            "program may write to the file and its folder"
+        )
 
     def _count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

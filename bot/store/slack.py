@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot.errors import StoreBusy
 from bot.model import to_utc_text
 from bot.store.connection import Connection
+
+log = logging.getLogger("narrator.store")
+
+#: Seconds an event waits to be recorded as seen while another program writes. The
+#: record is made before Slack gets its answer (which it wants within 3 seconds).
+EVENT_WAIT = 1.0
 
 
 class SlackTables(Connection):
@@ -14,20 +23,16 @@ class SlackTables(Connection):
 
     def link(self, target: str, account_id: str, by: str, at: datetime) -> bool:
         """Link an account to a channel or a user; False if it was already linked."""
-        cursor = self.conn.execute(
+        return self._change(
             "INSERT OR IGNORE INTO slack_links (target, account, linked_by, linked_at) "
             "VALUES (?, ?, ?, ?)",
             (target, account_id, by, to_utc_text(at)),
         )
-        self.conn.commit()
-        return cursor.rowcount == 1
 
     def unlink(self, target: str, account_id: str) -> bool:
-        cursor = self.conn.execute(
+        return self._change(
             "DELETE FROM slack_links WHERE target = ? AND account = ?", (target, account_id)
         )
-        self.conn.commit()
-        return cursor.rowcount == 1
 
     def linked_accounts(self, target: str) -> list[str]:
         rows = self.conn.execute(
@@ -40,20 +45,16 @@ class SlackTables(Connection):
         return list(self.conn.execute("SELECT target, account FROM slack_links ORDER BY 1, 2"))
 
     def mute(self, channel: str, rule: str, by: str, at: datetime) -> bool:
-        cursor = self.conn.execute(
+        return self._change(
             "INSERT OR IGNORE INTO slack_mutes (channel, rule, muted_by, muted_at) "
             "VALUES (?, ?, ?, ?)",
             (channel, rule, by, to_utc_text(at)),
         )
-        self.conn.commit()
-        return cursor.rowcount == 1
 
     def unmute(self, channel: str, rule: str) -> bool:
-        cursor = self.conn.execute(
+        return self._change(
             "DELETE FROM slack_mutes WHERE channel = ? AND rule = ?", (channel, rule)
         )
-        self.conn.commit()
-        return cursor.rowcount == 1
 
     def mutes(self, channel: str) -> list[tuple[str, str, str]]:
         """(rule, muted_by, muted_at) of every rule muted in the channel."""
@@ -66,14 +67,29 @@ class SlackTables(Connection):
 
     def first_sight(self, event_id: str, at: datetime) -> bool:
         """Record an event id; True only the first time it is seen (Slack retries).
-        Ids older than EVENT_MEMORY are forgotten on the way, so the table stays small."""
-        _forget_events(self.conn, at - EVENT_MEMORY)
-        cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO slack_events (event_id, received_at) VALUES (?, ?)",
-            (event_id, to_utc_text(at)),
-        )
-        self.conn.commit()
-        return cursor.rowcount == 1
+        Ids older than EVENT_MEMORY are forgotten on the way, so the table stays small.
+
+        If another program keeps the lock past EVENT_WAIT the event counts as new:
+        handling a retried event twice (publishing App Home again) does less harm
+        than answering Slack late, or not at all."""
+        try:
+            with self.writing(wait=EVENT_WAIT):
+                _forget_events(self.conn, at - EVENT_MEMORY)
+                return (
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO slack_events (event_id, received_at) VALUES (?, ?)",
+                        (event_id, to_utc_text(at)),
+                    ).rowcount
+                    == 1
+                )
+        except StoreBusy:
+            log.warning("could not record event %s as seen: the database is busy", event_id)
+            return True
+
+    def _change(self, sql: str, params: tuple[Any, ...], *, wait: float | None = None) -> bool:
+        """Run one statement in a write transaction of its own; True if it changed a row."""
+        with self.writing(wait=wait):
+            return self.conn.execute(sql, params).rowcount == 1
 
 
 #: How long a handled Slack event id is remembered. Slack retries a delivery at most
@@ -82,5 +98,5 @@ EVENT_MEMORY = timedelta(hours=1)
 
 
 def _forget_events(conn: sqlite3.Connection, before: datetime) -> None:
-    """Drop event ids received before `before` (the caller commits)."""
+    """Drop event ids received before `before` (the caller holds the transaction)."""
     conn.execute("DELETE FROM slack_events WHERE received_at < ?", (to_utc_text(before),))

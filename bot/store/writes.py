@@ -4,10 +4,10 @@ checked against what the store holds."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.errors import StoreError
+from bot.errors import StoreBusy, StoreError
 from bot.model import COUNTERS, ImportBatch
 from bot.store import series
 from bot.store.connection import Connection
@@ -71,8 +71,13 @@ _SNAPSHOT_SQL = _upsert_sql("snapshots", ["post", "observed_at"], list(COUNTERS)
 class PostWrites(Connection):
     """Imports: every write is one transaction, checked before it commits."""
 
-    def write(self, batch: ImportBatch) -> WriteSummary:
-        """Write a validated batch in one transaction: all of it, or none of it."""
+    def write(
+        self, batch: ImportBatch, *, waiting: Callable[[], object] | None = None
+    ) -> WriteSummary:
+        """Write a validated batch in one transaction: all of it, or none of it.
+
+        `waiting` is called if another program is writing and this write must wait
+        for it (the terminal says so, instead of seeming to hang)."""
         plan = (
             ("accounts", _ACCOUNT_SQL, [(a.id, a.kind, a.name) for a in batch.accounts]),
             (
@@ -92,11 +97,13 @@ class PostWrites(Connection):
             ),
             *export_plan(batch),
         )
-        stored = self._stored_posts(p.id for p in batch.posts)
-        self._refuse_moved_posts(batch, stored)
         changes: dict[str, TableChange] = {}
         try:
-            with self.db.atomic():
+            with self.writing(waiting):
+                # Read what is stored with the lock held: another import may have
+                # written these posts while this one waited for its turn.
+                stored = self._stored_posts(p.id for p in batch.posts)
+                self._refuse_moved_posts(batch, stored)
                 for table, sql, rows in plan:
                     before = self._count(table)
                     touched_before = self.conn.total_changes
@@ -114,6 +121,8 @@ class PostWrites(Connection):
                 f"{batch.source}: the data contradicts itself or the store ({exc}); "
                 "nothing was written"
             ) from None
+        except StoreBusy as exc:
+            raise StoreBusy(f"{batch.source}: {exc}") from None
         return WriteSummary(**changes)
 
     def _stored_posts(self, post_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -171,7 +180,8 @@ class PostWrites(Connection):
             )
 
     def _refuse_moved_posts(self, batch: ImportBatch, stored: dict[str, tuple[str, str]]) -> None:
-        """A post belongs to one account for good; moving it is a mistake in the file."""
+        """A post belongs to one account for good; moving it is a mistake in the file.
+        Checked inside the write's transaction, against what the store holds then."""
         owners = {p.id: p.account for p in batch.posts}
         problems = [
             f"post {post_id} belongs to account {stored[post_id][0]} in the store, "
@@ -185,7 +195,7 @@ class PostWrites(Connection):
     def delete_accounts(self, account_ids: Iterable[str]) -> None:
         """Remove accounts and everything about them, in one transaction."""
         ids = list(account_ids)
-        with self.db.atomic():
+        with self.writing():
             _clear_account_data(self.conn, ids)
             for chunk, marks in series.id_chunks(ids):
                 # Links reference the account: left in place they fail the delete.
@@ -196,13 +206,13 @@ class PostWrites(Connection):
         """Remove everything recorded about accounts, keeping the accounts and who they
         are linked to (`narrator demo` rebuilds its accounts this way; deleting them
         would break, or silently drop, their Slack links)."""
-        with self.db.atomic():
+        with self.writing():
             _clear_account_data(self.conn, account_ids)
 
     def rebuild_series(self) -> int:
         """Rewrite every post's packed series from `snapshots` (after writing snapshots
         with SQL of your own, as the benchmark does); returns how many were written."""
-        with self.db.atomic():
+        with self.writing():
             return series.rebuild(self.conn)
 
 
