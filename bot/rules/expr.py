@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ExpressionError
+from bot.limits import number_too_large
 
 MAX_LENGTH = 500
 MAX_NESTING = 12
@@ -232,6 +233,9 @@ class _Compiler:
             if isinstance(value, str):
                 raise self.fail(node, "text values are not allowed in conditions; compare numbers")
             raise self.fail(node, f"'{value!r}' is not allowed; use numbers")
+        too_large = number_too_large(value)  # float() of a 400-digit int overflows
+        if too_large:
+            raise self.fail(node, too_large)
         number = float(value)
         return "num", lambda env: number
 
