@@ -89,6 +89,38 @@ def test_a_runaway_template_is_refused_at_check_with_its_place(
     assert check_finding(workspace, body) == [PREFIX + message]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{% include "rules/widening.j2" %}',
+        '{% import "rules/widening.j2" as again %}',
+        '{% include "partials/loop.j2" %}',
+    ],
+    ids=["includes-itself", "imports-itself", "through-a-partial"],
+)
+def test_a_template_that_includes_itself_is_refused_with_its_place(workspace: Path, body: str):
+    (workspace / "narratives" / "en" / "partials" / "loop.j2").write_text(
+        '{% include "rules/widening.j2" %}'
+    )
+    assert check_finding(workspace, body) == [
+        PREFIX + "it includes, imports or extends itself, or nests too deeply; break the loop"
+    ]
+
+
+def test_a_layout_that_extends_itself_is_refused_with_its_place(workspace: Path):
+    (workspace / "narratives" / "en" / "messages" / "help.j2").write_text(
+        '\n{% extends "messages/help.j2" %}\n'
+    )
+    _, problems = check_pack(workspace / "rules", workspace / "narratives", "en")
+    (problem,) = problems
+    assert problem.file == "narratives/en/messages/help.j2"
+    assert problem.line is not None  # Jinja places the parent's code on the first line
+    assert problem.message == (
+        "template fails: it includes, imports or extends itself, or nests too deeply; "
+        "break the loop"
+    )
+
+
 def test_lorem_ipsum_of_any_length_is_gone(workspace: Path):
     assert check_finding(workspace, "{{ lipsum(999999) }}") == [
         f"{TEMPLATE}:2: rule \"widening\": template reads an undefined value: 'lipsum' is undefined"

@@ -45,6 +45,7 @@ DEPTH = f"it calls macros more than {MAX_DEPTH} deep; does a macro call itself?"
 SIZE = f"it builds a text or list longer than {MAX_SIZE:,}; build less"
 WIDE = f"it asks for text wider than {MAX_SIZE:,} characters; ask for less"
 NUMBER = "it computes a number more than 30 digits long"
+NESTED = "it includes, imports or extends itself, or nests too deeply; break the loop"
 OUTPUT = f"it writes more than {MAX_OUTPUT:,} characters; write less"
 
 

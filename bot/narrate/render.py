@@ -51,6 +51,12 @@ class Narrator:
             with self._lock:
                 self._too_slow.add(name)
             raise
+        except RecursionError as exc:
+            # Includes, imports and extends nest Python frames, not sandbox calls: a
+            # template that includes itself ends here. Its traceback locates the line.
+            raise limits.TemplateLimitError(limits.NESTED).with_traceback(
+                exc.__traceback__
+            ) from None
 
     def _template(self, name: str) -> Template:
         return self.env.get_template(name)
