@@ -122,12 +122,12 @@ def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
         for context in contexts:
             try:
                 narrator.render(name, **context)
-            except (TemplateError, ArithmeticError, TypeError, ValueError, KeyError) as exc:
+            except Exception as exc:  # whatever a lead's template raises is its problem
                 line = _template_line(exc, template)
                 message = (
                     f"template reads an undefined value: {exc}"
                     if isinstance(exc, UndefinedError)
-                    else f"template fails: {exc}"
+                    else f"template fails: {_detail(exc)}"
                 )
                 problems.append(Problem(display, line, None, message))
                 break
@@ -203,17 +203,25 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
                     Problem(display, line, None, f"template fails: {exc}", rule=rule.id)
                 )
                 return problems
-            except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            except Exception as exc:  # whatever a lead's template raises is its problem
                 line = _template_line(exc, template)
-                message = f"template fails: {exc}"
+                message = f"template fails: {_detail(exc)}"
                 if context is sparse:
-                    message = f"template fails when a value it shows is missing: {exc}"
+                    message = f"template fails when a value it shows is missing: {_detail(exc)}"
             else:
                 continue
             if message not in seen:
                 seen.add(message)
                 problems.append(Problem(display, line, None, message, rule=rule.id))
     return problems
+
+
+def _detail(exc: Exception) -> str:
+    """What went wrong: the message, named by its kind unless the message says it
+    (a KeyError reads only `'a'`)."""
+    if isinstance(exc, TemplateError | ArithmeticError | TypeError | ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _read_by_conditions(rule: Rule) -> set[str]:
@@ -243,10 +251,10 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
     if line:
         return int(line)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == template.filename or frame.f_globals.get(
-            "__jinja_template__"
-        ):
-            line = template.get_corresponding_lineno(lineno)
+        if frame.f_globals.get("__jinja_template__") is template:
+            line = template.get_corresponding_lineno(lineno)  # compiled code's line
+        elif frame.f_code.co_filename == template.filename:
+            line = lineno  # a frame Jinja rewrote (Template.render): the template's line
     return line
 
 

@@ -114,7 +114,7 @@ def test_a_layout_that_extends_itself_is_refused_with_its_place(workspace: Path)
     _, problems = check_pack(workspace / "rules", workspace / "narratives", "en")
     (problem,) = problems
     assert problem.file == "narratives/en/messages/help.j2"
-    assert problem.line is not None  # Jinja places the parent's code on the first line
+    assert problem.line == 2
     assert problem.message == (
         "template fails: it includes, imports or extends itself, or nests too deeply; "
         "break the loop"
@@ -207,3 +207,19 @@ def test_at_run_time_a_runaway_template_costs_its_finding_only(workspace: Path, 
     )
     assert words["error"] == ("rules/comment-signal.j2 line 1: " + STEPS)
     assert words["text"].startswith("*comment-signal* fired, but its words failed: ")
+
+
+def test_any_error_a_template_raises_is_a_located_problem_not_a_crash(workspace: Path):
+    """At run time any error costs its finding only; at check it is a problem, not a
+    crash of `rules check` (a KeyError from str.format stopped it)."""
+    body = '{{ "{a}".format() }}'
+    sparse = PREFIX.replace("fails: ", "fails when a value it shows is missing: ")
+    assert check_finding(workspace, body) == [PREFIX + "KeyError: 'a'", sparse + "KeyError: 'a'"]
+    layout = workspace / "narratives" / "en" / "messages" / "help.j2"
+    layout.write_text("\n" + body + "\n")
+    _, problems = check_pack(workspace / "rules", workspace / "narratives", "en")
+    assert [str(p) for p in problems] == [
+        PREFIX + "KeyError: 'a'",
+        sparse + "KeyError: 'a'",
+        "narratives/en/messages/help.j2:2: template fails: KeyError: 'a'",
+    ]
