@@ -11,7 +11,10 @@ from typing import Any
 from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from bot.errors import Problem, RuleError
+from bot.limits import MAX_RULES, survey
 from bot.metrics.catalogue import SCOPES
+from bot.narrate.env import TemplateRefusedError
+from bot.narrate.limits import TemplateLimitError
 from bot.narrate.render import Narrator
 from bot.narrate.samples import SAMPLES
 from bot.rules.loader import Rule, RuleSet, load_rules
@@ -35,11 +38,44 @@ def load_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> Pack:
     return pack
 
 
-def check_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> tuple[Pack, list[Problem]]:
-    """Load everything and collect every problem, rendering each template once."""
+def check_pack(
+    rules_dir: Path, narratives: Path, locale: str = "en", *, render: bool = True
+) -> tuple[Pack, list[Problem]]:
+    """Load everything and collect every problem, rendering each template once
+    (`render=False`: load only, for a copy already checked in a child process)."""
     root = rules_dir.parent
+    refused = sorted(refused_files(rules_dir) + refused_files(narratives), key=lambda p: p.file)
     ruleset, problems = load_rules(rules_dir, display_root=root)
     narrator = Narrator(narratives, locale)
+    if len(ruleset.rules) > MAX_RULES or not render:
+        return Pack(ruleset, narrator), _unique(refused + problems)
+    pack, more = _check_templates(ruleset, narrator, narratives, locale)
+    return pack, _unique(refused + problems + more)
+
+
+def refused_files(folder: Path) -> list[Problem]:
+    """Every file of a pack folder that may not be read (a link out of it, a pipe, a
+    file too large), named from the folder down, whether or not anything reads it."""
+    return [
+        Problem(
+            f"{folder.name}/{path.relative_to(folder)}" if path != folder else folder.name,
+            None,
+            None,
+            reason,
+        )
+        for path, reason in sorted(survey(folder).refused)
+    ]
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """A refused file is named by the survey and again by whatever tried to read it."""
+    return list(dict.fromkeys(problems))
+
+
+def _check_templates(
+    ruleset: RuleSet, narrator: Narrator, narratives: Path, locale: str
+) -> tuple[Pack, list[Problem]]:
+    problems: list[Problem] = []
     if not (narratives / locale).is_dir():
         languages = sorted(p.name for p in narratives.glob("*") if p.is_dir())
         problems.append(
@@ -67,6 +103,9 @@ def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
         display = _template_path(narratives, narrator.locale, name)
         try:
             template = narrator.env.get_template(name)
+        except TemplateRefusedError as exc:
+            problems.append(_refused(exc, narrator, narratives))
+            continue
         except TemplateNotFound as exc:
             missing = exc.name if exc.name != name else None
             what = f"includes {missing}, which does not exist" if missing else "is missing"
@@ -85,16 +124,21 @@ def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
         for context in contexts:
             try:
                 narrator.render(name, **context)
-            except (TemplateError, ArithmeticError, TypeError, ValueError, KeyError) as exc:
+            except Exception as exc:  # whatever a lead's template raises is its problem
                 line = _template_line(exc, template)
                 message = (
                     f"template reads an undefined value: {exc}"
                     if isinstance(exc, UndefinedError)
-                    else f"template fails: {exc}"
+                    else f"template fails: {_detail(exc)}"
                 )
                 problems.append(Problem(display, line, None, message))
                 break
     return problems
+
+
+def _refused(exc: TemplateRefusedError, narrator: Narrator, narratives: Path) -> Problem:
+    """A template that may not be read, named as the survey of the files names it."""
+    return Problem(_template_path(narratives, narrator.locale, exc.name), None, None, exc.reason)
 
 
 def _relative(filename: str, narratives: Path) -> str:
@@ -115,6 +159,8 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
     display = _template_path(narratives, narrator.locale, name)
     try:
         template = narrator.env.get_template(name)
+    except TemplateRefusedError as exc:
+        return [_refused(exc, narrator, narratives)]
     except TemplateNotFound:
         return [
             Problem(
@@ -152,17 +198,32 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
             except UndefinedError as exc:
                 line = _template_line(exc, template)
                 message = _undefined_message(exc, rule)
-            except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            except TemplateLimitError as exc:
+                # Over its budget: one problem, and no more renders spent finding others.
                 line = _template_line(exc, template)
-                message = f"template fails: {exc}"
+                problems.append(
+                    Problem(display, line, None, f"template fails: {exc}", rule=rule.id)
+                )
+                return problems
+            except Exception as exc:  # whatever a lead's template raises is its problem
+                line = _template_line(exc, template)
+                message = f"template fails: {_detail(exc)}"
                 if context is sparse:
-                    message = f"template fails when a value it shows is missing: {exc}"
+                    message = f"template fails when a value it shows is missing: {_detail(exc)}"
             else:
                 continue
             if message not in seen:
                 seen.add(message)
                 problems.append(Problem(display, line, None, message, rule=rule.id))
     return problems
+
+
+def _detail(exc: Exception) -> str:
+    """What went wrong: the message, named by its kind unless the message says it
+    (a KeyError reads only `'a'`)."""
+    if isinstance(exc, TemplateError | ArithmeticError | TypeError | ValueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _read_by_conditions(rule: Rule) -> set[str]:
@@ -192,10 +253,10 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
     if line:
         return int(line)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == template.filename or frame.f_globals.get(
-            "__jinja_template__"
-        ):
-            line = template.get_corresponding_lineno(lineno)
+        if frame.f_globals.get("__jinja_template__") is template:
+            line = template.get_corresponding_lineno(lineno)  # compiled code's line
+        elif frame.f_code.co_filename == template.filename:
+            line = lineno  # a frame Jinja rewrote (Template.render): the template's line
     return line
 
 

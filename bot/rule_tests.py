@@ -252,7 +252,7 @@ def run_rule_tests(rules_dir: Path, pack: Pack) -> TestReport:
     files = rule_test_files(rules_dir)
     for path in files:
         display = _display(path, rules_dir.parent)
-        located, problems = load_yaml(path, display)
+        located, problems = load_yaml(path, display, rules_dir)
         failures.extend(problems)
         if located is None:
             continue

@@ -255,7 +255,7 @@ def test_an_undefined_calculation_is_named_with_its_operands():
     [
         (
             "impressions > 1" + "0" * 400,
-            "the number '1000…000' (401 digits) is too large; numbers go up to about 1e308",
+            "a number 401 digits long; numbers in a rule pack go up to 1,000,000,000,000,000",
             15,
         ),
         (

@@ -78,7 +78,7 @@ def test_every_template_file_has_samples_or_is_a_partial_or_rule(root: Path):
         (
             "partials/table.j2",
             "{{ posts[0].impresions|num }}",
-            "narratives/en/last10.j2:1: template reads an undefined value: 'dict object' has no "
+            "narratives/en/last10.j2:6: template reads an undefined value: 'dict object' has no "
             "attribute 'impresions'",
         ),
     ],

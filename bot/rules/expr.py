@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import ExpressionError
+from bot.limits import number_too_large
 
 MAX_LENGTH = 500
 MAX_NESTING = 12
@@ -295,15 +296,15 @@ class _Compiler:
             if isinstance(value, str):
                 raise self.fail(node, "text values are not allowed in conditions; compare numbers")
             raise self.fail(node, f"'{value!r}' is not allowed; use numbers")
+        too_large = number_too_large(value)  # whole numbers past 10^15: a typo, not data
+        if too_large:
+            raise self.fail(node, too_large)
         written = ast.get_source_segment(self.text, node) or str(value)
-        shown = f"'{written}'"
-        try:
-            number = float(value)
-        except OverflowError:  # a whole number past float's range
-            number, shown = math.inf, f"'{written[:4]}…{written[-3:]}' ({len(written)} digits)"
-        if not math.isfinite(number):  # 1e999 reads as infinity
-            raise self.fail(node, f"the number {shown} is too large; numbers go up to about 1e308")
-        constant = _Num(number)
+        if not math.isfinite(float(value)):  # 1e999 reads as infinity
+            raise self.fail(
+                node, f"the number '{written}' is too large; numbers go up to about 1e308"
+            )
+        constant = _Num(float(value))
         return "num", lambda env: constant
 
     def visit_Name(self, node: ast.Name, depth: int) -> tuple[str, Any]:

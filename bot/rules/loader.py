@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.errors import ExpressionError, Problem
+from bot.limits import MAX_RULES
 from bot.metrics.catalogue import SCOPES
 from bot.rules.expr import Expression, compile_expression
 from bot.rules.model import KEY_HELP, RuleFile, RuleSpec
@@ -85,7 +86,7 @@ def load_rules(rules_dir: Path, display_root: Path | None = None) -> tuple[RuleS
     first_seen: dict[str, tuple[str, int]] = {}
     for path in files:
         display = _display(path, display_root)
-        located, parse_problems = load_yaml(path, display)
+        located, parse_problems = load_yaml(path, display, rules_dir)
         problems.extend(parse_problems)
         if located is None:
             continue
@@ -105,6 +106,10 @@ def load_rules(rules_dir: Path, display_root: Path | None = None) -> tuple[RuleS
                 continue
             first_seen[rule.id] = (display, rule.line)
             rules.append(rule)
+    if len(rules) > MAX_RULES:
+        problems.append(
+            Problem(_display(rules_dir, display_root), None, None, _too_many(len(rules), "in all"))
+        )
     problems.sort(key=lambda p: (p.file, p.line or 0, p.column if isinstance(p.column, int) else 0))
     return RuleSet(tuple(rules), tuple(_display(p, display_root) for p in files)), problems
 
@@ -130,6 +135,11 @@ def _rules_of_file(located: Located, display: str, problems: list[Problem]) -> l
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, located, display))
         return []
+    if len(parsed.rules) > MAX_RULES:
+        # Refused before any rule is validated, compiled or rendered: that is the cost.
+        line, col = located.where(("rules",), key=True)
+        problems.append(Problem(display, line, col, _too_many(len(parsed.rules))))
+        return []
     out = []
     for index, raw in enumerate(parsed.rules):
         try:
@@ -141,6 +151,11 @@ def _rules_of_file(located: Located, display: str, problems: list[Problem]) -> l
         if rule is not None:
             out.append(rule)
     return out
+
+
+def _too_many(count: int, scope: str = "") -> str:
+    held = f"holds {count:,} rules {scope}".rstrip()
+    return f"{held}; a rule pack may hold at most {MAX_RULES:,}: merge or drop some"
 
 
 def _validation_problems(

@@ -73,6 +73,9 @@ def create_asgi(app: App, services: Services, signing_secret: str | None) -> Sta
                 "rules": status.rules,
                 "rules_loaded_at": to_utc_text(status.loaded_at),
                 "last_reload_ok": status.last_attempt_ok,
+                "last_reload_at": to_utc_text(status.last_attempt_at),
+                # In words: a refused edit says so, and why, while the last good pack serves.
+                "reload": status.summary(),
             }
         )
 

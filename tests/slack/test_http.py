@@ -313,3 +313,23 @@ def test_healthz(running: Running):
     assert data["ok"] is True
     assert data["rules"] == 16
     assert data["last_reload_ok"] is True
+
+
+def test_healthz_says_a_refused_edit_is_refused_and_why(running: Running):
+    """Issue #10: health kept saying OK while the newest edit was refused."""
+    import httpx
+
+    path = running.root / "rules" / "distribution.yaml"
+    path.write_text(path.read_text().replace("max_ratio: 5", "max_ratio: five"))
+    holder = running.bot.services.holder
+    assert holder.reload().last_attempt_ok is False
+    data = httpx.get(running.server.url + "/healthz").json()
+    assert data["ok"] is True  # the last good pack still answers
+    assert data["rules"] == 16
+    assert data["last_reload_ok"] is False
+    assert data["last_reload_at"] == "2026-11-23T18:00:00Z"
+    assert data["reload"] == (
+        "serving the last good pack since 2026-11-23T18:00:00Z, the newest edit is "
+        'refused because rules/distribution.yaml:11:18: rule "narrow-audience": '
+        "params.max_ratio: 'five' is not a number; write it without quotes, such as 5 or 0.02"
+    )

@@ -1,0 +1,145 @@
+"""`rules check` and reload attempts in a child process, under a time and memory budget.
+
+Checking a pack runs what a lead wrote: every template is rendered. The sandbox
+holds each render to a budget (`bot.narrate.limits`), but those checks are
+cooperative: they run between template steps, so a single step that is slow or
+large in C code (one we did not foresee) would still stall the check, and a
+thread cannot be stopped from outside. A process can. So the check runs in a
+child that may use CHECK_SECONDS and CHECK_MEMORY of address space; past either
+it is killed (or fails its allocation) and the pack is refused with a plain
+problem, while the caller (the reload watcher) carries on serving.
+
+Children are forked from a fork server that has already imported the pack code,
+so an attempt costs a fork, not a Python start-up (~0.7 s with pandas).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from bot.errors import Problem
+
+log = logging.getLogger("narrator.reload")
+
+#: The longest a whole check may take (the shipped pack takes 0.2 s).
+CHECK_SECONDS = 60.0
+#: The address space the checking process may use (it starts at about 220 MB).
+CHECK_MEMORY = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check in a child found: every problem, and the pack's size."""
+
+    problems: tuple[Problem, ...]
+    rules: int = 0
+    files: int = 0
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" not in methods:  # Windows: a fresh interpreter per check
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.pack"])
+    return context
+
+
+def check_isolated(
+    rules_dir: Path,
+    narratives: Path,
+    locale: str,
+    *,
+    seconds: float = CHECK_SECONDS,
+    memory: int = CHECK_MEMORY,
+) -> Checked:
+    """`check_pack` in a child process; its problems, or one saying why it stopped."""
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_check_in_child,
+        args=(send, rules_dir, narratives, locale, memory),
+        name="rule-pack-check",
+        daemon=True,
+    )
+    try:
+        process.start()
+    except BaseException:
+        receive.close()
+        send.close()
+        raise
+    try:
+        send.close()  # the child holds the only writing end: its exit is an EOF here
+        outcome = receive.recv() if receive.poll(seconds) else None
+    except EOFError:  # the child died without a word (killed by the system)
+        outcome = ("died", None)
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+        code = process.exitcode
+        process.close()
+    if outcome is None:
+        return Checked(
+            (
+                Problem(
+                    str(rules_dir),
+                    None,
+                    None,
+                    f"checking the rule pack took longer than {seconds:g} s, so it was "
+                    "stopped; a rule or template of the last edit does too much: undo it, "
+                    "or run `narrator rules check` to find it",
+                ),
+            )
+        )
+    kind, value = outcome
+    if kind == "ok":
+        return value
+    if kind == "memory":
+        reason = f"needed more than {memory // 2**20:,} MB of memory"
+    elif kind == "died":
+        reason = f"stopped unexpectedly (exit code {code})"
+    else:
+        log.error("checking the rule pack %s failed:\n%s", rules_dir, value)
+        reason = "failed on an error in the bot (the log has the details)"
+    return Checked(
+        (
+            Problem(
+                str(rules_dir),
+                None,
+                None,
+                f"checking the rule pack {reason}, so it was stopped; undo the last edit "
+                "and save again",
+            ),
+        )
+    )
+
+
+def _check_in_child(
+    send: Connection, rules_dir: Path, narratives: Path, locale: str, memory: int
+) -> None:
+    try:
+        try:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        except (ImportError, ValueError, OSError):
+            pass  # no such limit here (Windows): the time budget still holds
+        from bot.pack import check_pack
+
+        pack, problems = check_pack(rules_dir, narratives, locale)
+        checked = Checked(tuple(problems), len(pack.ruleset.rules), len(pack.ruleset.files))
+        send.send(("ok", checked))
+    except MemoryError:
+        send.send(("memory", None))
+    except BaseException:
+        send.send(("error", traceback.format_exc()))
+    finally:
+        send.close()
