@@ -88,7 +88,8 @@ def render_chart(
                     textcoords="offset points",
                     fontsize=9,
                 )
-        if len(accounts) > 1:
+        # A legend of more accounts than colours would hide the chart, not explain it.
+        if 1 < len(accounts) <= len(_COLOURS):
             axes.legend(loc="lower right", frameon=False, fontsize=9)
         axes.set_title(title, loc="left")
         axes.set_xlabel(x_label)
