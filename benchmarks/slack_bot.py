@@ -252,6 +252,10 @@ def _snapshot_counters(
     series["impressions"] = impressions
     series["members_reached"] = reach
     series["clicks"] = np.round(rng.uniform(0.004, 0.015, n)[:, None] * impressions)
+    # LinkedIn's own engagement total (migration 4 added the column): what it counts.
+    series["engagements"] = (
+        series["reactions"] + series["comments"] + series["reposts"] + series["clicks"]
+    )
     return {name: series[name].astype(np.int64) for name in COUNTERS}
 
 

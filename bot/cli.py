@@ -378,5 +378,181 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> Non
         serve_http(bot, host, port if port is not None else slack.port)
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Run what is due now, then exit (for cron and tests).")
+@click.option("--at", "at", help="With --once: run as of this ISO time instead of now.")
+@_friendly
+def clock(once: bool, at: str | None) -> None:
+    """Run every timed job (weekly digests): one process, a tick every 20 seconds.
+
+    Needs SLACK_BOT_TOKEN (and SLACK_API_URL for anything but slack.com). Safe to run
+    twice by accident: each digest is claimed in the store before it is sent."""
+    import logging
+    import signal
+    import threading
+
+    from bot.clock.loop import run_forever, tick
+    from bot.clock.runner import worker_id
+    from bot.config import load_slack_settings
+    from bot.jobs import clockwork
+    from bot.slack.services import FixedClock, utc_now
+
+    if at is not None and not once:
+        raise click.UsageError("--at needs --once: a running clock follows the real time")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    slack = load_slack_settings("clock")
+    if once:
+        pack = load_pack(settings.rules, settings.narratives, settings.locale)
+        work = clockwork(settings, slack, lambda: pack)
+        moment = FixedClock(_moment(at)) if at else utc_now
+        with Store(settings.db) as store:
+            report = tick(store, work.sources, moment, worker_id())
+        for ran in report:
+            click.echo(
+                f"{ran.job} {ran.period} (due {to_utc_text(ran.due)}): {ran.outcome}"
+                + (f" {ran.result}" if ran.result else "")
+            )
+        if not report:
+            click.echo("nothing is scheduled")
+        return
+    from bot.reload import PackHolder
+
+    holder = PackHolder(settings.rules, settings.narratives, settings.locale, utc_now)
+    stop = threading.Event()
+    holder.watch(2.0, stop)
+    work = clockwork(settings, slack, holder.current)
+    # Heroku and friends stop a process with SIGTERM: finish the job in hand, then go.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_forever(settings.db, work.sources, utc_now, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        stop.set()
+        holder.close()
+
+
+@cli.group()
+def digest() -> None:
+    """Weekly digests in Slack channels: subscribe, list, turn off, preview."""
+
+
+@digest.command(name="subscribe")
+@click.option("--channel", required=True, help="The Slack channel id, e.g. C0123ABCD.")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    help="An account to report on (repeatable; default: the accounts linked to the channel).",
+)
+@click.option(
+    "--weekly",
+    nargs=2,
+    required=True,
+    metavar="DAY HH:MM",
+    help="The day (mon..sun) and local time, e.g. --weekly mon 09:00.",
+)
+@click.option("--tz", "zone", required=True, help="The time zone, e.g. Europe/Paris.")
+@click.option(
+    "--quiet",
+    type=click.Choice(["digest", "line"]),
+    default="digest",
+    show_default=True,
+    help="What a week with nothing worth saying gets: the digest anyway, or one line.",
+)
+@_friendly
+def digest_subscribe(
+    channel: str, accounts: tuple[str, ...], weekly: tuple[str, str], zone: str, quiet: str
+) -> None:
+    """Subscribe a channel to a weekly digest (replacing its subscription, if any)."""
+    from bot.digest.commands import subscribe
+
+    settings = _settings()
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        reply = subscribe(
+            store,
+            pack,
+            channel=channel,
+            accounts=accounts,
+            day=weekly[0],
+            time=weekly[1],
+            zone=zone,
+            quiet=quiet,
+            by="terminal",
+            at=datetime.now(UTC),
+        )
+    _print_reply(reply)
+
+
+@digest.command(name="list")
+@_friendly
+def digest_list() -> None:
+    """List the subscribed channels, their next digest and how the last one went."""
+    from bot.digest.commands import listing
+
+    settings = _settings()
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        _print_reply(listing(store, pack, at=datetime.now(UTC)))
+
+
+@digest.command(name="off")
+@click.option("--channel", required=True, help="The Slack channel id.")
+@_friendly
+def digest_off(channel: str) -> None:
+    """Stop a channel's weekly digest."""
+    from bot.digest.commands import unsubscribe
+
+    settings = _settings()
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        _print_reply(unsubscribe(store, pack, channel=channel))
+
+
+@digest.command(name="preview")
+@click.option("--channel", required=True, help="The Slack channel id.")
+@click.option("--at", "at", help="As if sent at this ISO time (default: now).")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the digest's chart to this PNG file.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_friendly
+def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -> None:
+    """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
+    from bot.digest.commands import preview
+    from bot.digest.send import chart_png
+
+    settings = _settings()
+    moment = _moment(at)
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        shown = preview(store, pack, channel=channel, at=moment)
+    if fmt == "json":
+        click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(shown.reply.text, nl=False)
+    if not shown.reply.ok:
+        sys.exit(1)
+    if chart is not None and shown.digest is not None:
+        made = chart_png(pack, shown.digest)
+        if made is None:
+            click.echo("No chart: no post of that week has impressions and reach.", err=True)
+        else:
+            chart.write_bytes(made[0])
+            click.echo(f"Chart written to {chart}.", err=True)
+
+
+def _print_reply(reply: Any) -> None:
+    click.echo(reply.text, nl=False)
+    if not reply.ok:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="narrator")

@@ -21,6 +21,15 @@ class Settings(BaseSettings):
     narratives: Path = Field(default=Path("narratives"), description="folder of Jinja templates")
     locale: str = Field(default="en", description="language of the narratives")
     debug: bool = Field(default=False, description="show tracebacks of internal errors")
+    digest_grace_hours: float = Field(
+        default=6.0,
+        ge=0,
+        le=24 * 6,
+        description="a digest missed while the clock was down is sent this late, no later",
+    )
+    post_interval: float = Field(
+        default=1.0, ge=0, le=60, description="seconds between two messages the clock posts"
+    )
 
     @field_validator("locale")
     @classmethod
@@ -144,7 +153,8 @@ def _split(value: str) -> list[str]:
 
 
 def load_slack_settings(mode: str, **overrides: object) -> SlackSettings:
-    """Read the Slack settings for `mode` ("http" or "socket"); name what is missing or wrong."""
+    """Read the Slack settings for `mode` ("http", "socket" or "clock"); name what is
+    missing or wrong."""
     try:
         settings = SlackSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -154,7 +164,8 @@ def load_slack_settings(mode: str, **overrides: object) -> SlackSettings:
         ]
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
     needed = ["slack_bot_token"]
-    needed.append("slack_app_token" if mode == "socket" else "slack_signing_secret")
+    if mode != "clock":  # the clock only posts: it receives nothing to verify
+        needed.append("slack_app_token" if mode == "socket" else "slack_signing_secret")
     missing = [name.upper() for name in needed if getattr(settings, name) is None]
     if missing:
         raise ConfigError(

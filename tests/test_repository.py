@@ -101,3 +101,5 @@ def test_the_procfile_runs_the_documented_processes(root: Path):
     assert lines["web"] == "narrator serve --port $PORT --processes 2"
     assert lines["worker"] == "narrator serve --socket --processes 2"
     assert lines["release"] == "narrator migrate && narrator rules check && narrator rules test"
+    # One clock process runs every timed job; a second by accident sends nothing twice.
+    assert lines["clock"] == "narrator clock"

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 import urllib.parse
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel import Locale
@@ -226,6 +226,12 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_date(_as_datetime(moment), "d MMM", locale=locale)
 
+    def local_day(value: Any, pattern: str = "d MMM") -> str:
+        """A calendar date ('2026-11-16') written out, e.g. with "EEEE d MMMM y"."""
+        if missing(value):
+            return MISSING
+        return format_date(date.fromisoformat(str(value)[:10]), pattern, locale=locale)
+
     def moment(value: Any) -> str:
         if missing(value):
             return MISSING
@@ -286,6 +292,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         "plain": plain,
         "age": age,
         "day": day,
+        "local_day": local_day,
         "moment": moment,
         "clip": clip,
         "ljust": ljust,

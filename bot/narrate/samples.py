@@ -395,3 +395,162 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+
+# The weekly digest (bot/digest/build.py builds these contexts).
+_WEEK = {
+    "impressions_week": 12345.0,
+    "impressions_prev_week": 10234.0,
+    "impressions_change": 0.206,
+    "reach_week": 4321.0,
+    "reach_prev_week": 4300.0,
+    "reach_change": 0.005,
+    "engagement_rate_week": 0.031,
+    "engagement_rate_prev_week": 0.035,
+    "engagement_rate_change": -0.114,
+    "posts_week": 3.0,
+    "posts_prev_week": 2.0,
+    "reach_is_unique": False,
+    "saves_shares_per_1k": 4.2,
+    "saves_shares_per_1k_prev": None,
+}
+
+
+def _remembered(finding: dict[str, Any], memory: dict[str, Any] | None) -> dict[str, Any]:
+    return {**finding, "memory": memory}
+
+
+_DIGEST_PART = {
+    "account": ACCOUNT,
+    "week": _WEEK,
+    "reading": [
+        _remembered(_finding("saturating-audience", "warning"), {"new": False, "weeks": 3})
+    ],
+    "learn": [
+        {
+            "post": _post(1),
+            "findings": [_remembered(_finding("top-saves-shares", "positive"), {"new": True})],
+        }
+    ],
+    "under": [
+        {
+            "post": _YOUNG,
+            "findings": [_remembered(_finding("weak-for-followers", "warning"), None)],
+        }
+    ],
+    "standouts": [
+        {
+            "post": _post(3),
+            "findings": [_remembered(_finding("narrow-audience", "warning"), {"new": True})],
+        }
+    ],
+    "across": [_remembered(_finding("early-window-lost", "warning"), None)],
+    "resolved": [
+        {"rule": "off-target", "scope": "account"},
+        {"rule": "low-engagement", "scope": "posts"},
+    ],
+    "next_steps": [_STEP],
+    "quiet": False,
+}
+_QUIET_PART = {
+    **_DIGEST_PART,
+    "week": {
+        **_WEEK,
+        "impressions_week": None,
+        "impressions_change": None,
+        "reach_is_unique": True,
+    },
+    "reading": [],
+    "learn": [],
+    "under": [],
+    "standouts": [],
+    "across": [],
+    "resolved": [],
+    "next_steps": [],
+    "quiet": True,
+}
+_DIGEST = {
+    "zone": "Europe/Paris",
+    "week_start": "2026-03-02",
+    "week_last_day": "2026-03-08",
+    "as_of": "2026-03-08T23:00:00Z",
+    "accounts": [_DIGEST_PART, _QUIET_PART],
+    "missing": [],
+    "fallback": None,
+}
+_SUBSCRIPTION = {
+    "channel": "C0123",
+    "day": "mon",
+    "time": "09:00",
+    "zone": "Europe/Paris",
+    "quiet": "digest",
+    "accounts": ["acme"],
+    "linked": [],
+    "next_run": "2026-03-09T09:00:00+01:00",
+}
+SAMPLES.update(
+    {
+        "digest.j2": [
+            _DIGEST,
+            {
+                **_DIGEST,
+                "accounts": [],
+                "missing": ["gone"],
+                "fallback": {"asked_week_last_day": "2026-03-15"},
+            },
+            {**_DIGEST, "accounts": [], "missing": []},
+        ],
+        "messages/digest-quiet.j2": [
+            {**_DIGEST, "accounts": [_QUIET_PART]},
+            {**_DIGEST, "accounts": [_QUIET_PART, _QUIET_PART]},
+        ],
+        "messages/digest-chart.j2": [
+            {
+                **_DIGEST,
+                "posts": [
+                    {"number": 1, "impressions": 1200.0, "members_reached": 300.0, "ratio": 4.0}
+                ],
+            }
+        ],
+        "messages/digest-invalid.j2": [
+            {"field": field, "value": "x", "problem": problem, "suggestion": suggestion}
+            for field, problem, suggestion in (
+                ("day", "number", None),
+                ("day", "unknown", "mon"),
+                ("time", "range", None),
+                ("time", "twelve-hour", "09:00"),
+                ("time", "unknown", None),
+                ("zone", "case", "Europe/Paris"),
+                ("zone", "partial", "Europe/Paris"),
+                ("zone", "unknown", None),
+            )
+        ],
+        "messages/digest-no-accounts.j2": [{"channel": "C0123"}],
+        "messages/digest-subscribed.j2": [
+            {**_SUBSCRIPTION, "new": True},
+            {**_SUBSCRIPTION, "new": False, "accounts": [], "linked": ["acme"], "quiet": "line"},
+        ],
+        "messages/digest-off.j2": [
+            {"channel": "C0123", "changed": True},
+            {"channel": "C0123", "changed": False},
+        ],
+        "messages/digest-not-subscribed.j2": [{"channel": "C0123"}],
+        "messages/digest-list.j2": [
+            {"subscriptions": []},
+            {
+                "subscriptions": [
+                    {**_SUBSCRIPTION, "last_run": None},
+                    {
+                        **_SUBSCRIPTION,
+                        "accounts": [],
+                        "linked": [],
+                        "last_run": {
+                            "period": "2026-W10",
+                            "status": "skipped",
+                            "due_at": "2026-03-02T08:00:00Z",
+                        },
+                    },
+                ]
+            },
+        ],
+    }
+)

@@ -13,6 +13,8 @@ open database of `connection.py`:
 - `exports.py`: what LinkedIn's exports say of an account as a whole (its days, its
   windows' totals, who saw its posts), latest reading wins
 - `slack.py`: the Slack tables (links, mutes, events already handled)
+- `clock.py`: the clock's ledger of runs, claimed before each job runs
+- `digests.py`: digest subscriptions and the log of what each digest said
 
 A new kind of data (say, an export's daily account series) gets a module of its own
 with its migration in `migrations.py`, and joins the bases below.
@@ -21,7 +23,9 @@ with its migration in `migrations.py`, and joins the bases below.
 from __future__ import annotations
 
 from bot.store.accounts import AccountReads, AccountRow
+from bot.store.clock import Claim, ClockLedger, RunRow
 from bot.store.connection import MMAP_BYTES, Connection
+from bot.store.digests import DigestTables, Said, Subscription
 from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
 from bot.store.slack import EVENT_MEMORY, SlackTables
@@ -31,15 +35,28 @@ __all__ = [
     "EVENT_MEMORY",
     "MMAP_BYTES",
     "AccountRow",
+    "Claim",
     "History",
+    "RunRow",
+    "Said",
     "Store",
+    "Subscription",
     "TableChange",
     "WriteSummary",
     "_utc",
 ]
 
 
-class Store(PostWrites, AccountReads, HistoryReads, ExportReads, SlackTables, Connection):
+class Store(
+    PostWrites,
+    AccountReads,
+    HistoryReads,
+    ExportReads,
+    SlackTables,
+    ClockLedger,
+    DigestTables,
+    Connection,
+):
     """Open (and migrate) the SQLite database at `path`; `:memory:` works too."""
 
     def __enter__(self) -> Store:

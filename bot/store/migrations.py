@@ -137,3 +137,58 @@ CREATE TABLE demographics (
         then=series.rebuild,
     ),
 )
+
+# Digests and the clock (issue #12), appended as a block of their own.
+MIGRATIONS += (
+    Migration(
+        5,
+        "the clock's ledger: one row per job and period, claimed before it runs",
+        """
+CREATE TABLE clock_runs (
+    job TEXT NOT NULL,
+    period TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'skipped', 'failed')),
+    claimed_by TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    lease_until TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    finished_at TEXT,
+    result TEXT,
+    PRIMARY KEY (job, period)
+) WITHOUT ROWID;
+CREATE INDEX clock_runs_by_due ON clock_runs (due_at);
+""",
+    ),
+    Migration(
+        6,
+        "weekly digests: channel subscriptions, their accounts, and what each digest said",
+        """
+CREATE TABLE digest_subscriptions (
+    channel TEXT PRIMARY KEY,
+    day TEXT NOT NULL CHECK (day IN ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')),
+    time TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    quiet TEXT NOT NULL DEFAULT 'digest' CHECK (quiet IN ('digest', 'line')),
+    locale TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE digest_accounts (
+    channel TEXT NOT NULL REFERENCES digest_subscriptions(channel) ON DELETE CASCADE,
+    account TEXT NOT NULL,
+    PRIMARY KEY (channel, account)
+) WITHOUT ROWID;
+CREATE TABLE digest_log (
+    channel TEXT NOT NULL,
+    period TEXT NOT NULL,
+    week_end TEXT NOT NULL,
+    account TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    PRIMARY KEY (channel, period, account, subject, rule)
+) WITHOUT ROWID;
+""",
+    ),
+)

@@ -1,8 +1,14 @@
 """A small stand-in for Slack on 127.0.0.1, and helpers to talk to our server as Slack does.
 
 FakeSlack speaks the Web API methods the bot uses (auth.test, views.publish,
-chat.postMessage, apps.connections.open) with Slack's JSON shapes, checks the
-bearer token, and records every call and every response_url post.
+chat.postMessage, apps.connections.open, users.info, and for the clock
+conversations.history and .replies with message metadata, and the three steps of
+files_upload_v2) with Slack's JSON shapes, checks the bearer token, keeps each
+channel's messages, and records every call and every response_url post.
+
+`on_method(method, body, phase)` is called when a Web API call arrives
+(phase "received") and after it has changed the fake's state, before the answer
+is sent ("done"): a test can kill the caller at either moment.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ APP_TOKEN = "xapp-1-test-0987654321-zyxwvutsrq"
 SIGNING_SECRET = "test-signing-secret-3f2a1b9c8d7e6f5"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a caller a test killed mid-request leaves a broken pipe: expected
+
+
 @dataclass
 class Call:
     path: str
@@ -40,6 +51,17 @@ class FakeSlack:
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     socket_url: str = ""
     on_hook: Callable[[Call], None] | None = None
+    on_method: Callable[[str, dict[str, Any], str], None] | None = None
+    #: channel -> its messages, oldest first (thread replies included, with thread_ts)
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes
+    files: list[dict[str, Any]] = field(default_factory=list)  # completed uploads
+    #: user id -> Slack time zone (users.info)
+    user_zones: dict[str, str] = field(default_factory=dict)
+    #: channels the bot is not in: posting there fails with not_in_channel
+    closed: set[str] = field(default_factory=set)
+    #: method -> answers of HTTP 500 still to give (after doing the work, like a timeout)
+    failing_after: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         fake = self
@@ -50,7 +72,8 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                raw_bytes = self.rfile.read(length)
+                raw = "" if self.path.startswith("/upload/") else raw_bytes.decode("utf-8")
                 kind = self.headers.get("Content-Type", "")
                 if "json" in kind and raw:
                     body = json.loads(raw)
@@ -59,6 +82,10 @@ class FakeSlack:
                 call = Call(self.path, dict(self.headers), body, time.monotonic())
                 with fake._lock:
                     fake.calls.append(call)
+                if self.path.startswith("/upload/"):
+                    with fake._lock:
+                        fake.uploads[self.path.removeprefix("/upload/")] = raw_bytes
+                    return self._reply(200, "OK - uploaded", "text/plain")
                 if self.path.startswith("/hooks/"):
                     if fake.on_hook:
                         fake.on_hook(call)
@@ -72,7 +99,16 @@ class FakeSlack:
                     self.end_headers()
                     self.wfile.write(b'{"ok": false, "error": "ratelimited"}')
                     return
-                return self._reply(200, json.dumps(fake.answer(method, self.headers, body)))
+                if fake.on_method and fake.on_method(method, body, "received") == "drop":
+                    self.close_connection = True  # as if the caller died mid-request
+                    return None
+                answer = fake.answer(method, self.headers, body)
+                if fake.on_method:
+                    fake.on_method(method, body, "done")
+                if fake.failing_after.get(method, 0) > 0:
+                    fake.failing_after[method] -= 1
+                    return self._reply(500, '{"ok": false, "error": "fatal_error"}')
+                return self._reply(200, json.dumps(answer))
 
             def _reply(self, status: int, text: str, kind: str = "application/json") -> None:
                 data = text.encode("utf-8")
@@ -83,7 +119,8 @@ class FakeSlack:
                 self.wfile.write(data)
 
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._ts = 0
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -109,13 +146,97 @@ class FakeSlack:
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V0HOME", "type": "home", **body.get("view", {})}}
         if method == "chat.postMessage":
-            return {
-                "ok": True,
-                "channel": body.get("channel"),
-                "ts": "1700000000.000100",
-                "message": {"text": body.get("text", "")},
-            }
+            return self._post_message(body)
+        if method == "conversations.history":
+            return self._history(body)
+        if method == "conversations.replies":
+            return self._replies(body)
+        if method == "users.info":
+            user = body.get("user", "")
+            zone = self.user_zones.get(user, "America/Los_Angeles")
+            return {"ok": True, "user": {"id": user, "tz": zone}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + len(self.files) + 1:06d}"
+            return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            with self._lock:
+                for f in files:
+                    self.files.append(
+                        {
+                            **f,
+                            "channel": body.get("channel_id"),
+                            "thread_ts": body.get("thread_ts"),
+                            "content": self.uploads.get(f["id"], b""),
+                        }
+                    )
+            return {"ok": True, "files": [{"id": f["id"]} for f in files]}
         return {"ok": False, "error": "unknown_method"}
+
+    def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = body.get("channel", "")
+        if channel in self.closed:
+            return {"ok": False, "error": "not_in_channel"}
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        with self._lock:
+            # Slack's ts is the moment of posting (microseconds), unique in a channel.
+            self._ts = max(self._ts + 1, int(time.time() * 1_000_000))
+            ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+            message = {
+                "type": "message",
+                "user": "U0BOT",
+                "ts": ts,
+                "text": body.get("text", ""),
+                "blocks": body.get("blocks"),
+            }
+            if metadata:
+                message["metadata"] = metadata
+            if body.get("thread_ts"):
+                message["thread_ts"] = body["thread_ts"]
+            self.channels.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": dict(message)}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            messages = self.channels.get(body.get("channel", ""), [])
+            top = [m for m in messages if "thread_ts" not in m and float(m["ts"]) > oldest]
+            out = []
+            for m in reversed(top):  # newest first, as Slack answers
+                shown = {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+                replies = [r for r in messages if r.get("thread_ts") == m["ts"]]
+                if replies:
+                    shown["reply_count"] = len(replies)
+                out.append(shown)
+        return {"ok": True, "messages": out, "has_more": False}
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        ts = body.get("ts")
+        with self._lock:
+            messages = self.channels.get(body.get("channel", ""), [])
+            thread = [m for m in messages if m["ts"] == ts or m.get("thread_ts") == ts]
+            out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in thread]
+        return {"ok": True, "messages": out, "has_more": False}
+
+    def messages(self, channel: str, run_prefix: str = "") -> list[dict[str, Any]]:
+        """The channel's messages (replies included) whose metadata names a run
+        starting with `run_prefix` (every message when it is empty)."""
+        with self._lock:
+            found = list(self.channels.get(channel, []))
+        if not run_prefix:
+            return found
+        return [
+            m
+            for m in found
+            if str(
+                ((m.get("metadata") or {}).get("event_payload") or {}).get("run", "")
+            ).startswith(run_prefix)
+        ]
 
     @property
     def base(self) -> str:

@@ -1,0 +1,48 @@
+"""What the clock runs, wired to Slack: the job sources of `narrator clock` (and of
+`narrator serve --clock`). Digests come from here; the LinkedIn sync will add its
+polling as one more source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock.loop import Source
+from bot.config import Settings, SlackSettings
+from bot.digest.send import DigestJobs
+from bot.errors import ConfigError
+from bot.pack import Pack
+from bot.slack.delivery import Poster, clock_client
+
+
+@dataclass(frozen=True)
+class Clockwork:
+    sources: tuple[Source, ...]
+    poster: Poster
+
+
+def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]) -> Clockwork:
+    """The clock's job sources, posting with the bot token on SLACK_API_URL (checked
+    with auth.test first, so a bad token is one clear message, not a failed digest)."""
+    assert slack.slack_bot_token is not None
+    client = clock_client(slack.slack_api_url, slack.slack_bot_token.get_secret_value())
+    try:
+        client.auth_test()
+    except Exception as exc:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN: Slack at {slack.slack_api_url} refused it ({_why(exc)}); "
+            "check the token and SLACK_API_URL (docs/slack-setup.md)"
+        ) from None
+    poster = Poster(client, interval=settings.post_interval)
+    digests = DigestJobs(
+        pack=pack, poster=poster, grace=timedelta(hours=settings.digest_grace_hours)
+    )
+    return Clockwork((digests.jobs,), poster)
+
+
+def _why(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get"):
+        return str(response.get("error", exc))
+    return f"{type(exc).__name__}: {exc}"
