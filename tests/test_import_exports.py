@@ -413,3 +413,40 @@ def test_without_a_weekly_export_reach_is_said_to_be_an_upper_bound(tmp_path: Pa
         store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
         row = measure(store, "jane", at).account_metrics.loc["jane"]
     assert row["reach_is_unique"] == 0
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):
+    import os
+
+    fifo = tmp_path / "export.xlsx"
+    os.mkfifo(fifo)
+    assert problems_of(fifo, account="jane") == [
+        f"{fifo}: is not a regular file (a pipe or a device?): save the data to a file"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"%PDF-1.7\n...", "a PDF document"),
+        (b"\x89PNG\r\n\x1a\n....", "a PNG image"),
+    ],
+)
+def test_files_plainly_of_another_kind_are_named(tmp_path: Path, content: bytes, named: str):
+    path = tmp_path / "analytics.xlsx"
+    path.write_bytes(content)
+    (problem,) = problems_of(path, account="jane")
+    assert problem.startswith(f"{path}: is {named}, which is none of the kinds known: ")
+
+
+def test_linkedins_data_archive_is_told_to_be_unzipped(tmp_path: Path):
+    import zipfile
+
+    path = tmp_path / "Basic_LinkedInDataExport.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Shares.csv", "Date,ShareLink\n")
+    (problem,) = problems_of(path, account="jane")
+    assert problem.startswith(
+        f"{path}: is a zip archive, not a workbook (LinkedIn's data download is one): "
+        "unzip it and import the analytics files inside"
+    )

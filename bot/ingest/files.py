@@ -8,6 +8,7 @@ whose it is, so the caller names the account; the CSV names its own on every row
 
 from __future__ import annotations
 
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,36 @@ KNOWN_KINDS = (
     "(Metrics, All posts), or the interchange CSV (docs/data-format.md)"
 )
 MAX_ID_LENGTH = 100
+
+
+#: First bytes of files people pick by mistake -> what to call them.
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+)
+
+
+def _other_kind(head: bytes, path: Path) -> str | None:
+    """What a file is when it is plainly not a workbook or a CSV, else None."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if sniff(head) == "xlsx":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return None  # the workbook reader says what is wrong with it
+        if "xl/workbook.xml" not in names:
+            return (
+                "a zip archive, not a workbook (LinkedIn's data download is one): unzip it "
+                "and import the analytics files inside"
+            )
+    return None
 
 
 def read_file(
@@ -42,15 +73,22 @@ def read_file(
         )
 
     try:
+        info = file.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise refuse("is a folder: name the files in it")
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a pipe would wait for a writer for ever.
+            raise refuse("is not a regular file (a pipe or a device?): save the data to a file")
         with open(file, "rb") as handle:
             head = handle.read(8)
     except FileNotFoundError:
         raise refuse("no such file") from None
-    except IsADirectoryError:
-        raise refuse("is a folder: name the files in it") from None
     except OSError as exc:
         raise refuse(f"cannot be read: {exc.strerror}") from None
     found = sniff(head)
+    other = _other_kind(head, file)
+    if other is not None:
+        raise refuse(f"is {other}, which is none of the kinds known: {KNOWN_KINDS}")
     if found == "text":
         if account is not None or observed_at is not None:
             raise refuse(
