@@ -1,0 +1,2 @@
+"""LinkedIn's REST API: the Rest.li encoding, an HTTP client that handles LinkedIn's
+errors and limits, and parsers of the documented response shapes."""

@@ -1,0 +1,170 @@
+"""A small fake of LinkedIn's REST API on 127.0.0.1, speaking its documented endpoints
+and JSON shapes, with failures a test can script (429, 401, a sunset version, 5xx).
+
+It checks the headers every versioned call must carry and records each request
+(path, raw query, headers) so tests can assert what the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+TOKEN = "li-test-token-0123456789"
+SERVED_VERSIONS = {"202605", "202606", "202611"}
+
+
+@dataclass
+class Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeLinkedIn:
+    #: post URN -> metric -> TOTAL count (DAILY answers spread it over `daily_days`).
+    post_metrics: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: "object" (before 202605) or "string" (202605 on): how metricType is written.
+    metric_shape: str = "string"
+    followers: int = 961
+    org_posts: list[dict[str, Any]] = field(default_factory=list)
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Answers to give before the real one, in order (one per request).
+    failures: list[Failure] = field(default_factory=list)
+    #: Page with `paging.links` (True) or with start/count only (False).
+    link_paging: bool = True
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- the endpoints --
+
+    def answer(self, path: str, raw_query: str, headers: dict[str, str]) -> tuple[int, Any, dict]:
+        with self.lock:
+            self.requests.append((path, raw_query, headers))
+            if self.failures:
+                failure = self.failures.pop(0)
+                return failure.status, failure.body, failure.headers
+        if headers.get("authorization") != f"Bearer {TOKEN}":
+            return (
+                401,
+                {"message": "Invalid access token", "serviceErrorCode": 65600, "status": 401},
+                {},
+            )
+        if headers.get("x-restli-protocol-version") != "2.0.0":
+            return 400, {"message": "X-Restli-Protocol-Version is required", "status": 400}, {}
+        version = headers.get("linkedin-version", "")
+        if version not in SERVED_VERSIONS:
+            return 400, {"message": f"Requested version {version} is not active", "status": 400}, {}
+        params = dict(parse_qsl(raw_query, keep_blank_values=True))
+        if path == "/rest/memberCreatorPostAnalytics":
+            return 200, self._post_analytics(raw_query, params), {}
+        if path == "/rest/memberFollowersCount":
+            return 200, {"paging": {"start": 0, "count": 10, "links": [], "total": 1},
+                         "elements": [{"memberFollowersCount": self.followers}]}, {}  # fmt: skip
+        if path == "/rest/organizationalEntityShareStatistics":
+            return 200, self._share_statistics(raw_query), {}
+        if path == "/rest/posts":
+            return 200, self._page(self.org_posts, params, "/rest/posts", raw_query), {}
+        if path.startswith("/rest/socialActions/") and path.endswith("/comments"):
+            post = unquote(path[len("/rest/socialActions/") : -len("/comments")])
+            return 200, self._page(self.comments.get(post, []), params, path, raw_query), {}
+        return 404, {"message": f"no such resource {path}", "status": 404}, {}
+
+    def _metric(self, name: str) -> Any:
+        if self.metric_shape == "object":
+            return {
+                "com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1": name
+            }
+        return name
+
+    def _post_analytics(self, raw_query: str, params: dict[str, str]) -> dict[str, Any]:
+        # entity=(share:urn%3Ali%3Ashare%3A1): the union, its URN percent-encoded.
+        entity = params.get("entity", "")
+        urn = entity[entity.find(":") + 1 : -1] if entity.startswith("(") else ""
+        metric = params.get("queryType", "")
+        total = self.post_metrics.get(urn, {}).get(metric)
+        elements = []
+        if total is not None:
+            member = "share" if ":share:" in urn else "ugc"
+            elements.append({"count": total, "metricType": self._metric(metric),
+                             "targetEntity": {member: urn}})  # fmt: skip
+        return {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}
+
+    def _share_statistics(self, raw_query: str) -> dict[str, Any]:
+        elements = []
+        for kind in ("shares", "ugcPosts"):
+            marker = f"{kind}=List("
+            if marker in raw_query:
+                listed = raw_query.split(marker, 1)[1].split(")", 1)[0]
+                for item in listed.split(","):
+                    urn = unquote(item)
+                    counts = self.post_metrics.get(urn)
+                    if counts:
+                        elements.append({
+                            "organizationalEntity": "urn:li:organization:2414183",
+                            ("share" if kind == "shares" else "ugcPost"): urn,
+                            "totalShareStatistics": {
+                                "impressionCount": counts.get("IMPRESSION", 0),
+                                "uniqueImpressionsCount": counts.get("MEMBERS_REACHED", 0),
+                                "likeCount": counts.get("REACTION", 0),
+                                "commentCount": counts.get("COMMENT", 0),
+                                "shareCount": counts.get("RESHARE", 0),
+                                "clickCount": counts.get("LINK_CLICKS", 0),
+                            },
+                        })  # fmt: skip
+        return {"paging": {"count": 10, "start": 0}, "elements": elements}
+
+    def _page(
+        self, items: list[dict[str, Any]], params: dict[str, str], path: str, raw_query: str
+    ) -> dict[str, Any]:
+        start, count = int(params.get("start", 0)), int(params.get("count", 10))
+        page = items[start : start + count]
+        links = []
+        if self.link_paging and start + count < len(items):
+            rest = "&".join(
+                p for p in raw_query.split("&") if not p.startswith(("start=", "count="))
+            )
+            links.append({"rel": "next", "type": "application/json",
+                          "href": f"{path}?{rest}&start={start + count}&count={count}"})  # fmt: skip
+        paging: dict[str, Any] = {"start": start, "count": count, "links": links}
+        if not self.link_paging:
+            paging["total"] = len(items)
+        return {"paging": paging, "elements": page}
+
+
+@contextmanager
+def serve(fake: FakeLinkedIn) -> Iterator[str]:
+    """Serve `fake` on 127.0.0.1; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, body, extra = fake.answer(parts.path, parts.query, headers)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in extra.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
