@@ -74,10 +74,28 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
         m[name] = latest[name]
     m["interactions"] = latest["interactions"]
     imp = latest["impressions"]
-    m["impressions_per_member_reached"] = _div(imp, latest["members_reached"])
-    m["engagement_rate"] = _div(latest["interactions"], imp)
+    # A ratio holds its counter against the impressions of the same moment: reach read
+    # at hour 50 against impressions at hour 50, not at hour 60 (readings of different
+    # figures come at different times, from the API's plan or from partial files).
+    sorted_hours = hours[order]
+    imp_hour = _latest(pos[order], np.where(np.isnan(values["impressions"][order]), np.nan,
+                                            sorted_hours), n)  # fmt: skip
+
+    def imp_when(name: str) -> np.ndarray:
+        series = values[name][order]
+        when = _latest(pos[order], np.where(np.isnan(series), np.nan, sorted_hours), n)
+        same = (when == imp_hour) | np.isnan(when)
+        if same.all():
+            return imp
+        at = _curve(pos, hours, values["impressions"], n, when[:, None], hold=True)[:, 0]
+        return np.where(same, imp, at)
+
+    m["impressions_per_member_reached"] = _div(
+        imp_when("members_reached"), latest["members_reached"]
+    )
+    m["engagement_rate"] = _div(latest["interactions"], imp_when("interactions"))
     m["saves_shares"] = latest["saves_shares"]
-    m["saves_shares_per_1k"] = _div(latest["saves_shares"], imp) * 1000.0
+    m["saves_shares_per_1k"] = _div(latest["saves_shares"], imp_when("saves_shares")) * 1000.0
     m["impressions_per_follower"] = _div(imp, m["followers"])
 
     early = EARLY_WINDOW_MINUTES / 60.0
@@ -98,9 +116,9 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
     m["share_first_24h"] = _div(i24, i72)
     m["share_48_72h"] = _div(i72 - i48, i72)
     m["snapshot_gap_hours"] = _largest_gap(pos, hours, n)
-    m["click_through_rate"] = _div(latest["clicks"], imp)
+    m["click_through_rate"] = _div(latest["clicks"], imp_when("clicks"))
     m["replies_per_comment"] = _div(latest["comment_replies"], latest["comments"])
-    m["profile_views_per_1k"] = _div(latest["profile_views"], imp) * 1000.0
+    m["profile_views_per_1k"] = _div(latest["profile_views"], imp_when("profile_views")) * 1000.0
 
     mature = m["hours_observed"] >= CURVE_HOURS
     accounts = identity["account"]
