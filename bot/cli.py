@@ -434,6 +434,100 @@ def clock(once: bool, at: str | None) -> None:
 
 
 @cli.group()
+def accounts() -> None:
+    """Accounts and where their data comes from."""
+
+
+@accounts.command(name="connect")
+@click.argument("account")
+@click.argument("urn")
+@_friendly
+def accounts_connect(account: str, urn: str) -> None:
+    """Tie ACCOUNT to its LinkedIn identity (urn:li:person:... or urn:li:organization:...)."""
+    import re
+
+    if not re.fullmatch(r"urn:li:(person|organization):[A-Za-z0-9_-]{1,64}", urn):
+        raise click.UsageError(
+            f"'{urn[:80]}' is not a LinkedIn identity such as urn:li:person:zLqTygBP8S or "
+            "urn:li:organization:2414183"
+        )
+    if not account or any(c.isspace() for c in account) or len(account) > 100:
+        raise click.UsageError("ACCOUNT must be one word of at most 100 characters")
+    settings = _settings()
+    with Store(settings.db) as store:
+        store.connect_linkedin(account, urn, datetime.now(UTC))
+    click.echo(f"{account} is {urn}; `narrator sync` now reads its posts from LinkedIn.")
+
+
+@cli.command()
+@click.option("--account", "names", multiple=True, help="Sync only this account (repeatable).")
+@click.option("--at", "at", help="Sync as of this ISO time (default: now).")
+@_friendly
+def sync(names: tuple[str, ...], at: str | None) -> None:
+    """Read connected accounts' posts from LinkedIn's API, within the day's call budget.
+
+    Tokens come from NARRATOR_LINKEDIN_TOKEN or the file NARRATOR_SECRETS names; the
+    API from NARRATOR_LINKEDIN_API_URL; the budget per token and UTC day from
+    NARRATOR_LINKEDIN_DAILY_CALLS."""
+    from bot.linkedin.client import LinkedInClient
+    from bot.linkedin.sync import sync as run_sync
+    from bot.linkedin.tokens import read_secrets, token_for
+
+    settings = _settings()
+    moment = _moment(at)
+    secrets = read_secrets(settings.secrets) if settings.secrets else {}
+    env_token = settings.linkedin_token.get_secret_value() if settings.linkedin_token else None
+
+    def client(account: str) -> LinkedInClient:
+        return LinkedInClient(
+            settings.linkedin_api_url,
+            token_for(account, env_token, secrets),
+            version=settings.linkedin_version,
+        )
+
+    with Store(settings.db) as store:
+        if not store.linkedin_connections():
+            raise click.UsageError(
+                "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
+            )
+
+        def left(account: str) -> int:
+            token = token_for(account, env_token, secrets)
+            return max(settings.linkedin_daily_calls - store.calls_spent(token, moment), 0)
+
+        def spent(account: str, calls: int) -> None:
+            store.spend_calls(token_for(account, env_token, secrets), moment, calls)
+
+        summary = run_sync(
+            store,
+            client,
+            moment,
+            accounts=names,
+            budget=settings.linkedin_daily_calls,
+            left=left,
+            spent=spent,
+        )
+    failed = False
+    for r in summary.results:
+        line = (
+            f"{r.account}: {_counted(r.calls, 'call')}, {_counted(r.posts_new, 'new post')}, "
+            f"{_counted(r.snapshots, 'snapshot')} added"
+        )
+        if r.skipped:
+            line += "; skipped: " + "; ".join(r.skipped)
+        if r.error:
+            line += f". Stopped: {r.error}"
+            failed = True
+        click.echo(line + ".")
+    click.echo(
+        f"{_counted(summary.calls, 'call')} used; the budget is "
+        f"{settings.linkedin_daily_calls:,} per token and UTC day."
+    )
+    if failed:
+        sys.exit(1)
+
+
+@cli.group()
 def digest() -> None:
     """Weekly digests in Slack channels: subscribe, list, turn off, preview."""
 

@@ -30,6 +30,24 @@ class Settings(BaseSettings):
     post_interval: float = Field(
         default=1.0, ge=0, le=60, description="seconds between two messages the clock posts"
     )
+    linkedin_api_url: str = Field(
+        default="https://api.linkedin.com", description="where LinkedIn's REST API is reached"
+    )
+    linkedin_version: str = Field(
+        default="202611", pattern=r"^[0-9]{6}(\.[0-9]{2})?$", description="LinkedIn-Version sent"
+    )
+    linkedin_token: SecretStr | None = Field(
+        default=None, description="an access token, when one account is synced"
+    )
+    secrets: Path | None = Field(
+        default=None, description="a file of 'account = token' lines, one per synced account"
+    )
+    linkedin_daily_calls: int = Field(
+        default=500,
+        ge=1,
+        le=10_000_000,
+        description="LinkedIn calls a sync may make per token per UTC day",
+    )
 
     @field_validator("locale")
     @classmethod
@@ -41,6 +59,20 @@ class Settings(BaseSettings):
         except (UnknownLocaleError, ValueError, TypeError):
             raise ValueError(f"'{value}' is not a language code such as en or de") from None
         return value
+
+    @field_validator("linkedin_api_url")
+    @classmethod
+    def _linkedin_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(
+                "must be an https URL such as https://api.linkedin.com (plain http would "
+                "send the access token in clear)"
+            )
+        return value.rstrip("/")
 
     @property
     def narratives_dir(self) -> Path:

@@ -38,6 +38,8 @@ class FakeLinkedIn:
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Answers to give before the real one, in order (one per request).
     failures: list[Failure] = field(default_factory=list)
+    #: Answers to give at given request numbers (0-based), e.g. to stop a sync halfway.
+    at_request: dict[int, Failure] = field(default_factory=dict)
     #: Page with `paging.links` (True) or with start/count only (False).
     link_paging: bool = True
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -48,6 +50,9 @@ class FakeLinkedIn:
     def answer(self, path: str, raw_query: str, headers: dict[str, str]) -> tuple[int, Any, dict]:
         with self.lock:
             self.requests.append((path, raw_query, headers))
+            scripted = self.at_request.get(len(self.requests) - 1)
+            if scripted is not None:
+                return scripted.status, scripted.body, scripted.headers
             if self.failures:
                 failure = self.failures.pop(0)
                 return failure.status, failure.body, failure.headers
@@ -66,8 +71,14 @@ class FakeLinkedIn:
         if path == "/rest/memberCreatorPostAnalytics":
             return 200, self._post_analytics(raw_query, params), {}
         if path == "/rest/memberFollowersCount":
-            return 200, {"paging": {"start": 0, "count": 10, "links": [], "total": 1},
-                         "elements": [{"memberFollowersCount": self.followers}]}, {}  # fmt: skip
+            return (
+                200,
+                {
+                    "paging": {"start": 0, "count": 10, "links": [], "total": 1},
+                    "elements": [{"memberFollowersCount": self.followers}],
+                },
+                {},
+            )
         if path == "/rest/organizationalEntityShareStatistics":
             return 200, self._share_statistics(raw_query), {}
         if path == "/rest/posts":
@@ -93,8 +104,9 @@ class FakeLinkedIn:
         elements = []
         if total is not None:
             member = "share" if ":share:" in urn else "ugc"
-            elements.append({"count": total, "metricType": self._metric(metric),
-                             "targetEntity": {member: urn}})  # fmt: skip
+            elements.append(
+                {"count": total, "metricType": self._metric(metric), "targetEntity": {member: urn}}
+            )
         return {"paging": {"count": 10, "start": 0, "links": []}, "elements": elements}
 
     def _share_statistics(self, raw_query: str) -> dict[str, Any]:
@@ -107,18 +119,20 @@ class FakeLinkedIn:
                     urn = unquote(item)
                     counts = self.post_metrics.get(urn)
                     if counts:
-                        elements.append({
-                            "organizationalEntity": "urn:li:organization:2414183",
-                            ("share" if kind == "shares" else "ugcPost"): urn,
-                            "totalShareStatistics": {
-                                "impressionCount": counts.get("IMPRESSION", 0),
-                                "uniqueImpressionsCount": counts.get("MEMBERS_REACHED", 0),
-                                "likeCount": counts.get("REACTION", 0),
-                                "commentCount": counts.get("COMMENT", 0),
-                                "shareCount": counts.get("RESHARE", 0),
-                                "clickCount": counts.get("LINK_CLICKS", 0),
-                            },
-                        })  # fmt: skip
+                        elements.append(
+                            {
+                                "organizationalEntity": "urn:li:organization:2414183",
+                                ("share" if kind == "shares" else "ugcPost"): urn,
+                                "totalShareStatistics": {
+                                    "impressionCount": counts.get("IMPRESSION", 0),
+                                    "uniqueImpressionsCount": counts.get("MEMBERS_REACHED", 0),
+                                    "likeCount": counts.get("REACTION", 0),
+                                    "commentCount": counts.get("COMMENT", 0),
+                                    "shareCount": counts.get("RESHARE", 0),
+                                    "clickCount": counts.get("LINK_CLICKS", 0),
+                                },
+                            }
+                        )
         return {"paging": {"count": 10, "start": 0}, "elements": elements}
 
     def _page(
@@ -131,8 +145,13 @@ class FakeLinkedIn:
             rest = "&".join(
                 p for p in raw_query.split("&") if not p.startswith(("start=", "count="))
             )
-            links.append({"rel": "next", "type": "application/json",
-                          "href": f"{path}?{rest}&start={start + count}&count={count}"})  # fmt: skip
+            links.append(
+                {
+                    "rel": "next",
+                    "type": "application/json",
+                    "href": f"{path}?{rest}&start={start + count}&count={count}",
+                }
+            )
         paging: dict[str, Any] = {"start": start, "count": count, "links": links}
         if not self.link_paging:
             paging["total"] = len(items)

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 IMPRESSIONS = ("IMPRESSION",)
 INTERACTIONS = ("REACTION", "COMMENT", "RESHARE")
 REACH = ("MEMBERS_REACHED",)
-THE_REST = ("POST_SAVE", "POST_SEND", "LINK_CLICKS", "PROFILE_VIEW_FROM_CONTENT",
-            "FOLLOWER_GAINED_FROM_CONTENT")  # fmt: skip
+THE_REST = (
+    "POST_SAVE",
+    "POST_SEND",
+    "LINK_CLICKS",
+    "PROFILE_VIEW_FROM_CONTENT",
+    "FOLLOWER_GAINED_FROM_CONTENT",
+)
 EVERY_METRIC = IMPRESSIONS + INTERACTIONS + REACH + THE_REST
 #: The naive plan the issue measures against: every metric (and the premium button)
 #: every hour of the first 72.

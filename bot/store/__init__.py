@@ -12,6 +12,7 @@ open database of `connection.py`:
 - `history.py`: an account's posts, snapshots and followers as of a moment, as frames
 - `exports.py`: what LinkedIn's exports say of an account as a whole (its days, its
   windows' totals, who saw its posts), latest reading wins
+- `linkedin.py`: each account's LinkedIn identity and the sync's calls per token and day
 - `slack.py`: the Slack tables (links, mutes, events already handled)
 - `clock.py`: the clock's ledger of runs, claimed before each job runs
 - `digests.py`: digest subscriptions and the log of what each digest said
@@ -28,6 +29,7 @@ from bot.store.connection import MMAP_BYTES, Connection
 from bot.store.digests import DigestTables, Said, Subscription
 from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
+from bot.store.linkedin import LinkedInTables
 from bot.store.slack import EVENT_MEMORY, SlackTables
 from bot.store.writes import PostWrites, TableChange, WriteSummary
 
@@ -53,6 +55,7 @@ class Store(
     HistoryReads,
     ExportReads,
     SlackTables,
+    LinkedInTables,
     ClockLedger,
     DigestTables,
     Connection,

@@ -191,4 +191,23 @@ CREATE TABLE digest_log (
 ) WITHOUT ROWID;
 """,
     ),
+    Migration(
+        7,
+        "LinkedIn sync: each account's LinkedIn identity, and the calls spent per token and day",
+        """
+CREATE TABLE linkedin_connections (
+    account TEXT PRIMARY KEY REFERENCES accounts(id),
+    urn TEXT NOT NULL,
+    connected_at TEXT NOT NULL,
+    last_sync_at TEXT,
+    last_error TEXT
+);
+CREATE TABLE linkedin_calls (
+    token TEXT NOT NULL,
+    day TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    PRIMARY KEY (token, day)
+) WITHOUT ROWID;
+""",
+    ),
 )

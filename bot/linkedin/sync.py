@@ -1,0 +1,249 @@
+"""The LinkedIn sync: read what the polling plan says is due, write it as snapshots.
+
+Each reading is a snapshot at the moment it was taken, written all or nothing per
+post, so a sync killed halfway and run again neither duplicates nor loses anything:
+the posts already written count as read, the rest are read again. A member's posts
+come from what was imported (their share or ugcPost addresses), since listing them
+needs a permission LinkedIn restricts; an organization's posts are listed with
+`/rest/posts?q=author`. A 401 or a sunset version stops that account with its
+message, and the others go on; a rate limit stops the sync until it resets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.errors import NarratorError
+from bot.ingest.urls import post_id as id_from_url
+from bot.ingest.urls import urn as urn_of_id
+from bot.linkedin import parse, restli
+from bot.linkedin.client import (
+    LinkedInClient,
+    LinkedInError,
+    RateLimited,
+    Unauthorized,
+    VersionSunset,
+)
+from bot.linkedin.plan import PostState, due
+from bot.model import COUNTERS, Account, ImportBatch, Post, Snapshot, to_utc_text
+from bot.model import parse_moment as moment_of
+from bot.store import Store
+
+#: Posts per organizationalEntityShareStatistics call (one call reads all their figures).
+SHARE_BATCH = 20
+
+
+@dataclass
+class AccountResult:
+    account: str
+    calls: int = 0
+    posts_new: int = 0
+    snapshots: int = 0
+    skipped: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class SyncSummary:
+    results: list[AccountResult]
+    budget: int
+
+    @property
+    def calls(self) -> int:
+        return sum(r.calls for r in self.results)
+
+
+def analytics_urn(post: str, url: str | None) -> str | None:
+    """The share or ugcPost URN LinkedIn's post analytics take, from the post's id or
+    address; None for an activity, which the API cannot read."""
+    for candidate in (post, id_from_url(url) if url else None, id_from_url(post)):
+        if candidate and candidate.startswith(("share-", "ugcPost-")):
+            return urn_of_id(candidate)
+        if candidate and candidate.startswith(("urn:li:share:", "urn:li:ugcPost:")):
+            return candidate
+    return None
+
+
+def sync_account(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    owner: str,
+    at: datetime,
+    budget: int,
+) -> AccountResult:
+    """Read what is due for one account, within `budget` calls; write what was read."""
+    result = AccountResult(account)
+    start_calls = client.count.calls
+    try:
+        if owner.startswith("urn:li:organization:"):
+            _list_organization_posts(store, client, account, owner, at, result)
+        posts = store.sync_posts(account)
+        states, urns = [], {}
+        for post, url, published, observed in posts:
+            urn = analytics_urn(post, url)
+            if urn is None:
+                continue
+            urns[urn] = post
+            born = moment_of(published)
+            read_at = tuple((moment_of(o) - born).total_seconds() / 3600 for o in observed)
+            states.append(PostState(urn, (at - born).total_seconds() / 3600, read_at))
+        unreadable = len(posts) - len(states)
+        if unreadable:
+            result.skipped.append(
+                f"{unreadable} post{'s' if unreadable != 1 else ''} known only by an activity "
+                "address, which LinkedIn's post analytics cannot read (import its share link)"
+            )
+        spare = budget - (client.count.calls - start_calls)
+        plan = due(states, budget=spare)
+        if plan.skipped:
+            result.skipped.append(
+                f"{len(plan.skipped)} reading{'s' if len(plan.skipped) != 1 else ''} over "
+                "today's call budget (the least useful were left out)"
+            )
+        wanted: dict[str, list[str]] = {}
+        for call in plan.calls:
+            wanted.setdefault(call.post, []).append(call.metric)
+        if owner.startswith("urn:li:organization:"):
+            _read_share_statistics(store, client, account, owner, wanted, urns, at, result)
+        else:
+            _read_member_posts(store, client, account, wanted, urns, at, result)
+    except (Unauthorized, VersionSunset, RateLimited, LinkedInError) as exc:
+        # This account stops here with LinkedIn's reason; what was written stays.
+        result.error = str(exc)
+    finally:
+        result.calls = client.count.calls - start_calls
+    return result
+
+
+def _read_member_posts(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    wanted: dict[str, list[str]],
+    urns: dict[str, str],
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    for urn, metrics in wanted.items():
+        counts: dict[str, int | None] = {}
+        for metric in metrics:
+            body = client.get(
+                "/rest/memberCreatorPostAnalytics",
+                {
+                    "q": "entity",
+                    "entity": restli.entity(urn),
+                    "queryType": metric,
+                    "aggregation": "TOTAL",
+                },
+            )
+            values = parse.post_analytics(body)
+            counter = parse.MEMBER_METRICS[metric]
+            counts[counter] = values[0].count if values else None  # none: no data, not 0
+        _write(store, account, urns[urn], counts, at, result)
+
+
+def _read_share_statistics(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    owner: str,
+    wanted: dict[str, list[str]],
+    urns: dict[str, str],
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    for kind, param in (("urn:li:share:", "shares"), ("urn:li:ugcPost:", "ugcPosts")):
+        batch = [u for u in wanted if u.startswith(kind)]
+        for i in range(0, len(batch), SHARE_BATCH):
+            chunk = batch[i : i + SHARE_BATCH]
+            body = client.get(
+                "/rest/organizationalEntityShareStatistics",
+                {
+                    "q": "organizationalEntity",
+                    "organizationalEntity": restli.urn(owner),
+                    param: restli.restli_list(chunk),
+                },
+            )
+            found = {s.post: s.counts for s in parse.share_statistics(body) if s.post}
+            for urn in chunk:
+                # LinkedIn leaves out posts without activity: they count 0, as documented.
+                counts = found.get(urn, {"impressions": 0})
+                _write(store, account, urns[urn], dict(counts), at, result)
+
+
+def _list_organization_posts(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    owner: str,
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    elements = list(
+        client.paged(
+            "/rest/posts",
+            {"q": "author", "author": restli.urn(owner), "sortBy": "CREATED"},
+            count=50,
+        )
+    )
+    known = {p for p, *_ in store.sync_posts(account)}
+    new = []
+    for info in parse.posts(elements):
+        post = id_from_url(info.urn) or info.urn
+        if post in known or info.published_at is None or info.published_at > at:
+            continue
+        title = (info.text or "").strip().splitlines()[0][:200] if info.text else None
+        new.append(Post(post, account, to_utc_text(info.published_at), None, None, title or None))
+    if new:
+        store.write(ImportBatch("LinkedIn sync", (Account(account, "organization"),), tuple(new)))
+        result.posts_new += len(new)
+
+
+def _write(
+    store: Store,
+    account: str,
+    post: str,
+    counts: dict[str, int | None],
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    if not any(v is not None for v in counts.values()):
+        return
+    snapshot = Snapshot(post, to_utc_text(at), tuple(counts.get(c) for c in COUNTERS))
+    store.write(ImportBatch("LinkedIn sync", snapshots=(snapshot,)))
+    result.snapshots += 1
+
+
+def sync(
+    store: Store,
+    clients: Callable[[str], LinkedInClient],
+    at: datetime,
+    *,
+    accounts: Sequence[str] = (),
+    budget: int,
+    left: Callable[[str], int] | None = None,
+    spent: Callable[[str, int], None] | None = None,
+) -> SyncSummary:
+    """Sync every connected account (or those named): each gets what is left of the
+    day's budget for its token (`left`), and reports what it spent (`spent`)."""
+    results = []
+    for account, owner, _last, _error in store.linkedin_connections():
+        if accounts and account not in accounts:
+            continue
+        try:
+            client = clients(account)
+        except NarratorError as exc:
+            results.append(AccountResult(account, error=str(exc)))
+            store.record_sync(account, at, str(exc))
+            continue
+        with client:
+            allowed = left(account) if left else budget
+            result = sync_account(store, client, account, owner, at, allowed)
+            if spent:
+                spent(account, result.calls)
+        store.record_sync(account, at, result.error)
+        results.append(result)
+    return SyncSummary(results, budget)

@@ -1,0 +1,168 @@
+"""`narrator sync` against a fake LinkedIn on 127.0.0.1: what is due is read and
+written as snapshots, once; an account LinkedIn refuses stops alone; the budget holds;
+a sync stopped halfway and run again ends as an uninterrupted one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.model import Account, ImportBatch, Post, to_utc_text
+from bot.store import Store
+from tests.linkedin_fake import TOKEN, Failure, FakeLinkedIn, serve
+
+AT = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+SHARE = "urn:li:share:7400000000000000101"
+METRICS = {"IMPRESSION": 1200, "MEMBERS_REACHED": 800, "REACTION": 30, "COMMENT": 4, "RESHARE": 2}
+
+
+@pytest.fixture
+def env(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "sync.db"
+    monkeypatch.setenv("NARRATOR_DB", str(db))
+    monkeypatch.setenv("NARRATOR_RULES", str(root / "rules"))
+    monkeypatch.setenv("NARRATOR_NARRATIVES", str(root / "narratives"))
+    monkeypatch.setenv("NARRATOR_LINKEDIN_TOKEN", TOKEN)
+    return db
+
+
+def member_post(db: Path, account: str, post: str, age_hours: float) -> None:
+    with Store(db) as store:
+        store.write(
+            ImportBatch(
+                "test",
+                (Account(account, "member"),),
+                (Post(post, account, to_utc_text(AT - timedelta(hours=age_hours))),),
+            )
+        )
+
+
+def run(url: str, *args: str, monkeypatch: pytest.MonkeyPatch | None = None):
+    return CliRunner().invoke(
+        cli, ["sync", "--at", to_utc_text(AT), *args], env={"NARRATOR_LINKEDIN_API_URL": url}
+    )
+
+
+def snapshots(db: Path) -> list[tuple]:
+    with Store(db) as store:
+        return store.conn.execute(
+            "SELECT post, observed_at, impressions, members_reached, reactions, comments "
+            "FROM snapshots ORDER BY post, observed_at"
+        ).fetchall()
+
+
+def test_a_members_post_in_its_first_hours_is_read_and_written_once(env: Path):
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    assert (
+        CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"]).exit_code == 0
+    )
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS})
+    with serve(fake) as url:
+        first = run(url)
+        again = run(url)
+    assert first.exit_code == 0, first.output
+    # At 1.6 hours: impressions and the first 90 minutes' interactions, 4 calls.
+    assert first.output.splitlines()[0] == "jane: 4 calls, 0 new posts, 1 snapshot added."
+    assert snapshots(env) == [
+        ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, None, 30, 4)
+    ]
+    assert again.output.splitlines()[0] == "jane: 0 calls, 0 new posts, 0 snapshots added."
+    assert TOKEN not in first.output + again.output
+
+
+def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
+    CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
+    published = int((AT - timedelta(hours=24.5)).timestamp() * 1000)
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS},
+        org_posts=[
+            {
+                "id": SHARE,
+                "lifecycleState": "PUBLISHED",
+                "publishedAt": published,
+                "commentary": "Our spring launch\\nmore",
+            }
+        ],
+    )
+    with serve(fake) as url:
+        result = run(url)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "acme: 2 calls, 1 new post, 1 snapshot added."
+    assert snapshots(env) == [
+        ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, 800, 30, 4)
+    ]
+
+
+def test_an_account_linkedin_refuses_stops_alone(env: Path, tmp_path: Path):
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    member_post(env, "old", "share-7400000000000000102", age_hours=1.6)
+    for account in ("jane", "old"):
+        CliRunner().invoke(cli, ["accounts", "connect", account, "urn:li:person:abc"])
+    secrets = tmp_path / "secrets"
+    secrets.write_text(f"jane = {TOKEN}\nold = li-expired-token-999\n")
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS, "urn:li:share:7400000000000000102": METRICS})
+    with serve(fake) as url:
+        result = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_SECRETS": str(secrets)},
+        )
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "jane: 4 calls, 0 new posts, 1 snapshot added."
+    assert lines[1].startswith(
+        "old: 1 call, 0 new posts, 0 snapshots added. Stopped: LinkedIn refused the access token"
+    )
+    assert "li-expired-token-999" not in result.output
+
+
+def test_the_daily_budget_is_never_exceeded_and_what_was_left_out_is_said(env: Path):
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS})
+    with serve(fake) as url:
+        result = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_LINKEDIN_DAILY_CALLS": "2"},
+        )
+        later = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT + timedelta(minutes=20))],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_LINKEDIN_DAILY_CALLS": "2"},
+        )
+    assert len(fake.requests) == 2
+    assert "2 calls" in result.output
+    assert "2 readings over today's call budget" in result.output
+    assert later.output.splitlines()[0].startswith("jane: 0 calls")
+
+
+def test_a_sync_stopped_halfway_and_run_again_ends_as_an_uninterrupted_one(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    posts = [f"share-74000000000000002{i:02d}" for i in range(4)]
+    metrics = {f"urn:li:share:74000000000000002{i:02d}": METRICS for i in range(4)}
+
+    def world(db: Path) -> None:
+        monkeypatch.setenv("NARRATOR_DB", str(db))
+        for post in posts:
+            member_post(db, "jane", post, age_hours=1.6)
+        CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+
+    world(tmp_path / "whole.db")
+    with serve(FakeLinkedIn(post_metrics=metrics)) as url:
+        assert run(url).exit_code == 0
+    whole = snapshots(tmp_path / "whole.db")
+
+    world(tmp_path / "stopped.db")
+    stopped = FakeLinkedIn(post_metrics=metrics, at_request={6: Failure(401, {"status": 401})})
+    with serve(stopped) as url:
+        assert run(url).exit_code == 1  # stopped during the second post
+    assert len(snapshots(tmp_path / "stopped.db")) == 1  # the first post, whole
+    with serve(FakeLinkedIn(post_metrics=metrics)) as url:
+        assert run(url).exit_code == 0
+    assert snapshots(tmp_path / "stopped.db") == whole
