@@ -433,9 +433,20 @@ def clock(once: bool, at: str | None) -> None:
         holder.close()
 
 
-@cli.group()
-def accounts() -> None:
-    """Accounts and where their data comes from."""
+@cli.group(invoke_without_command=True)
+@click.option("--at", "at", help="As of this ISO time (default: now).")
+@click.pass_context
+@_friendly
+def accounts(ctx: click.Context, at: str | None) -> None:
+    """Accounts and where their data comes from (imported files or LinkedIn's API, with
+    the last sync and the next); `accounts connect` ties one to LinkedIn."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings()
+    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    with Store(settings.db) as store:
+        reply = handle("accounts", store=store, pack=pack, at=_moment(at))
+    click.echo(reply.text, nl=False)
 
 
 @accounts.command(name="connect")

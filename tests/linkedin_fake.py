@@ -34,6 +34,7 @@ class FakeLinkedIn:
     #: "object" (before 202605) or "string" (202605 on): how metricType is written.
     metric_shape: str = "string"
     followers: int = 961
+    org_followers: int = 219145
     org_posts: list[dict[str, Any]] = field(default_factory=list)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Answers to give before the real one, in order (one per request).
@@ -79,6 +80,8 @@ class FakeLinkedIn:
                 },
                 {},
             )
+        if path.startswith("/rest/networkSizes/"):
+            return 200, {"firstDegreeSize": self.org_followers}, {}
         if path == "/rest/organizationalEntityShareStatistics":
             return 200, self._share_statistics(raw_query), {}
         if path == "/rest/posts":

@@ -66,11 +66,15 @@ def test_a_members_post_in_its_first_hours_is_read_and_written_once(env: Path):
         again = run(url)
     assert first.exit_code == 0, first.output
     # At 1.6 hours: impressions and the first 90 minutes' interactions, 4 calls.
-    assert first.output.splitlines()[0] == "jane: 4 calls, 0 new posts, 1 snapshot added."
+    assert first.output.splitlines()[0] == "jane: 5 calls, 0 new posts, 1 snapshot added."
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, None, 30, 4)
     ]
     assert again.output.splitlines()[0] == "jane: 0 calls, 0 new posts, 0 snapshots added."
+    listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT)])
+    assert listed.output.endswith(
+        "; from LinkedIn's API, synced 30 Nov 2026, 10:00 UTC, next 30 Nov 2026, 10:15 UTC\n"
+    )
     assert TOKEN not in first.output + again.output
 
 
@@ -91,7 +95,7 @@ def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
     with serve(fake) as url:
         result = run(url)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "acme: 2 calls, 1 new post, 1 snapshot added."
+    assert result.output.splitlines()[0] == "acme: 3 calls, 1 new post, 1 snapshot added."
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, 800, 30, 4)
     ]
@@ -113,11 +117,16 @@ def test_an_account_linkedin_refuses_stops_alone(env: Path, tmp_path: Path):
         )
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == "jane: 4 calls, 0 new posts, 1 snapshot added."
+    assert lines[0] == "jane: 5 calls, 0 new posts, 1 snapshot added."
     assert lines[1].startswith(
         "old: 1 call, 0 new posts, 0 snapshots added. Stopped: LinkedIn refused the access token"
     )
     assert "li-expired-token-999" not in result.output
+    listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT)]).output
+    assert (
+        "`old` old (member profile): 1 post, last post 30 Nov; from LinkedIn's API, stopped: LinkedIn refused"
+        in listed
+    )
 
 
 def test_the_daily_budget_is_never_exceeded_and_what_was_left_out_is_said(env: Path):
@@ -137,7 +146,7 @@ def test_the_daily_budget_is_never_exceeded_and_what_was_left_out_is_said(env: P
         )
     assert len(fake.requests) == 2
     assert "2 calls" in result.output
-    assert "2 readings over today's call budget" in result.output
+    assert "3 readings over today's call budget" in result.output
     assert later.output.splitlines()[0].startswith("jane: 0 calls")
 
 

@@ -172,6 +172,9 @@ def _one_post(
 
 def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
     rows = [a for a in store.accounts(at) if caller.visible is None or a.id in caller.visible]
+    synced = {
+        account: (urn, last, error) for account, urn, last, error in store.linkedin_connections()
+    }
     accounts = [
         {
             "id": a.id,
@@ -181,6 +184,7 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
             "posts": a.posts,
             "last_published_at": a.last_published_at,
             "last_observed_at": a.last_observed_at,
+            "sync": _sync_state(*synced[a.id]) if a.id in synced else None,
         }
         for a in rows
     ]
@@ -191,6 +195,20 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
         data={"accounts": accounts},
         context=context,
     )
+
+
+def _sync_state(urn: str, last: str | None, error: str | None) -> dict[str, Any]:
+    """Where an account's data comes from, when LinkedIn's API feeds it: the last
+    successful sync and the next (the clock syncs every SYNC_MINUTES)."""
+    from datetime import timedelta
+
+    from bot.linkedin.plan import SYNC_MINUTES
+    from bot.model import parse_moment
+
+    upcoming = None
+    if last is not None and error is None:
+        upcoming = to_utc_text(parse_moment(last) + timedelta(minutes=SYNC_MINUTES))
+    return {"urn": urn, "last": last, "next": upcoming, "error": error}
 
 
 def _may_see(caller: Caller, account: str | None) -> bool:

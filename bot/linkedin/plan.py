@@ -64,6 +64,8 @@ def _first_72_hours() -> tuple[Reading, ...]:
 
 
 FIRST_72H = _first_72_hours()
+#: How often the clock syncs: often enough for the half-hourly first readings.
+SYNC_MINUTES = 15
 DAILY_UNTIL_DAYS = 30
 WEEKLY_UNTIL_DAYS = 90
 

@@ -27,7 +27,15 @@ from bot.linkedin.client import (
     VersionSunset,
 )
 from bot.linkedin.plan import PostState, due
-from bot.model import COUNTERS, Account, ImportBatch, Post, Snapshot, to_utc_text
+from bot.model import (
+    COUNTERS,
+    Account,
+    FollowerCount,
+    ImportBatch,
+    Post,
+    Snapshot,
+    to_utc_text,
+)
 from bot.model import parse_moment as moment_of
 from bot.store import Store
 
@@ -78,6 +86,8 @@ def sync_account(
     result = AccountResult(account)
     start_calls = client.count.calls
     try:
+        if budget > 0:
+            _read_followers(store, client, account, owner, at, result)
         if owner.startswith("urn:li:organization:"):
             _list_organization_posts(store, client, account, owner, at, result)
         posts = store.sync_posts(account)
@@ -172,6 +182,39 @@ def _read_share_statistics(
                 # LinkedIn leaves out posts without activity: they count 0, as documented.
                 counts = found.get(urn, {"impressions": 0})
                 _write(store, account, urns[urn], dict(counts), at, result)
+
+
+def _read_followers(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    owner: str,
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    """The account's follower count, once per UTC day (it moves slowly; calls are few)."""
+    day = to_utc_text(at)[:10]
+    seen = store.conn.execute(
+        "SELECT 1 FROM follower_counts WHERE account = ? AND substr(observed_at, 1, 10) = ?",
+        (account, day),
+    ).fetchone()
+    if seen:
+        return
+    if owner.startswith("urn:li:organization:"):
+        body = client.get(
+            f"/rest/networkSizes/{restli.urn(owner)}", {"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"}
+        )
+        count = body.get("firstDegreeSize")
+        followers = count if isinstance(count, int) and not isinstance(count, bool) else None
+    else:
+        followers = parse.member_followers(client.get("/rest/memberFollowersCount", {"q": "me"}))
+    if followers is not None and followers >= 0:
+        store.write(
+            ImportBatch(
+                "LinkedIn sync",
+                follower_counts=(FollowerCount(account, to_utc_text(at), followers),),
+            )
+        )
 
 
 def _list_organization_posts(
