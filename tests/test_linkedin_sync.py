@@ -175,3 +175,47 @@ def test_a_sync_stopped_halfway_and_run_again_ends_as_an_uninterrupted_one(
     with serve(FakeLinkedIn(post_metrics=metrics)) as url:
         assert run(url).exit_code == 0
     assert snapshots(tmp_path / "stopped.db") == whole
+
+
+def test_a_post_synced_at_the_plans_moments_gets_its_curve_judged(env: Path, pack):
+    """The issue's 'done when': a post in its first 72 hours, synced every 30 minutes
+    (the clock syncs every 15), has readings on which every curve check judges (fired or quiet,
+    never 'too early' or 'not enough data'), within the day's budget."""
+    from bot.commands.last10 import build_report
+    from bot.linkedin.client import LinkedInClient
+    from bot.linkedin.sync import sync
+
+    published = AT - timedelta(hours=73)
+    member_post(env, "jane", "share-7400000000000000101", age_hours=73)
+
+    def curve(hour: float) -> dict[str, int]:
+        # One wave: most impressions in the first hours, reach growing with them.
+        impressions = int(5000 * (1 - 0.5 ** (hour / 3)))
+        return {
+            "IMPRESSION": impressions,
+            "MEMBERS_REACHED": int(impressions * 0.6),
+            "REACTION": impressions // 40,
+            "COMMENT": impressions // 300,
+            "RESHARE": impressions // 900,
+            "POST_SAVE": impressions // 800,
+            "POST_SEND": impressions // 2000,
+            "LINK_CLICKS": impressions // 100,
+            "PROFILE_VIEW_FROM_CONTENT": impressions // 500,
+            "FOLLOWER_GAINED_FROM_CONTENT": impressions // 1000,
+        }
+
+    fake = FakeLinkedIn()
+    with serve(fake) as url, Store(env) as store:
+        store.connect_linkedin("jane", "urn:li:person:abc", published)
+        moment = published
+        while moment <= AT:
+            fake.post_metrics[SHARE] = curve((moment - published).total_seconds() / 3600)
+            sync(store, lambda _: LinkedInClient(url, TOKEN), moment, budget=500)
+            moment += timedelta(minutes=30)
+        report = build_report(store, pack, "jane", AT)
+    calls = sum(1 for path, *_ in fake.requests if "PostAnalytics" in path)
+    assert calls <= 792 / 4
+    curve_rules = ["one-wave", "slow-build", "late-spike", "recycling-not-expanding"]
+    outcomes = {r: report.evaluation.outcome(r, "share-7400000000000000101") for r in curve_rules}
+    assert set(outcomes.values()) <= {"fired", "quiet"}, outcomes
+    assert outcomes["one-wave"] == "fired"
