@@ -117,6 +117,17 @@ def test_a_429_with_retry_after_says_how_long():
     )
 
 
+def test_a_short_retry_after_is_waited_out_within_the_call():
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: {"IMPRESSION": 10}},
+        failures=[Failure(429, {"status": 429}, {"Retry-After": "7"})],
+    )
+    with serve(fake) as url, client(url) as linkedin:
+        values = parse.post_analytics(analytics(linkedin, SHARE, "IMPRESSION"))
+        assert linkedin.slept == [7.0]  # type: ignore[attr-defined]
+    assert values == [parse.MetricValue("IMPRESSION", 10)]
+
+
 def test_a_daily_429_without_retry_after_waits_until_utc_midnight():
     body = {
         "status": 429,

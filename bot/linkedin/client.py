@@ -32,6 +32,8 @@ from bot.linkedin.restli import query
 DEFAULT_VERSION = "202611"
 #: Retries of a 5xx or a dropped connection before giving up on a call.
 RETRIES = 4
+#: A Retry-After up to this many seconds is waited out within the call.
+SHORT_WAIT = 60.0
 #: Pages read from one finder at most: a runaway `next` link cannot loop for ever.
 MAX_PAGES = 200
 
@@ -132,7 +134,14 @@ class LinkedInClient:
                     )
                 self._backoff(attempt)
                 continue
-            return self._answer(endpoint, response)
+            try:
+                return self._answer(endpoint, response)
+            except RateLimited as limited:
+                # A short wait LinkedIn asks for is waited out here; a long one (a daily
+                # limit) stops the caller, who comes back after it resets.
+                if limited.retry_after > SHORT_WAIT or attempt == RETRIES:
+                    raise
+                self._sleep(limited.retry_after)
         raise AssertionError("unreachable")
 
     def paged(
