@@ -35,8 +35,10 @@ def subscribe(
     quiet: str = "digest",
     by: str,
     at: datetime,
+    front: str = "terminal",
 ) -> Reply:
-    """Subscribe `channel` to a weekly digest of `accounts` (none: those linked to it)."""
+    """Subscribe `channel` to a weekly digest of `accounts` (none: those linked to it).
+    `front` says how a refusal names the fix (`--account` exists in the terminal only)."""
     try:
         schedule = Weekly(parse_day(day), parse_time(time), parse_zone(zone))
     except ScheduleError as exc:
@@ -63,7 +65,7 @@ def subscribe(
             )
     chosen = list(dict.fromkeys(accounts))
     if not chosen and not store.linked_accounts(channel):
-        return message(pack, "digest-no-accounts", ok=False, channel=channel)
+        return message(pack, "digest-no-accounts", ok=False, channel=channel, front=front)
     sub = Subscription(
         channel=channel,
         day=schedule.day,

@@ -289,8 +289,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "messages/apology.j2": [{"ref": "abc123"}],
     "messages/busy.j2": [{}],
     "messages/not-admin.j2": [
-        {"admins": ["U1", "U2", "U3"], "is_dm": False},
-        {"admins": [], "is_dm": True},
+        {"admins": ["U1", "U2", "U3"], "is_dm": False, "what": "links"},
+        {"admins": [], "is_dm": True, "what": "links"},
+        {"admins": ["U1"], "is_dm": False, "what": "digest"},
+        {"admins": ["U1"], "is_dm": False, "what": "checkin"},
     ],
     "messages/linked.j2": [
         {"account": "acme", "target": "U1", "is_user": True, "changed": True},
@@ -524,7 +526,18 @@ SAMPLES.update(
                 ("zone", "unknown", None),
             )
         ],
-        "messages/digest-no-accounts.j2": [{"channel": "C0123"}],
+        "messages/digest-no-accounts.j2": [
+            {"channel": "C0123", "front": "terminal"},
+            {"channel": "C0123", "front": "slack"},
+        ],
+        "messages/digest-in-dm.j2": [{}],
+        "messages/checkin-switched.j2": [
+            {"on": True, "changed": True, "linked": ["acme"], "within_hours": 4},
+            {"on": True, "changed": False, "linked": [], "within_hours": 4},
+            {"on": False, "changed": True, "linked": ["acme"], "within_hours": 4},
+            {"on": False, "changed": False, "linked": [], "within_hours": 4},
+        ],
+        "messages/digest-zone-unknown.j2": [{"day": "mon", "time": "09:00"}],
         "messages/digest-subscribed.j2": [
             {**_SUBSCRIPTION, "new": True},
             {**_SUBSCRIPTION, "new": False, "accounts": [], "linked": ["acme"], "quiet": "line"},

@@ -192,3 +192,18 @@ CREATE TABLE digest_log (
 """,
     ),
 )
+
+# First-hour check-ins (issue #12, item 5).
+MIGRATIONS += (
+    Migration(
+        7,
+        "first-hour check-ins: the channels that asked for them",
+        """
+CREATE TABLE checkin_channels (
+    channel TEXT PRIMARY KEY,
+    enabled_by TEXT NOT NULL,
+    enabled_at TEXT NOT NULL
+);
+""",
+    ),
+)
