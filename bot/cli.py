@@ -383,7 +383,7 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> Non
 @click.option("--at", "at", help="With --once: run as of this ISO time instead of now.")
 @_friendly
 def clock(once: bool, at: str | None) -> None:
-    """Run every timed job (weekly digests): one process, a tick every 20 seconds.
+    """Run every timed job (weekly digests, first-hour check-ins): one process, a tick every 20 s.
 
     Needs SLACK_BOT_TOKEN (and SLACK_API_URL for anything but slack.com). Safe to run
     twice by accident: each digest is claimed in the store before it is sent."""

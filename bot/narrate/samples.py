@@ -489,6 +489,26 @@ _SUBSCRIPTION = {
     "linked": [],
     "next_run": "2026-03-09T09:00:00+01:00",
 }
+# A first-hour check-in (bot/checkin/build.py builds these contexts).
+_CHECKIN = {
+    "account": {"id": "acme", "name": "Acme"},
+    "post": {
+        "id": "urn:li:activity:1",
+        "title": "A <sample> & post",
+        "url": "https://www.linkedin.com/feed/update/urn:li:activity:1/",
+        "published_at": "2026-03-05T08:00:00Z",
+        "age_minutes": 95,
+    },
+    "window_minutes": 90,
+    "early_interactions": 14.0,
+    "early_engagement_rate": 0.052,
+    "comments": 3.0,
+    "rank": 4,
+    "compared": 12,
+    "median_interactions": 9.5,
+    "median_rate": 0.041,
+    "action": "reply",
+}
 SAMPLES.update(
     {
         "digest.j2": [
@@ -531,6 +551,22 @@ SAMPLES.update(
             {"channel": "C0123", "front": "slack"},
         ],
         "messages/digest-in-dm.j2": [{}],
+        "messages/checkin.j2": [
+            _CHECKIN,
+            {
+                **_CHECKIN,
+                "post": {**_CHECKIN["post"], "url": None, "title": None},
+                "early_engagement_rate": None,
+                "comments": 0.0,
+                "rank": 1,
+                "compared": 0,
+                "median_interactions": None,
+                "median_rate": None,
+                "action": "reshare",
+            },
+            {**_CHECKIN, "rank": 1},
+            {**_CHECKIN, "rank": 13, "median_rate": None},
+        ],
         "messages/checkin-switched.j2": [
             {"on": True, "changed": True, "linked": ["acme"], "within_hours": 4},
             {"on": True, "changed": False, "linked": [], "within_hours": 4},
