@@ -31,6 +31,9 @@ from bot.store import Store
 
 log = logging.getLogger("narrator.checkin")
 
+#: How long the scan's own runs stay in the ledger.
+SCAN_MEMORY = timedelta(days=1)
+
 
 def checkin_text(pack: Pack, checkin: CheckIn) -> str:
     return pack.narrator.render("messages/checkin.j2", **checkin.context)
@@ -51,10 +54,21 @@ class CheckinJobs:
 
     def scan(self, store: Store, run: Run) -> str:
         """Every post due a check-in, each claimed and sent as a run of its own."""
+        # A scan's row guards only its own five minutes: yesterday's are dropped, or
+        # the ledger would grow by 288 rows a day.
+        store.forget_runs(run.job, run.now - SCAN_MEMORY)
         posts: list[Job] = []
         for channel, enabled_at in store.checkin_channels():
             for account in store.linked_accounts(channel):
-                for checkin in due_checkins(measure(store, account, run.now), run.now):
+                try:
+                    due = due_checkins(measure(store, account, run.now), run.now)
+                except Exception:
+                    # One account's trouble must not cost every other channel its check-ins.
+                    log.exception(
+                        "check-ins of %s for %s could not be worked out", account, channel
+                    )
+                    continue
+                for checkin in due:
                     posts.append(
                         Job(
                             f"checkin:{channel}",

@@ -36,9 +36,11 @@ def subscribe(
     by: str,
     at: datetime,
     front: str = "terminal",
+    zone_from_user: bool = False,
 ) -> Reply:
     """Subscribe `channel` to a weekly digest of `accounts` (none: those linked to it).
-    `front` says how a refusal names the fix (`--account` exists in the terminal only)."""
+    `front` says how a refusal names the fix (`--account` exists in the terminal only);
+    `zone_from_user`, that the zone is the asker's own in Slack (they named none)."""
     try:
         schedule = Weekly(parse_day(day), parse_time(time), parse_zone(zone))
     except ScheduleError as exc:
@@ -77,7 +79,13 @@ def subscribe(
         created_at=to_utc_text(at),
     )
     new = store.subscribe(sub)
-    return message(pack, "digest-subscribed", new=new, **_described(store, sub, at))
+    return message(
+        pack,
+        "digest-subscribed",
+        new=new,
+        zone_from_user=zone_from_user,
+        **_described(store, sub, at),
+    )
 
 
 def unsubscribe(store: Store, pack: Pack, *, channel: str) -> Reply:

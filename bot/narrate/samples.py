@@ -575,8 +575,15 @@ SAMPLES.update(
         ],
         "messages/digest-zone-unknown.j2": [{"day": "mon", "time": "09:00"}],
         "messages/digest-subscribed.j2": [
-            {**_SUBSCRIPTION, "new": True},
-            {**_SUBSCRIPTION, "new": False, "accounts": [], "linked": ["acme"], "quiet": "line"},
+            {**_SUBSCRIPTION, "new": True, "zone_from_user": False},
+            {
+                **_SUBSCRIPTION,
+                "new": False,
+                "accounts": [],
+                "linked": ["acme"],
+                "quiet": "line",
+                "zone_from_user": True,
+            },
         ],
         "messages/digest-off.j2": [
             {"channel": "C0123", "changed": True},

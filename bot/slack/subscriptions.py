@@ -61,7 +61,8 @@ def digest(
         if user_id not in admins:
             return _not_admin(pack, admins, "digest")
         day, time = args[1], args[2]
-        zone = args[3] if len(args) == 4 else user_zone()
+        named = len(args) == 4
+        zone = args[3] if named else user_zone()
         if zone is None:
             return message(pack, "digest-zone-unknown", ok=False, day=day, time=time)
         return subscribe(
@@ -75,6 +76,7 @@ def digest(
             by=user_id,
             at=at,
             front="slack",
+            zone_from_user=not named,
         )
     return message(pack, "usage", ok=False, usage=DIGEST_USAGE)
 

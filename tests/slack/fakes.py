@@ -116,7 +116,11 @@ class FakeSlack:
                 body = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
                 with fake._lock:
                     fake.calls.append(Call(path, dict(self.headers), body, time.monotonic()))
-                answer = fake.answer(path.removeprefix("/api/"), self.headers, body)
+                method = path.removeprefix("/api/")
+                answer = fake.answer(method, self.headers, body)
+                if fake.failing_after.get(method, 0) > 0:
+                    fake.failing_after[method] -= 1
+                    return self._reply(500, '{"ok": false, "error": "fatal_error"}')
                 return self._reply(200, json.dumps(answer))
 
             def _reply(self, status: int, text: str, kind: str = "application/json") -> None:

@@ -166,3 +166,32 @@ def test_a_clock_killed_after_posting_leaves_exactly_one_checkin(setup, root):
         (run,) = store.runs(f"checkin:{CHANNEL}")
     assert (run.status, run.result) == ("done", message["ts"])
     assert len(fake.method_calls("chat.postMessage")) == 1
+
+
+def test_the_scan_forgets_its_own_runs_after_a_day_but_keeps_each_posts(setup, root):
+    db, fake = setup
+    work = jobs(root, fake)
+    with Store(db) as store:
+        tick(store, [work.jobs], FixedClock(PUBLISHED + timedelta(hours=2)), "w1")
+        tick(store, [work.jobs], FixedClock(PUBLISHED + timedelta(hours=30)), "w1")
+        runs = store.runs("checkin")
+    scans = [r.period for r in runs if r.job == "checkin"]
+    assert scans == ["2026-11-24T14:00Z"]  # the 10:00 scan of the day before is gone
+    assert [(r.period, r.status) for r in runs if r.job != "checkin"] == [(POST, "done")]
+    assert len(checkins(fake)) == 1
+
+
+def test_an_account_that_cannot_be_measured_costs_only_its_own_checkins(setup, root):
+    db, fake = setup
+    work = jobs(root, fake)
+    with Store(db) as store:
+        # A link left behind by an account removed by hand, before the one that works.
+        store.conn.execute("PRAGMA foreign_keys = OFF")
+        store.conn.execute(
+            "INSERT INTO slack_links VALUES ('C0A', 'gone', 'U0ADMIN', '2026-11-01T00:00:00Z')"
+        )
+        store.conn.commit()
+        store.checkin_on("C0A", by="U0ADMIN", at=PUBLISHED - timedelta(days=1))
+        (scan,) = tick(store, [work.jobs], FixedClock(PUBLISHED + timedelta(hours=2)), "w1")
+    assert (scan.outcome, scan.result) == ("done", "1 sent, 0 too late")
+    assert len(checkins(fake)) == 1

@@ -39,10 +39,21 @@ def test_an_admin_subscribes_the_channel_to_its_linked_accounts(running: Running
 def test_without_a_zone_the_subscription_takes_the_askers_slack_zone(running: Running):
     running.slack.user_zones[ADMIN] = "Asia/Tokyo"
     text = all_text(ask(running, "digest weekly Friday 17:30", user=ADMIN))
-    assert "every Friday at 17:30 (Asia/Tokyo)" in text
+    assert "every Friday at 17:30 (Asia/Tokyo, your time zone in Slack)" in text
     assert subscription(running).zone == "Asia/Tokyo"
     (call,) = running.slack.method_calls("users.info")
     assert call.body["user"] == ADMIN
+
+
+def test_when_slack_cannot_say_the_askers_zone_the_reply_asks_for_one(running: Running):
+    running.slack.failing_after["users.info"] = 10  # past the client's retries
+    text = all_text(ask(running, "digest weekly mon 09:00", user=ADMIN))
+    assert text == (
+        "I could not read your time zone from Slack, so I don't know which 09:00 you mean. "
+        "Name the zone: `/linkedin digest weekly mon 09:00 Europe/Paris` (any name of the "
+        "tz database)."
+    )
+    assert subscription(running) is None
 
 
 @pytest.mark.parametrize(
