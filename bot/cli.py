@@ -356,8 +356,15 @@ def backtest(
     help="Processes that compute replies (one per core is a good start, at most "
     f"{MAX_PROCESSES}); 0 computes them in threads of the serving process.",
 )
+@click.option(
+    "--clock",
+    "with_clock",
+    is_flag=True,
+    help="Also run the clock (weekly digests, check-ins) in this process, "
+    "instead of a separate `narrator clock`.",
+)
 @_friendly
-def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> None:
+def serve(port: int | None, host: str, socket_mode: bool, processes: int, with_clock: bool) -> None:
     """Run the Slack bot: HTTP on /slack/events (and /healthz), or Socket Mode.
 
     Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN
@@ -366,12 +373,19 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> Non
     import logging
 
     from bot.config import load_slack_settings
-    from bot.slack.run import build, serve_http, serve_socket
+    from bot.slack.run import build, serve_http, serve_socket, start_clock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
     slack = load_slack_settings("socket" if socket_mode else "http")
     bot = build(settings, slack, processes=processes)
+    if with_clock:
+        try:
+            start_clock(bot, settings, slack)
+        except BaseException:
+            bot.stop.set()
+            bot.services.close()
+            raise
     if socket_mode:
         serve_socket(bot, slack)
     else:
@@ -383,7 +397,7 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int) -> Non
 @click.option("--at", "at", help="With --once: run as of this ISO time instead of now.")
 @_friendly
 def clock(once: bool, at: str | None) -> None:
-    """Run every timed job (weekly digests): one process, a tick every 20 seconds.
+    """Run every timed job (weekly digests, first-hour check-ins): one process, a tick every 20 s.
 
     Needs SLACK_BOT_TOKEN (and SLACK_API_URL for anything but slack.com). Safe to run
     twice by accident: each digest is claimed in the store before it is sent."""

@@ -1,6 +1,6 @@
 """What the clock runs, wired to Slack: the job sources of `narrator clock` (and of
-`narrator serve --clock`). Digests come from here; the LinkedIn sync will add its
-polling as one more source."""
+`narrator serve --clock`). Digests and first-hour check-ins come from here; the
+LinkedIn sync will add its polling as one more source."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.checkin.send import CheckinJobs
 from bot.clock.loop import Source
 from bot.config import Settings, SlackSettings
 from bot.digest.send import DigestJobs
@@ -38,7 +39,8 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     digests = DigestJobs(
         pack=pack, poster=poster, grace=timedelta(hours=settings.digest_grace_hours)
     )
-    return Clockwork((digests.jobs,), poster)
+    checkins = CheckinJobs(pack=pack, poster=poster)
+    return Clockwork((digests.jobs, checkins.jobs), poster)
 
 
 def _why(exc: Exception) -> str:

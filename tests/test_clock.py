@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import Every, Job, Run, RunUnsure, ScheduleError, Weekly, run_due
+from bot.clock import Every, Job, Once, Run, RunUnsure, ScheduleError, Weekly, run_due
 from bot.clock.schedule import parse_day, parse_time, parse_zone
 from bot.slack.services import FixedClock
 from bot.store import Store
@@ -289,3 +289,27 @@ def test_an_internal_error_is_retried_then_given_up(tmp_path: Path):
     assert outcomes == ["error", "error", "failed", "finished"]
     assert row.status == "failed"
     assert len(broken.runs) == 3
+
+
+@pytest.mark.parametrize(
+    ("first_seen", "runs", "status"),
+    [
+        (timedelta(0), 1, "done"),
+        (timedelta(hours=2, minutes=30), 1, "done"),
+        (timedelta(hours=2, minutes=31), 0, "skipped"),
+    ],
+)
+def test_a_once_job_runs_once_under_its_own_period_or_is_skipped_when_late(
+    tmp_path: Path, first_seen, runs, status
+):
+    """A post's check-in: due at publishing + 90 min, period the post's id, a grace of
+    2.5 hours (4 hours after publishing); ticking again never runs it twice."""
+    job = Recorder()
+    due = utc("2026-11-23T09:30:00Z")
+    once = Job("checkin:C1", Once(due, "urn:li:activity:1"), job, timedelta(hours=2.5))
+    with Store(tmp_path / "clock.db") as store:
+        for minutes in (0, 5, 60, 600):
+            run_due(store, [once], FixedClock(due + first_seen + timedelta(minutes=minutes)))
+        (row,) = store.runs()
+    assert len(job.runs) == runs
+    assert (row.job, row.period, row.status) == ("checkin:C1", "urn:li:activity:1", status)

@@ -94,6 +94,13 @@ def test_the_manifest_matches_the_bot(root: Path):
     for sub in SUBCOMMANDS:
         if sub != "help":
             assert sub in command["usage_hint"], sub
+    # users.info (a digest's default time zone) needs users:read; every scope asked
+    # for is explained in the setup guide.
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    assert "users:read" in scopes
+    setup = (root / "docs" / "slack-setup.md").read_text(encoding="utf-8")
+    for scope in scopes:
+        assert f"`{scope}`" in setup, scope
 
 
 def test_the_procfile_runs_the_documented_processes(root: Path):

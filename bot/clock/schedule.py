@@ -1,4 +1,4 @@
-"""When timed jobs fall due: weekly at a wall-clock time in a zone, or every N minutes.
+"""When timed jobs fall due: weekly at a wall-clock time in a zone, every N minutes, or once.
 
 A weekly schedule is kept as a day *name*, a local time and an IANA zone, never
 as a cron line: numeric weekdays mean Monday in one library and Sunday in the
@@ -163,4 +163,25 @@ class Every:
         return f"every {self.minutes} min"
 
 
-Schedule = Weekly | Every
+@dataclass(frozen=True)
+class Once:
+    """One run at `at`, recorded under the period `name`: a post's check-in is due once
+    its early window has been observed, and its period is the post's id."""
+
+    at: datetime
+    name: str
+
+    def latest(self, now: datetime) -> datetime:
+        return self.at
+
+    def next(self, now: datetime) -> datetime:
+        return self.at
+
+    def period(self, due: datetime) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        return f"once at {self.at.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
+Schedule = Weekly | Every | Once

@@ -35,8 +35,12 @@ def subscribe(
     quiet: str = "digest",
     by: str,
     at: datetime,
+    front: str = "terminal",
+    zone_from_user: bool = False,
 ) -> Reply:
-    """Subscribe `channel` to a weekly digest of `accounts` (none: those linked to it)."""
+    """Subscribe `channel` to a weekly digest of `accounts` (none: those linked to it).
+    `front` says how a refusal names the fix (`--account` exists in the terminal only);
+    `zone_from_user`, that the zone is the asker's own in Slack (they named none)."""
     try:
         schedule = Weekly(parse_day(day), parse_time(time), parse_zone(zone))
     except ScheduleError as exc:
@@ -63,7 +67,7 @@ def subscribe(
             )
     chosen = list(dict.fromkeys(accounts))
     if not chosen and not store.linked_accounts(channel):
-        return message(pack, "digest-no-accounts", ok=False, channel=channel)
+        return message(pack, "digest-no-accounts", ok=False, channel=channel, front=front)
     sub = Subscription(
         channel=channel,
         day=schedule.day,
@@ -75,7 +79,13 @@ def subscribe(
         created_at=to_utc_text(at),
     )
     new = store.subscribe(sub)
-    return message(pack, "digest-subscribed", new=new, **_described(store, sub, at))
+    return message(
+        pack,
+        "digest-subscribed",
+        new=new,
+        zone_from_user=zone_from_user,
+        **_described(store, sub, at),
+    )
 
 
 def unsubscribe(store: Store, pack: Pack, *, channel: str) -> Reply:

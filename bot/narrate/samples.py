@@ -311,8 +311,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "messages/apology.j2": [{"ref": "abc123"}],
     "messages/busy.j2": [{}],
     "messages/not-admin.j2": [
-        {"admins": ["U1", "U2", "U3"], "is_dm": False},
-        {"admins": [], "is_dm": True},
+        {"admins": ["U1", "U2", "U3"], "is_dm": False, "what": "links"},
+        {"admins": [], "is_dm": True, "what": "links"},
+        {"admins": ["U1"], "is_dm": False, "what": "digest"},
+        {"admins": ["U1"], "is_dm": False, "what": "checkin"},
     ],
     "messages/linked.j2": [
         {"account": "acme", "target": "U1", "is_user": True, "changed": True},
@@ -509,6 +511,26 @@ _SUBSCRIPTION = {
     "linked": [],
     "next_run": "2026-03-09T09:00:00+01:00",
 }
+# A first-hour check-in (bot/checkin/build.py builds these contexts).
+_CHECKIN = {
+    "account": {"id": "acme", "name": "Acme"},
+    "post": {
+        "id": "urn:li:activity:1",
+        "title": "A <sample> & post",
+        "url": "https://www.linkedin.com/feed/update/urn:li:activity:1/",
+        "published_at": "2026-03-05T08:00:00Z",
+        "age_minutes": 95,
+    },
+    "window_minutes": 90,
+    "early_interactions": 14.0,
+    "early_engagement_rate": 0.052,
+    "comments": 3.0,
+    "rank": 4,
+    "compared": 12,
+    "median_interactions": 9.5,
+    "median_rate": 0.041,
+    "action": "reply",
+}
 SAMPLES.update(
     {
         "digest.j2": [
@@ -546,10 +568,44 @@ SAMPLES.update(
                 ("zone", "unknown", None),
             )
         ],
-        "messages/digest-no-accounts.j2": [{"channel": "C0123"}],
+        "messages/digest-no-accounts.j2": [
+            {"channel": "C0123", "front": "terminal"},
+            {"channel": "C0123", "front": "slack"},
+        ],
+        "messages/digest-in-dm.j2": [{}],
+        "messages/checkin.j2": [
+            _CHECKIN,
+            {
+                **_CHECKIN,
+                "post": {**_CHECKIN["post"], "url": None, "title": None},
+                "early_engagement_rate": None,
+                "comments": 0.0,
+                "rank": 1,
+                "compared": 0,
+                "median_interactions": None,
+                "median_rate": None,
+                "action": "reshare",
+            },
+            {**_CHECKIN, "rank": 1},
+            {**_CHECKIN, "rank": 13, "median_rate": None},
+        ],
+        "messages/checkin-switched.j2": [
+            {"on": True, "changed": True, "linked": ["acme"], "within_hours": 4},
+            {"on": True, "changed": False, "linked": [], "within_hours": 4},
+            {"on": False, "changed": True, "linked": ["acme"], "within_hours": 4},
+            {"on": False, "changed": False, "linked": [], "within_hours": 4},
+        ],
+        "messages/digest-zone-unknown.j2": [{"day": "mon", "time": "09:00"}],
         "messages/digest-subscribed.j2": [
-            {**_SUBSCRIPTION, "new": True},
-            {**_SUBSCRIPTION, "new": False, "accounts": [], "linked": ["acme"], "quiet": "line"},
+            {**_SUBSCRIPTION, "new": True, "zone_from_user": False},
+            {
+                **_SUBSCRIPTION,
+                "new": False,
+                "accounts": [],
+                "linked": ["acme"],
+                "quiet": "line",
+                "zone_from_user": True,
+            },
         ],
         "messages/digest-off.j2": [
             {"channel": "C0123", "changed": True},

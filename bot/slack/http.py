@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_starlette_response
@@ -31,8 +31,14 @@ log = logging.getLogger("narrator.slack")
 _SAID = {400: "malformed request", 401: "invalid request", 413: "request body too large"}
 
 
-def create_asgi(app: App, services: Services, signing_secret: str | None) -> Starlette:
-    """The ASGI app; refuses to exist without a signing secret to check requests with."""
+def create_asgi(
+    app: App,
+    services: Services,
+    signing_secret: str | None,
+    on_stop: Callable[[], None] | None = None,
+) -> Starlette:
+    """The ASGI app; refuses to exist without a signing secret to check requests with.
+    `on_stop` runs at shutdown, before the reply pool is closed (the clock's thread)."""
     if not (signing_secret or "").strip():
         raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (see docs/slack-setup.md)")
     assert signing_secret is not None
@@ -82,6 +88,10 @@ def create_asgi(app: App, services: Services, signing_secret: str | None) -> Sta
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        # uvicorn re-raises SIGTERM once it has shut down, so code after uvicorn.run
+        # never runs on SIGTERM: whatever must finish, finishes here.
+        if on_stop is not None:
+            await run_in_threadpool(on_stop)
         await run_in_threadpool(services.close)
 
     return Starlette(

@@ -1,4 +1,5 @@
-"""The Slack-only subcommands that change who sees what: link, unlink, unmute."""
+"""The Slack-only subcommands: link, unlink and unmute (who sees what), and digest
+and checkin (what the clock sends a channel, in bot/slack/subscriptions.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from datetime import datetime
 
 from bot.commands import Reply, message
 from bot.pack import Pack
+from bot.slack import subscriptions
 from bot.slack.access import is_direct_message, mentioned_user
 from bot.store import Store
+
+
+def _no_zone() -> str | None:
+    return None
 
 
 def manage(
@@ -21,12 +27,36 @@ def manage(
     channel_id: str,
     admins: frozenset[str],
     at: datetime,
+    user_zone: subscriptions.UserZone = _no_zone,
 ) -> Reply:
+    if sub == "digest":
+        return subscriptions.digest(
+            args,
+            store=store,
+            pack=pack,
+            user_id=user_id,
+            channel_id=channel_id,
+            admins=admins,
+            at=at,
+            user_zone=user_zone,
+        )
+    if sub == "checkin":
+        return subscriptions.checkin(
+            args,
+            store=store,
+            pack=pack,
+            user_id=user_id,
+            channel_id=channel_id,
+            admins=admins,
+            at=at,
+        )
     if sub == "unmute":
         return _unmute(args, store=store, pack=pack, channel_id=channel_id)
     in_dm = is_direct_message(channel_id)
     if user_id not in admins:
-        return message(pack, "not-admin", ok=False, admins=sorted(admins), is_dm=in_dm)
+        return message(
+            pack, "not-admin", ok=False, admins=sorted(admins), is_dm=in_dm, what="links"
+        )
     target_user = mentioned_user(" ".join(args[1:])) if len(args) > 1 else None
     usage = f"{sub} ACCOUNT @user" if in_dm else f"{sub} ACCOUNT"
     if not args or (in_dm and target_user is None) or (not in_dm and len(args) != 1):

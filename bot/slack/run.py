@@ -30,6 +30,8 @@ class Bot:
     holder: PackHolder
     stop: threading.Event
     signing_secret: str | None = None
+    #: The clock's tick loop, when `serve --clock` runs it in this process.
+    clock_thread: threading.Thread | None = None
 
 
 def build(
@@ -68,6 +70,34 @@ def build(
     )
 
 
+#: Seconds a stopping server waits for the clock's job in hand (a paced digest).
+CLOCK_STOP_WAIT = 60.0
+
+
+def start_clock(bot: Bot, settings: Settings, slack: SlackSettings) -> None:
+    """Run the clock (digests, check-ins) in a thread of this process, as `narrator
+    clock` would, until the bot stops: for a deployment with one process. A separate
+    clock process may run too; the ledger still sends each digest once."""
+    from bot.clock.loop import run_forever
+    from bot.jobs import clockwork
+
+    work = clockwork(settings, slack, bot.holder.current)
+    bot.clock_thread = threading.Thread(
+        target=run_forever,
+        args=(settings.db, work.sources, bot.services.clock, bot.stop),
+        name="clock",
+        daemon=True,
+    )
+    bot.clock_thread.start()
+
+
+def _stop_clock(bot: Bot) -> None:
+    bot.stop.set()
+    if bot.clock_thread is not None:
+        # run_forever stops between jobs: the one in hand finishes and is recorded.
+        bot.clock_thread.join(timeout=CLOCK_STOP_WAIT)
+
+
 def serve_http(bot: Bot, host: str, port: int) -> None:
     """Serve over HTTP until interrupted, then let queued replies finish."""
     import uvicorn
@@ -76,10 +106,12 @@ def serve_http(bot: Bot, host: str, port: int) -> None:
 
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     try:
-        asgi = create_asgi(bot.app, bot.services, bot.signing_secret)
+        asgi = create_asgi(
+            bot.app, bot.services, bot.signing_secret, on_stop=lambda: _stop_clock(bot)
+        )
         uvicorn.run(asgi, host=host, port=port, log_level="info")
     finally:
-        bot.stop.set()
+        _stop_clock(bot)
 
 
 def socket_handler(bot: Bot, slack: SlackSettings) -> Handler:
@@ -99,5 +131,5 @@ def serve_socket(bot: Bot, slack: SlackSettings) -> None:
     try:
         handler.start()
     finally:
-        bot.stop.set()
+        _stop_clock(bot)
         bot.services.close()

@@ -16,6 +16,7 @@ open database of `connection.py`:
 - `slack.py`: the Slack tables (links, mutes, events already handled)
 - `clock.py`: the clock's ledger of runs, claimed before each job runs
 - `digests.py`: digest subscriptions and the log of what each digest said
+- `checkins.py`: the channels that asked for first-hour check-ins
 
 A new kind of data (say, an export's daily account series) gets a module of its own
 with its migration in `migrations.py`, and joins the bases below.
@@ -24,6 +25,7 @@ with its migration in `migrations.py`, and joins the bases below.
 from __future__ import annotations
 
 from bot.store.accounts import AccountReads, AccountRow
+from bot.store.checkins import CheckinTables
 from bot.store.clock import Claim, ClockLedger, RunRow
 from bot.store.connection import MMAP_BYTES, Connection
 from bot.store.digests import DigestTables, Said, Subscription
@@ -58,6 +60,7 @@ class Store(
     LinkedInTables,
     ClockLedger,
     DigestTables,
+    CheckinTables,
     Connection,
 ):
     """Open (and migrate) the SQLite database at `path`; `:memory:` works too."""

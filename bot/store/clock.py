@@ -161,3 +161,13 @@ class ClockLedger(Connection):
             (len(job_prefix), job_prefix, limit),
         )
         return [RunRow(*row) for row in rows]
+
+    def forget_runs(self, job: str, before: datetime) -> int:
+        """Drop the finished runs of `job` due before `before`: for a job run every few
+        minutes (the check-in scan), whose rows guard nothing once its period is over."""
+        with self.immediate():
+            cursor = self.conn.execute(
+                "DELETE FROM clock_runs WHERE job = ? AND status != 'claimed' AND due_at < ?",
+                (job, to_utc_text(before)),
+            )
+            return cursor.rowcount

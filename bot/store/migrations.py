@@ -191,8 +191,27 @@ CREATE TABLE digest_log (
 ) WITHOUT ROWID;
 """,
     ),
+)
+
+# First-hour check-ins (issue #12, item 5).
+MIGRATIONS += (
     Migration(
         7,
+        "first-hour check-ins: the channels that asked for them",
+        """
+CREATE TABLE checkin_channels (
+    channel TEXT PRIMARY KEY,
+    enabled_by TEXT NOT NULL,
+    enabled_at TEXT NOT NULL
+);
+""",
+    ),
+)
+
+# The LinkedIn sync (issue #16).
+MIGRATIONS += (
+    Migration(
+        8,
         "LinkedIn sync: each account's LinkedIn identity, and the calls spent per token and day",
         """
 CREATE TABLE linkedin_connections (

@@ -110,6 +110,19 @@ class FakeSlack:
                     return self._reply(500, '{"ok": false, "error": "fatal_error"}')
                 return self._reply(200, json.dumps(answer))
 
+            def do_GET(self) -> None:
+                # Some Web API methods (users.info) are called with GET and a query string.
+                path, _, query = self.path.partition("?")
+                body = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+                with fake._lock:
+                    fake.calls.append(Call(path, dict(self.headers), body, time.monotonic()))
+                method = path.removeprefix("/api/")
+                answer = fake.answer(method, self.headers, body)
+                if fake.failing_after.get(method, 0) > 0:
+                    fake.failing_after[method] -= 1
+                    return self._reply(500, '{"ok": false, "error": "fatal_error"}')
+                return self._reply(200, json.dumps(answer))
+
             def _reply(self, status: int, text: str, kind: str = "application/json") -> None:
                 data = text.encode("utf-8")
                 self.send_response(status)

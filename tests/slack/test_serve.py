@@ -9,13 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.clock import DAYS
 from bot.demo import DEMO_NOW, demo_batch
-from bot.store import Store
+from bot.model import to_utc_text
+from bot.store import Store, Subscription
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign, slash_command
 
@@ -133,6 +136,52 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
     ]
     post_rules = {f["rule"] for f in terminal["findings"] if "post" in f}
     assert post_rules <= set(buttons)
+
+
+def test_serve_with_clock_sends_a_due_digest_and_stops_its_clock(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack
+):
+    # The serving process follows the real time: the digest fell due two minutes ago.
+    due = datetime.now(UTC) - timedelta(minutes=2)
+    with Store(tmp_path / "bot.db") as store:
+        store.write(demo_batch())
+        store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
+        store.subscribe(
+            Subscription(
+                channel=CREATOR_CHANNEL,
+                day=DAYS[due.weekday()],
+                time=f"{due:%H:%M}",
+                zone="UTC",
+                quiet="digest",
+                accounts=(),
+                created_by=ADMIN,
+                created_at=to_utc_text(due - timedelta(days=1)),
+            )
+        )
+    env = environment(tmp_path, root, fake_slack, NARRATOR_POST_INTERVAL="0")
+    port = str(free_port())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--clock", "--host", "127.0.0.1", "--port", port],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        (call,) = fake_slack.wait_for_calls("chat.postMessage", timeout=90)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=60)
+    assert call.body["channel"] == CREATOR_CHANNEL
+    (digest,) = fake_slack.messages(CREATOR_CHANNEL, "digest:")
+    with Store(tmp_path / "bot.db") as store:
+        (run,) = store.runs("digest:")
+    assert (run.status, run.result) == ("done", digest["ts"])
+    # SIGTERM stopped the clock's loop before the server went (a job in hand finishes).
+    assert output.index(" stopped\n") < output.index("Application shutdown complete")
+    assert "Application shutdown complete" in output
+    assert BOT_TOKEN not in output
 
 
 @pytest.mark.parametrize(

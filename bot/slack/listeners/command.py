@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,6 +11,8 @@ from bot.commands import SLACK_SUBCOMMANDS, handle, message
 from bot.slack.access import caller_for, is_direct_message
 from bot.slack.manage import manage
 from bot.slack.services import Services
+
+log = logging.getLogger("narrator.slack")
 
 
 def register(app: App, services: Services) -> None:
@@ -39,6 +42,7 @@ def answer(services: Services, command: dict[str, Any]) -> None:
                 channel_id=channel_id,
                 admins=services.admins,
                 at=at,
+                user_zone=lambda: user_zone(services, user_id),
             )
         else:
             caller = caller_for(
@@ -56,3 +60,17 @@ def answer(services: Services, command: dict[str, Any]) -> None:
         services.deliver(response_url, reply, public=reply.public and reply.ok)
     except Exception:
         services.apologise(response_url, "answering /linkedin")
+
+
+def user_zone(services: Services, user_id: str) -> str | None:
+    """The user's time zone as set in Slack (users.info, scope users:read), or None
+    when Slack cannot say: the subscription then asks for the zone by name."""
+    try:
+        response = services.client().users_info(user=user_id)
+    except Exception as exc:
+        # A missing users:read scope is the likely cause: name it for whoever reads logs.
+        log.warning("users.info for %s failed (is the users:read scope granted?): %s", user_id, exc)
+        return None
+    user = response.get("user") or {}
+    zone = user.get("tz") if isinstance(user, dict) else None
+    return zone if isinstance(zone, str) and zone else None
