@@ -494,44 +494,16 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
     Tokens come from NARRATOR_LINKEDIN_TOKEN or the file NARRATOR_SECRETS names; the
     API from NARRATOR_LINKEDIN_API_URL; the budget per token and UTC day from
     NARRATOR_LINKEDIN_DAILY_CALLS."""
-    from bot.linkedin.client import LinkedInClient
-    from bot.linkedin.sync import sync as run_sync
-    from bot.linkedin.tokens import read_secrets, token_for
+    from bot.linkedin.sync import sync_with_settings
 
     settings = _settings()
     moment = _moment(at)
-    secrets = read_secrets(settings.secrets) if settings.secrets else {}
-    env_token = settings.linkedin_token.get_secret_value() if settings.linkedin_token else None
-
-    def client(account: str) -> LinkedInClient:
-        return LinkedInClient(
-            settings.linkedin_api_url,
-            token_for(account, env_token, secrets),
-            version=settings.linkedin_version,
-        )
-
     with Store(settings.db) as store:
         if not store.linkedin_connections():
             raise click.UsageError(
                 "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
             )
-
-        def left(account: str) -> int:
-            token = token_for(account, env_token, secrets)
-            return max(settings.linkedin_daily_calls - store.calls_spent(token, moment), 0)
-
-        def spent(account: str, calls: int) -> None:
-            store.spend_calls(token_for(account, env_token, secrets), moment, calls)
-
-        summary = run_sync(
-            store,
-            client,
-            moment,
-            accounts=names,
-            budget=settings.linkedin_daily_calls,
-            left=left,
-            spent=spent,
-        )
+        summary = sync_with_settings(store, settings, moment, names)
     failed = False
     for r in summary.results:
         line = (

@@ -1,6 +1,5 @@
 """What the clock runs, wired to Slack: the job sources of `narrator clock` (and of
-`narrator serve --clock`). Digests and first-hour check-ins come from here; the
-LinkedIn sync will add its polling as one more source."""
+`narrator serve --clock`): digests, first-hour check-ins and the LinkedIn sync."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from bot.clock.loop import Source
 from bot.config import Settings, SlackSettings
 from bot.digest.send import DigestJobs
 from bot.errors import ConfigError
+from bot.linkedin.sync import SyncJobs
 from bot.pack import Pack
 from bot.slack.delivery import Poster, clock_client
 
@@ -40,7 +40,8 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
         pack=pack, poster=poster, grace=timedelta(hours=settings.digest_grace_hours)
     )
     checkins = CheckinJobs(pack=pack, poster=poster)
-    return Clockwork((digests.jobs, checkins.jobs), poster)
+    syncs = SyncJobs(settings)
+    return Clockwork((digests.jobs, checkins.jobs, syncs.jobs), poster)
 
 
 def _why(exc: Exception) -> str:

@@ -219,3 +219,27 @@ def test_a_post_synced_at_the_plans_moments_gets_its_curve_judged(env: Path, pac
     outcomes = {r: report.evaluation.outcome(r, "share-7400000000000000101") for r in curve_rules}
     assert set(outcomes.values()) <= {"fired", "quiet"}, outcomes
     assert outcomes["one-wave"] == "fired"
+
+
+def test_the_clock_syncs_every_quarter_of_an_hour_once(env: Path):
+    from bot.clock.runner import run_due
+    from bot.config import load_settings
+    from bot.linkedin.sync import SyncJobs
+
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS})
+    with serve(fake) as url, Store(env) as store:
+        settings = load_settings(linkedin_api_url=url, linkedin_token=TOKEN, db=env)
+        jobs = SyncJobs(settings).jobs
+        assert jobs(store) == []  # nothing connected: no job
+        store.connect_linkedin("jane", "urn:li:person:abc", AT)
+        first = run_due(store, jobs(store), lambda: AT)
+        calls = len(fake.requests)
+        again = run_due(store, jobs(store), lambda: AT + timedelta(minutes=5))
+        assert len(fake.requests) == calls  # the quarter's run is done: no call
+        later = run_due(store, jobs(store), lambda: AT + timedelta(minutes=16))
+    assert [(r.job, r.outcome, r.result) for r in first] == [
+        ("linkedin-sync", "done", "5 calls, 1 snapshot")
+    ]
+    assert [r.outcome for r in again] == ["finished"]
+    assert [(r.period, r.outcome) for r in later] == [("2026-11-30T10:15Z", "done")]

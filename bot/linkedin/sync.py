@@ -11,10 +11,14 @@ message, and the others go on; a rate limit stops the sync until it resets.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.clock.runner import Job, Run
+from bot.clock.schedule import Every
+from bot.config import Settings
 from bot.errors import NarratorError
 from bot.ingest.urls import post_id as id_from_url
 from bot.ingest.urls import urn as urn_of_id
@@ -26,7 +30,8 @@ from bot.linkedin.client import (
     Unauthorized,
     VersionSunset,
 )
-from bot.linkedin.plan import PostState, due
+from bot.linkedin.plan import SYNC_MINUTES, PostState, due
+from bot.linkedin.tokens import read_secrets, token_for
 from bot.model import (
     COUNTERS,
     Account,
@@ -38,6 +43,8 @@ from bot.model import (
 )
 from bot.model import parse_moment as moment_of
 from bot.store import Store
+
+log = logging.getLogger("narrator.linkedin")
 
 #: Posts per organizationalEntityShareStatistics call (one call reads all their figures).
 SHARE_BATCH = 20
@@ -290,3 +297,63 @@ def sync(
         store.record_sync(account, at, result.error)
         results.append(result)
     return SyncSummary(results, budget)
+
+
+def sync_with_settings(
+    store: Store, settings: Settings, at: datetime, accounts: Sequence[str] = ()
+) -> SyncSummary:
+    """A sync as `narrator sync` and the clock run it: tokens from the settings, the
+    day's budget per token kept in the store."""
+    secrets = read_secrets(settings.secrets) if settings.secrets else {}
+    env_token = settings.linkedin_token.get_secret_value() if settings.linkedin_token else None
+
+    def client(account: str) -> LinkedInClient:
+        return LinkedInClient(
+            settings.linkedin_api_url,
+            token_for(account, env_token, secrets),
+            version=settings.linkedin_version,
+        )
+
+    def left(account: str) -> int:
+        token = token_for(account, env_token, secrets)
+        return max(settings.linkedin_daily_calls - store.calls_spent(token, at), 0)
+
+    def spent(account: str, calls: int) -> None:
+        store.spend_calls(token_for(account, env_token, secrets), at, calls)
+
+    return sync(
+        store,
+        client,
+        at,
+        accounts=accounts,
+        budget=settings.linkedin_daily_calls,
+        left=left,
+        spent=spent,
+    )
+
+
+@dataclass(frozen=True)
+class SyncJobs:
+    """The sync as a clock job: every SYNC_MINUTES while any account is connected."""
+
+    settings: Settings
+
+    def jobs(self, store: Store) -> list[Job]:
+        if not store.linkedin_connections():
+            return []
+        every = timedelta(minutes=SYNC_MINUTES)
+        return [Job("linkedin-sync", Every(SYNC_MINUTES), self.run, every)]
+
+    def run(self, store: Store, run: Run) -> str:
+        # A run's row guards its own quarter of an hour: older ones are dropped, or the
+        # ledger would grow by 96 rows a day.
+        store.forget_runs(run.job, run.now - timedelta(days=1))
+        summary = sync_with_settings(store, self.settings, run.now)
+        stopped = [r.account for r in summary.results if r.error]
+        for r in summary.results:
+            if r.error:
+                log.warning("LinkedIn sync of %s stopped: %s", r.account, r.error)
+        snapshots = sum(r.snapshots for r in summary.results)
+        return f"{summary.calls} calls, {snapshots} snapshot{'s' if snapshots != 1 else ''}" + (
+            f", stopped: {', '.join(stopped)}" if stopped else ""
+        )
