@@ -66,7 +66,7 @@ def test_a_members_post_in_its_first_hours_is_read_and_written_once(env: Path):
         again = run(url)
     assert first.exit_code == 0, first.output
     # At 1.6 hours: impressions and the first 90 minutes' interactions, 4 calls.
-    assert first.output.splitlines()[0] == "jane: 5 calls, 0 new posts, 1 snapshot added."
+    assert first.output.splitlines()[0] == "jane: 6 calls, 0 new posts, 1 snapshot added."
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, None, 30, 4)
     ]
@@ -83,6 +83,12 @@ def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
     published = int((AT - timedelta(hours=24.5)).timestamp() * 1000)
     fake = FakeLinkedIn(
         post_metrics={SHARE: METRICS},
+        comments={
+            SHARE: [
+                {"actor": "urn:li:person:x", "message": {"text": "When is it out?"}},
+                {"actor": "urn:li:organization:2414183", "message": {"text": "Monday!"}},
+            ]
+        },
         org_posts=[
             {
                 "id": SHARE,
@@ -95,7 +101,7 @@ def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
     with serve(fake) as url:
         result = run(url)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "acme: 3 calls, 1 new post, 1 snapshot added."
+    assert result.output.splitlines()[0] == "acme: 4 calls, 1 new post, 1 snapshot added."
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, 800, 30, 4)
     ]
@@ -117,7 +123,7 @@ def test_an_account_linkedin_refuses_stops_alone(env: Path, tmp_path: Path):
         )
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == "jane: 5 calls, 0 new posts, 1 snapshot added."
+    assert lines[0] == "jane: 6 calls, 0 new posts, 1 snapshot added."
     assert lines[1].startswith(
         "old: 1 call, 0 new posts, 0 snapshots added. Stopped: LinkedIn refused the access token"
     )
@@ -239,7 +245,7 @@ def test_the_clock_syncs_every_quarter_of_an_hour_once(env: Path):
         assert len(fake.requests) == calls  # the quarter's run is done: no call
         later = run_due(store, jobs(store), lambda: AT + timedelta(minutes=16))
     assert [(r.job, r.outcome, r.result) for r in first] == [
-        ("linkedin-sync", "done", "5 calls, 1 snapshot")
+        ("linkedin-sync", "done", "6 calls, 1 snapshot")
     ]
     assert [r.outcome for r in again] == ["finished"]
     assert [(r.period, r.outcome) for r in later] == [("2026-11-30T10:15Z", "done")]

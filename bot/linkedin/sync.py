@@ -123,16 +123,46 @@ def sync_account(
         wanted: dict[str, list[str]] = {}
         for call in plan.calls:
             wanted.setdefault(call.post, []).append(call.metric)
+        replies = _Replies(client, owner, lambda: budget - (client.count.calls - start_calls))
         if owner.startswith("urn:li:organization:"):
-            _read_share_statistics(store, client, account, owner, wanted, urns, at, result)
+            _read_share_statistics(store, client, account, owner, wanted, urns, at, result, replies)
         else:
-            _read_member_posts(store, client, account, wanted, urns, at, result)
+            _read_member_posts(store, client, account, wanted, urns, at, result, replies)
+        if replies.refused:
+            result.skipped.append(
+                f"replies to comments (LinkedIn refused the comments: {replies.refused})"
+            )
     except (Unauthorized, VersionSunset, RateLimited, LinkedInError) as exc:
         # This account stops here with LinkedIn's reason; what was written stays.
         result.error = str(exc)
     finally:
         result.calls = client.count.calls - start_calls
     return result
+
+
+class _Replies:
+    """The author's own replies among a post's comments (`comment_replies`), read with
+    the comments when the budget has room; a refusal (a member's comments need a
+    permission LinkedIn restricts) leaves them missing, said once."""
+
+    def __init__(self, client: LinkedInClient, author: str, room: Callable[[], int]) -> None:
+        self.client, self.author, self.room = client, author, room
+        self.refused: str | None = None
+
+    def of(self, urn: str) -> int | None:
+        if self.refused is not None or self.room() < 1:
+            return None
+        try:
+            page = self.client.get(
+                f"/rest/socialActions/{restli.urn(urn)}/comments", {"start": 0, "count": 100}
+            )
+        except (Unauthorized, VersionSunset, RateLimited):
+            raise
+        except LinkedInError as exc:
+            self.refused = str(exc)
+            return None
+        _, replies = parse.comment_counts(page.get("elements") or [], self.author)
+        return replies
 
 
 def _read_member_posts(
@@ -143,9 +173,12 @@ def _read_member_posts(
     urns: dict[str, str],
     at: datetime,
     result: AccountResult,
+    replies: _Replies,
 ) -> None:
     for urn, metrics in wanted.items():
         counts: dict[str, int | None] = {}
+        if "COMMENT" in metrics:
+            counts["comment_replies"] = replies.of(urn)
         for metric in metrics:
             body = client.get(
                 "/rest/memberCreatorPostAnalytics",
@@ -171,6 +204,7 @@ def _read_share_statistics(
     urns: dict[str, str],
     at: datetime,
     result: AccountResult,
+    replies: _Replies,
 ) -> None:
     for kind, param in (("urn:li:share:", "shares"), ("urn:li:ugcPost:", "ugcPosts")):
         batch = [u for u in wanted if u.startswith(kind)]
@@ -187,8 +221,10 @@ def _read_share_statistics(
             found = {s.post: s.counts for s in parse.share_statistics(body) if s.post}
             for urn in chunk:
                 # LinkedIn leaves out posts without activity: they count 0, as documented.
-                counts = found.get(urn, {"impressions": 0})
-                _write(store, account, urns[urn], dict(counts), at, result)
+                counts: dict[str, int | None] = dict(found.get(urn, {"impressions": 0}))
+                if "COMMENT" in wanted[urn]:
+                    counts["comment_replies"] = replies.of(urn)
+                _write(store, account, urns[urn], counts, at, result)
 
 
 def _read_followers(
