@@ -1,0 +1,317 @@
+"""The interchange CSV validated a column at a time, and folded into a batch.
+
+Reading a row into a pydantic model costs about 50 microseconds; a file has up to
+millions of rows and, in a column, the same few thousand texts again and again. So
+each column is checked once per distinct cell with the very validators `CsvRow`
+uses (a column of plain digits is converted by numpy at once), and only a row with
+a problem is read again as a `CsvRow`, whose messages are then exactly the
+row-by-row reader's. Rows that agree with each other are folded with pandas; when
+anything contradicts, the row-by-row fold (`csvrow.assemble`) words it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bot.errors import Problem
+from bot.ingest.csvrow import (
+    MAX_ACCOUNT_ID,
+    MAX_POST_ID,
+    MAX_TITLE,
+    CsvRow,
+    _at_most,
+    _choice,
+    _count,
+    _identifier,
+    _moment,
+    _optional_text,
+    _required_count,
+    assemble,
+    check_row,
+    row_problems,
+)
+from bot.ingest.csvsniff import spreadsheet_number
+from bot.model import (
+    ACCOUNT_KINDS,
+    COUNTERS,
+    FORMATS,
+    Account,
+    FollowerCount,
+    ImportBatch,
+    Post,
+    SnapshotTable,
+)
+
+COUNT_COLUMNS = (*COUNTERS, "followers")
+_BAD = object()  # a cell its validator refused
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
+
+
+#: Each text column's validator, as CsvRow chains them.
+_TEXT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "account": _then(_identifier, _at_most(MAX_ACCOUNT_ID, "an account id has at most")),
+    "post": _then(_identifier, _at_most(MAX_POST_ID, "a post id has at most")),
+    "published_at": _moment,
+    "observed_at": _moment,
+    "account_kind": _choice(ACCOUNT_KINDS),
+    "format": _choice(FORMATS),
+    "title": _then(_optional_text, _at_most(MAX_TITLE, "LinkedIn posts have at most")),
+    "url": _optional_text,
+}
+
+
+class Rows:
+    """The good rows read so far, a column at a time (a builder, private to one read)."""
+
+    def __init__(self) -> None:
+        self.lines: list[np.ndarray] = []
+        self.values: dict[str, list[np.ndarray]] = {}
+        #: Distinct texts seen, so a text repeated on a million rows is held once.
+        self.texts: dict[str, str] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        parts = self.values.get(name)
+        if not parts:
+            return np.empty(0, dtype=object)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.lines)
+
+
+def check_chunk(
+    columns: Sequence[str],
+    lines: list[int],
+    records: list[list[str]],
+    name: str,
+    *,
+    spreadsheet: bool,
+    good: Rows,
+    forms: set[str],
+) -> list[Problem]:
+    """Validate records (each with as many cells as `columns`) starting on `lines`;
+    add the good ones to `good`, return the problems of the others. In a spreadsheet's
+    file, counts written as `1 200` or `1200,0` are read, and `forms` says which."""
+    n = len(records)
+    cells_of = dict(zip(columns, zip(*records, strict=True), strict=False)) if n else {}
+    bad = np.zeros(n, dtype=bool)
+    values: dict[str, np.ndarray] = {}
+    rewritten: dict[str, dict[str, str]] = {}
+    for column, check in _TEXT_CHECKS.items():
+        if column not in cells_of:
+            continue
+        values[column], refused = _by_text(cells_of[column], check, good.texts)
+        bad |= refused
+    for column in COUNT_COLUMNS:
+        if column not in cells_of:
+            continue
+        values[column], refused, rewritten[column] = _counts(
+            cells_of[column], required=column == "impressions", spreadsheet=spreadsheet, forms=forms
+        )
+        bad |= refused
+
+    problems: list[Problem] = []
+    known = [c in _TEXT_CHECKS or c in COUNT_COLUMNS for c in columns]
+    for i in np.flatnonzero(bad):
+        record = {
+            c: rewritten.get(c, {}).get(v, v)
+            for c, v, ok in zip(columns, records[i], known, strict=True)
+            if ok
+        }
+        problems.extend(row_problems(record, lines[i], name)[1])
+
+    keep = ~bad
+    kept = np.flatnonzero(keep)
+    reached, impressions = values.get("members_reached"), values["impressions"]
+    published, observed = values["published_at"][kept], values["observed_at"][kept]
+    crossed = observed < published
+    if reached is not None:
+        crossed |= reached[kept] > impressions[kept]
+    for i in kept[crossed]:
+        row = {
+            "impressions": int(impressions[i]),
+            "members_reached": None if reached is None or reached[i] < 0 else int(reached[i]),
+            "published_at": values["published_at"][i],
+            "observed_at": values["observed_at"][i],
+        }
+        problems.extend(check_row(row, lines[i], name))
+
+    if keep.any():
+        good.lines.append(np.asarray(lines)[keep])
+        for column, array in values.items():
+            good.values.setdefault(column, []).append(array[keep])
+    return problems
+
+
+def _by_text(
+    cells: tuple[str, ...], check: Callable[[Any], Any], texts: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(value of each cell, where the validator refused it), checking each distinct cell once."""
+    memo: dict[str, Any] = {}
+    for cell in set(cells):
+        try:
+            value = check(cell)
+        except ValueError:
+            value = _BAD
+        memo[cell] = texts.setdefault(value, value) if isinstance(value, str) else value
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [memo[cell] for cell in cells]
+    refused = {cell for cell, value in memo.items() if value is _BAD}
+    if not refused:
+        return out, np.zeros(len(cells), dtype=bool)
+    return out, np.fromiter((cell in refused for cell in cells), bool, len(cells))
+
+
+#: Digits numpy converts exactly to int64 (19 could pass 2**63 - 1).
+_SAFE_DIGITS = 18
+
+
+def _counts(
+    cells: tuple[str, ...], *, required: bool, spreadsheet: bool, forms: set[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """(counts with -1 where empty, where a cell was refused, spreadsheet cells rewritten
+    as digits). Plain digits are converted by numpy in one go."""
+    n = len(cells)
+    joined = "".join(cells)
+    if joined.isascii() and joined.isdigit():
+        lengths = np.fromiter(map(len, cells), np.int64, n)
+        if lengths.max() <= _SAFE_DIGITS:
+            empty = lengths == 0
+            counts = np.full(n, -1, dtype=np.int64)
+            if empty.any():
+                counts[~empty] = np.array([cell for cell in cells if cell], dtype=np.int64)
+            else:
+                counts = np.array(cells, dtype=np.int64)
+            return counts, (empty if required else np.zeros(n, dtype=bool)), {}
+    check = _required_count if required else _count
+    memo: dict[str, int] = {}
+    rewritten: dict[str, str] = {}
+    for cell in set(cells):
+        text, found = cell, ()
+        if spreadsheet:
+            digits, found = spreadsheet_number(cell)
+            if found:
+                text = digits
+        try:
+            number = check(text)
+        except ValueError:
+            number, text = -2, cell
+        if text is not cell and number != -2:
+            rewritten[cell] = text
+            forms.update(found)
+        memo[cell] = -1 if number is None else number
+    counts = np.fromiter((memo[cell] for cell in cells), np.int64, n)
+    refused = counts == -2
+    counts[refused] = -1
+    return counts, refused, rewritten
+
+
+def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch:
+    """The good rows as one batch; rows that contradict each other add problems, worded
+    by the row-by-row fold."""
+    lines = np.concatenate(good.lines) if good.lines else np.empty(0, dtype=np.int64)
+    n = len(lines)
+    frame = pd.DataFrame(
+        {
+            column: good.column(column) if column in good.values else np.full(n, None, object)
+            for column in (*_TEXT_CHECKS, "followers")
+        }
+    )
+    if "followers" not in good.values:
+        frame["followers"] = np.full(n, -1, dtype=np.int64)
+    if problems or _contradicts(frame, good, n):
+        return assemble(_as_rows(good, lines), name, problems)
+
+    accounts = (
+        frame.groupby("account", sort=False)["account_kind"].first()
+        if n
+        else pd.Series(dtype=object)
+    )
+    post_fields = ["account", "published_at", "url", "format", "title"]
+    posts = frame.groupby("post", sort=False)[post_fields].first() if n else pd.DataFrame()
+    first = ~frame.duplicated(["post", "observed_at"]).to_numpy()
+    counters = [
+        good.column(c)[first] if c in good.values and (good.column(c) >= 0).any() else None
+        for c in COUNTERS
+    ]
+    has_followers = frame["followers"].to_numpy() >= 0
+    followers = frame[has_followers].drop_duplicates(["account", "observed_at"])
+    return ImportBatch(
+        source=name,
+        accounts=tuple(Account(account, _none(kind)) for account, kind in accounts.items()),
+        posts=tuple(
+            Post(
+                post,
+                row.account,
+                row.published_at,
+                _none(row.url),
+                _none(row.format),
+                _none(row.title),
+            )
+            for post, row in zip(posts.index, posts.itertuples(index=False), strict=True)
+        ),
+        snapshots=SnapshotTable(
+            frame["post"].to_numpy()[first], frame["observed_at"].to_numpy()[first], counters
+        ),
+        follower_counts=tuple(
+            FollowerCount(a, o, int(f))
+            for a, o, f in zip(
+                followers["account"], followers["observed_at"], followers["followers"], strict=True
+            )
+        ),
+    )
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def _contradicts(frame: pd.DataFrame, good: Rows, n: int) -> bool:
+    """Whether any two rows disagree on what one post, account or observation has."""
+    if not n:
+        return False
+    if (frame.groupby("account", sort=False)["account_kind"].nunique() > 1).any():
+        return True
+    fields = ["account", "published_at", "url", "format", "title"]
+    distinct = frame.drop_duplicates(["post", *fields])
+    if len(distinct) > distinct["post"].nunique() and (
+        distinct.groupby("post", sort=False)[fields].nunique() > 1
+    ).any(axis=None):
+        return True
+    keyed = pd.DataFrame(
+        {
+            "post": frame["post"],
+            "observed_at": frame["observed_at"],
+            **{c: good.column(c) for c in COUNTERS if c in good.values},
+        }
+    )
+    if keyed.duplicated(["post", "observed_at"]).sum() != keyed.duplicated().sum():
+        return True
+    counted = frame[frame["followers"].to_numpy() >= 0]
+    return bool(
+        counted.duplicated(["account", "observed_at"]).sum()
+        != counted.duplicated(["account", "observed_at", "followers"]).sum()
+    )
+
+
+def _as_rows(good: Rows, lines: np.ndarray) -> list[tuple[int, CsvRow]]:
+    """The good rows as CsvRows (already valid: built without validating again)."""
+    n = len(lines)
+    columns = {c: good.column(c) for c in good.values}
+    rows = []
+    for i in range(n):
+        fields: dict[str, Any] = {}
+        for column, array in columns.items():
+            value = array[i]
+            if column in COUNT_COLUMNS:
+                value = None if value < 0 else int(value)
+            fields[column] = value
+        rows.append((int(lines[i]), CsvRow.model_construct(**fields)))
+    return rows
