@@ -154,19 +154,19 @@ def _by_text(
     cells: tuple[str, ...], check: Callable[[Any], Any], texts: dict[str, str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(value of each cell, where the validator refused it), checking each distinct cell once."""
-    memo: dict[str, Any] = {}
-    for cell in set(cells):
+    as_array = np.empty(len(cells), dtype=object)
+    as_array[:] = cells
+    codes, distinct = pd.factorize(as_array)
+    values = np.empty(len(distinct), dtype=object)
+    refused = np.zeros(len(distinct), dtype=bool)
+    for i, cell in enumerate(distinct):
         try:
             value = check(cell)
         except ValueError:
-            value = _BAD
-        memo[cell] = texts.setdefault(value, value) if isinstance(value, str) else value
-    out = np.empty(len(cells), dtype=object)
-    out[:] = [memo[cell] for cell in cells]
-    refused = {cell for cell, value in memo.items() if value is _BAD}
-    if not refused:
-        return out, np.zeros(len(cells), dtype=bool)
-    return out, np.fromiter((cell in refused for cell in cells), bool, len(cells))
+            refused[i] = True
+            continue
+        values[i] = texts.setdefault(value, value) if isinstance(value, str) else value
+    return values[codes], refused[codes]
 
 
 #: Digits numpy converts exactly to int64 (19 could pass 2**63 - 1).
@@ -285,19 +285,23 @@ def _contradicts(frame: pd.DataFrame, good: Rows, n: int) -> bool:
         distinct.groupby("post", sort=False)[fields].nunique() > 1
     ).any(axis=None):
         return True
-    keyed = pd.DataFrame(
-        {
-            "post": frame["post"],
-            "observed_at": frame["observed_at"],
-            **{c: good.column(c) for c in COUNTERS if c in good.values},
-        }
-    )
-    if keyed.duplicated(["post", "observed_at"]).sum() != keyed.duplicated().sum():
-        return True
+    repeated = frame.duplicated(["post", "observed_at"], keep=False).to_numpy()
+    if repeated.any():  # rare: compare whole rows only where an observation repeats
+        keyed = pd.DataFrame(
+            {
+                "post": frame["post"][repeated],
+                "observed_at": frame["observed_at"][repeated],
+                **{c: good.column(c)[repeated] for c in COUNTERS if c in good.values},
+            }
+        )
+        if keyed.duplicated(["post", "observed_at"]).sum() != keyed.duplicated().sum():
+            return True
     counted = frame[frame["followers"].to_numpy() >= 0]
+    repeated = counted.duplicated(["account", "observed_at"], keep=False)
     return bool(
-        counted.duplicated(["account", "observed_at"]).sum()
-        != counted.duplicated(["account", "observed_at", "followers"]).sum()
+        repeated.any()
+        and counted[repeated].duplicated(["account", "observed_at", "followers"]).sum()
+        != counted[repeated].duplicated(["account", "observed_at"]).sum()
     )
 
 

@@ -6,8 +6,10 @@ Every problem in the file is collected and reported at once as
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import gc
 import io
 import itertools
 import os
@@ -179,6 +181,33 @@ def _parse(
     if any(p.message == _MISSING for p in problems) or any(p.column is None for p in problems):
         raise _failed(problems)
 
+    with _cycles_paused():
+        return _read_rows(reader, name, columns, problems, file_lines, delimiter, encoding, on_rows)
+
+
+@contextlib.contextmanager
+def _cycles_paused() -> Iterator[None]:
+    """Pause the cycle collector while rows are read: every row is a new list of new
+    strings, which sets it off again and again to find no cycle (a fifth of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _read_rows(
+    reader: Any,
+    name: str,
+    columns: list[str],
+    problems: list[Problem],
+    file_lines: Callable[[], list[str]],
+    delimiter: str,
+    encoding: str,
+    on_rows: Callable[[int], object] | None,
+) -> ImportBatch:
     good = Rows()
     forms: set[str] = set()
     spreadsheet = delimiter == ";"
@@ -201,24 +230,48 @@ def _parse(
         if on_rows is not None:
             on_rows(read)
 
-    for line, last, cells in _records(reader, name, row_problems):
+    def unusual(line: int, last: int, cells: list[str]) -> None:
+        """A record over several lines, or with a cell count the header does not have."""
+        nonlocal lines
         if last > line:
             lines = lines or file_lines()
             swallowed = _swallowed_rows(cells, columns, lines, line, last, name, delimiter)
             if swallowed is not None:
                 row_problems.append(swallowed)
-                continue
+                return
         if len(cells) != len(columns):
             row_problems.append(
                 Problem(
                     name, line, None, f"has {len(cells)} cells but the header has {len(columns)}"
                 )
             )
-            continue
+            return
         chunk_lines.append(line)
         chunk.append(cells)
-        if len(chunk) >= CHUNK_ROWS:
-            check()
+
+    # The csv module's own loop, the usual record handled inline: a generator per
+    # record would cost as much as reading it. Blank lines are skipped (but counted);
+    # a record the csv module cannot read becomes a problem, and reading goes on.
+    width = len(columns)
+    line = reader.line_num + 1
+    while True:
+        try:
+            for cells in reader:
+                last = reader.line_num
+                if last == line and len(cells) == width and cells[0].strip():
+                    chunk_lines.append(line)
+                    chunk.append(cells)
+                elif cells and any(cell.strip() for cell in cells):
+                    unusual(line, last, cells)
+                if len(chunk) >= CHUNK_ROWS:
+                    check()
+                line = last + 1
+        except csv.Error as exc:
+            row_problems.append(_unreadable(name, line, reader.line_num, exc))
+            if reader.line_num >= line:  # else nothing was consumed: do not ask again
+                line = reader.line_num + 1
+                continue
+        break
     if chunk:
         check()
 
@@ -316,29 +369,6 @@ def _swallowed_rows(
                 f"on line {line}: {_QUOTES}",
             )
     return None
-
-
-def _records(
-    reader: Any, name: str, problems: list[Problem]
-) -> Iterator[tuple[int, int, list[str]]]:
-    """Yield (line where the record starts, line where it ends, cells), skipping blank
-    lines; a record the csv module cannot read becomes a problem, and reading goes on
-    after it."""
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            problems.append(_unreadable(name, line, reader.line_num, exc))
-            if reader.line_num < line:  # nothing was consumed: do not ask again
-                return
-        else:
-            # The first cell decides almost every row at once.
-            if cells and (cells[0].strip() or any(cell.strip() for cell in cells)):
-                yield line, reader.line_num, cells
-        line = reader.line_num + 1
 
 
 def _check_header(columns: list[str], name: str) -> list[Problem]:

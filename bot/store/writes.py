@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import StoreBusy, StoreError
-from bot.model import COUNTERS, ImportBatch
+from bot.model import COUNTERS, ImportBatch, SnapshotTable
 from bot.store import series
 from bot.store.connection import Connection
 from bot.store.exports import export_plan
+from bot.store.snapshot_writes import SnapshotWrite, write_snapshots
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,9 @@ class PostWrites(Connection):
                 _POST_SQL,
                 [(p.id, p.account, p.published_at, p.url, p.format, p.title) for p in batch.posts],
             ),
-            (
-                "snapshots",
-                _SNAPSHOT_SQL,
-                [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
-            ),
             *export_plan(batch),
         )
+        snapshots = SnapshotTable.of(batch.snapshots)
         changes: dict[str, TableChange] = {}
         try:
             with self.writing(waiting):
@@ -114,8 +111,9 @@ class PostWrites(Connection):
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
-                self._refuse_contradictions(batch, stored)
-                series.rebuild(self.conn, (s.post for s in batch.snapshots))
+                wrote = write_snapshots(self.conn, _SNAPSHOT_SQL, snapshots)
+                changes["snapshots"] = TableChange(wrote.new, wrote.changed, wrote.unchanged)
+                self._refuse_contradictions(batch, stored, wrote)
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{batch.source}: the data contradicts itself or the store ({exc}); "
@@ -136,24 +134,33 @@ class PostWrites(Connection):
         return found
 
     def _refuse_contradictions(
-        self, batch: ImportBatch, stored: dict[str, tuple[str, str]]
+        self, batch: ImportBatch, stored: dict[str, tuple[str, str]], wrote: SnapshotWrite
     ) -> None:
         """After merging (inside the write's transaction): the file may agree with itself
         and still contradict what the store held, as a row that leaves members reached
         empty over a stored reach above its new impressions, or a publishing time moved
         after stored snapshots. Only what this file wrote is judged (a store that already
-        held such rows is not the file's fault); refuse, and the transaction writes
-        nothing."""
-        rows = {(s.post, s.observed_at) for s in batch.snapshots}
+        held such rows is not the file's fault; a row left unchanged wrote nothing);
+        refuse, and the transaction writes nothing."""
+        written = wrote.written
+        judged = set(wrote.merged_posts)
+        reached, impressions = written.counters[1], written.counters[0]
+        if reached is not None and impressions is not None:
+            # A post new to the store is judged only if one of its own rows is wrong.
+            over = (reached > impressions) & (impressions >= 0)
+            judged.update(written.posts[over].tolist())
         moved = [p.id for p in batch.posts if p.id in stored and stored[p.id][1] != p.published_at]
         problems: list[str] = []
-        for chunk, marks in series.id_chunks(post for post, _ in rows):
+        rows: set[tuple[str, str]] | None = None
+        for chunk, marks in series.id_chunks(judged):
             for post, observed, reached, impressions in self.conn.execute(
                 "SELECT post, observed_at, members_reached, impressions FROM snapshots "
                 f"WHERE post IN ({marks}) AND members_reached > impressions "
                 "ORDER BY post, observed_at",
                 chunk,
             ):
+                if rows is None:
+                    rows = set(zip(written.posts.tolist(), written.observed.tolist(), strict=True))
                 if (post, observed) in rows:
                     problems.append(
                         f"post {post} at {observed}: {reached} members reached is more than "
