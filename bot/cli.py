@@ -142,7 +142,13 @@ def import_(
             # Every file is read and reported on, whatever happened to the ones before.
             try:
                 progress.step(f"Reading {path.name}")
-                batch = read_file(path, account=account, kind=kind, observed_at=moment)
+                batch = read_file(
+                    path,
+                    account=account,
+                    kind=kind,
+                    observed_at=moment,
+                    on_rows=_rows_read(progress, path),
+                )
                 progress.step(f"Writing {path.name}")
                 summary = store.write(batch, waiting=_waiting_for(path, settings.db))
             except NarratorError as exc:
@@ -188,6 +194,13 @@ def _import_summary(path: Path, batch: Any, summary: Any) -> str:
     if summary.nothing_changed:
         text += " Nothing new: the store already held all of it."
     return text
+
+
+def _rows_read(progress: Any, path: Path) -> Callable[[int], None]:
+    def say(rows: int) -> None:
+        progress.step(f"Reading {path.name}: {rows:,} rows")
+
+    return say
 
 
 def _waiting_for(path: Path, db: Path) -> Callable[[], None]:

@@ -254,3 +254,20 @@ def test_a_file_the_csv_module_cannot_read_does_not_stop_the_files_after_it(
         f"1 of 2 files imported. Nothing from {huge} was written: fix the problems above "
         "and import it again.",
     ]
+
+
+def test_a_file_wrong_on_every_row_prints_fifty_problems_and_how_many_more(
+    runner: CliRunner, tmp_path: Path
+):
+    """A 400,000-row file wrong on every row printed 400,000 lines."""
+    rows = [f"acme,p{i},2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-{i + 1},,,," for i in range(60)]
+    result = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 52
+    assert lines[0] == f"{tmp_path / 'posts.csv'}:2: impressions: -1 is negative; counts start at 0"
+    assert lines[49] == f"{tmp_path / 'posts.csv'}:51: impressions: -50 is negative; counts start at 0"
+    assert lines[50:] == [
+        "... and 10 more problems like these",
+        f"60 problems found; nothing from {tmp_path / 'posts.csv'} was imported.",
+    ]

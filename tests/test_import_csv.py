@@ -399,3 +399,14 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):
     assert [str(p) for p in info.value.problems] == [
         f"{fifo}: is not a regular file (a pipe or a device?): save the data to a file"
     ]
+
+
+def test_rows_read_are_told_chunk_by_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The progress bar of `narrator import` advances as a big file is read."""
+    monkeypatch.setattr("bot.ingest.csvfile.CHUNK_ROWS", 2)
+    path = tmp_path / "posts.csv"
+    path.write_text("\n".join([HEADER, GOOD, ROW2, ROW3, GOOD.replace("p1", "p4")]) + "\n")
+    told: list[int] = []
+    batch = read_csv(path, on_rows=told.append)
+    assert told == [2, 4]
+    assert [p.id for p in batch.posts] == ["p1", "p2", "p3", "p4"]

@@ -8,6 +8,7 @@ whose it is, so the caller names the account; the CSV names its own on every row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def read_file(
     account: str | None = None,
     kind: str | None = None,
     observed_at: datetime | None = None,
+    on_rows: Callable[[int], object] | None = None,
 ) -> ImportBatch:
-    """Read any accepted file into a batch, or raise ImportFileError saying what is wrong."""
+    """Read any accepted file into a batch, or raise ImportFileError saying what is wrong.
+    `on_rows` is told how many rows of a CSV have been read, chunk by chunk."""
     name = str(path)
     file = Path(path)
 
@@ -57,7 +60,7 @@ def read_file(
                 "is an interchange CSV, which names the account and the moment on each row: "
                 "import it without --account and --observed-at"
             )
-        return read_csv(file)
+        return read_csv(file, on_rows=on_rows)
 
     if account is None:
         raise refuse(
