@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.ingest.csvfile import parse_csv
 from bot.model import SnapshotTable
-from bot.store import Store
+from bot.store import ImportTotals, Store
 
 HEADER = "account,post,published_at,observed_at,impressions,members_reached,saves"
 ROWS = [
@@ -83,3 +83,14 @@ def test_counts_past_float_precision_are_compared_exactly(store: Store):
     assert store.write(parse_csv(csv(big))).nothing_changed
     lower = big.replace("9007199254740993", "9007199254740992")
     assert store.write(parse_csv(csv(lower))).snapshots.changed == 1
+
+
+def test_an_import_is_known_until_any_data_is_written(store: Store):
+    batch = parse_csv(csv(*ROWS))
+    store.write(batch, digest="first")
+    assert store.imported_before("first") == ImportTotals.of(batch)
+    assert store.imported_before("other") is None
+    store.write(parse_csv(csv(*ROWS)))  # changes nothing: still known
+    assert store.imported_before("first") == ImportTotals.of(batch)
+    store.clear_account_data(["zed"])
+    assert store.imported_before("first") is None

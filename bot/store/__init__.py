@@ -29,7 +29,7 @@ from bot.store.digests import DigestTables, Said, Subscription
 from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
 from bot.store.slack import EVENT_MEMORY, SlackTables
-from bot.store.writes import PostWrites, TableChange, WriteSummary
+from bot.store.writes import ImportTotals, PostWrites, TableChange, WriteSummary
 
 __all__ = [
     "EVENT_MEMORY",
@@ -37,6 +37,7 @@ __all__ = [
     "AccountRow",
     "Claim",
     "History",
+    "ImportTotals",
     "RunRow",
     "Said",
     "Store",
