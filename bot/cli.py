@@ -131,9 +131,8 @@ def import_(
     """Import LinkedIn export files or interchange CSVs; each file is all or nothing.
 
     The kind of each file is told from what is inside it (docs/data-format.md)."""
-    from bot.ingest.files import file_digest, read_file
+    from bot.importing import import_file
     from bot.progress import steps
-    from bot.store import ImportTotals
 
     settings = _settings()
     moment = _moment(observed_at) if observed_at else None
@@ -141,28 +140,23 @@ def import_(
     with Store(settings.db) as store, steps(len(files)) as progress:
         for path in files:
             # Every file is read and reported on, whatever happened to the ones before.
-            options = {"account": account, "kind": kind, "observed_at": moment}
             try:
-                # The same bytes imported into a store nothing was written to since
-                # would change nothing: known from the digest, without reading the file.
-                digest = file_digest(path, **options)
-                known = store.imported_before(digest) if digest else None
-                if known is not None:
-                    click.echo(_import_summary(path, known, known.unchanged()))
-                    continue
-                progress.step(f"Reading {path.name}")
-                batch = read_file(path, **options, on_rows=_rows_read(progress, path))
-                progress.step(f"Writing {path.name}")
-                if digest is not None and file_digest(path, **options) != digest:
-                    digest = None  # the file changed while it was read: record nothing
-                summary = store.write(batch, waiting=_waiting_for(path, settings.db), digest=digest)
+                totals, summary = import_file(
+                    store,
+                    path,
+                    account=account,
+                    kind=kind,
+                    observed_at=moment,
+                    on_step=progress.step,
+                    waiting=_waiting_for(path, settings.db),
+                )
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
                 continue
             finally:
                 progress.advance()
-            click.echo(_import_summary(path, ImportTotals.of(batch), summary))
+            click.echo(_import_summary(path, totals, summary))
     if failed:
         if len(files) > 1:
             click.echo(
@@ -200,13 +194,6 @@ def _import_summary(path: Path, batch: Any, summary: Any) -> str:
     if summary.nothing_changed:
         text += " Nothing new: the store already held all of it."
     return text
-
-
-def _rows_read(progress: Any, path: Path) -> Callable[[int], None]:
-    def say(rows: int) -> None:
-        progress.step(f"Reading {path.name}: {rows:,} rows")
-
-    return say
 
 
 def _waiting_for(path: Path, db: Path) -> Callable[[], None]:
