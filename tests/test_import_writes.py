@@ -3,6 +3,8 @@ counts them, and the series packed straight from a batch are the ones SQL rebuil
 
 from __future__ import annotations
 
+import pytest
+
 from bot.ingest.csvfile import parse_csv
 from bot.model import SnapshotTable
 from bot.store import ImportTotals, Store
@@ -24,7 +26,11 @@ def series_rows(store: Store) -> list[tuple]:
     return store.conn.execute("SELECT * FROM snapshot_series ORDER BY post").fetchall()
 
 
-def test_series_packed_from_the_batch_equal_those_sql_rebuilds(store: Store):
+@pytest.mark.parametrize("per_pack", [1, 2, 5000])
+def test_series_packed_from_the_batch_equal_those_sql_rebuilds(
+    store: Store, monkeypatch: pytest.MonkeyPatch, per_pack: int
+):
+    monkeypatch.setattr("bot.store.snapshot_writes._POSTS_PER_PACK", per_pack)
     batch = parse_csv(csv(*ROWS))
     assert isinstance(batch.snapshots, SnapshotTable)
     store.write(batch)

@@ -80,7 +80,10 @@ class Rows:
         parts = self.values.get(name)
         if not parts:
             return np.empty(0, dtype=object)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if len(parts) > 1:
+            # Joined once and kept joined: the chunks are freed, not held twice.
+            parts[:] = [np.concatenate(parts)]
+        return parts[0]
 
     def __len__(self) -> int:
         return sum(len(part) for part in self.lines)
@@ -222,7 +225,8 @@ def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch:
         {
             column: good.column(column) if column in good.values else np.full(n, None, object)
             for column in (*_TEXT_CHECKS, "followers")
-        }
+        },
+        copy=False,
     )
     if "followers" not in good.values:
         frame["followers"] = np.full(n, -1, dtype=np.int64)
@@ -237,8 +241,9 @@ def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch:
     post_fields = ["account", "published_at", "url", "format", "title"]
     posts = frame.groupby("post", sort=False)[post_fields].first() if n else pd.DataFrame()
     first = ~frame.duplicated(["post", "observed_at"]).to_numpy()
+    kept = slice(None) if first.all() else first  # a slice copies nothing
     counters = [
-        good.column(c)[first] if c in good.values and (good.column(c) >= 0).any() else None
+        good.column(c)[kept] if c in good.values and (good.column(c) >= 0).any() else None
         for c in COUNTERS
     ]
     has_followers = frame["followers"].to_numpy() >= 0
@@ -258,7 +263,7 @@ def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch:
             for post, row in zip(posts.index, posts.itertuples(index=False), strict=True)
         ),
         snapshots=SnapshotTable(
-            frame["post"].to_numpy()[first], frame["observed_at"].to_numpy()[first], counters
+            frame["post"].to_numpy()[kept], frame["observed_at"].to_numpy()[kept], counters
         ),
         follower_counts=tuple(
             FollowerCount(a, o, int(f))

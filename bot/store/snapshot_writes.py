@@ -23,6 +23,8 @@ from bot.store import series
 
 #: Rows per executemany: Python objects for them exist one batch at a time.
 _ROWS_PER_CALL = 50_000
+#: Posts whose series are packed at a time.
+_POSTS_PER_PACK = 5_000
 
 
 @dataclass(frozen=True)
@@ -114,25 +116,32 @@ def _pack_fresh(conn: sqlite3.Connection, rows: SnapshotTable, fresh: set[str]) 
     """Write the series of posts whose every snapshot is in `rows` (none was stored),
     packed as series.pack packs them, in (post, observed_at) order as SQL sorts them."""
     keep = np.fromiter((p in fresh for p in rows.posts), bool, len(rows))
-    posts, observed = rows.posts[keep], rows.observed[keep]
-    order = np.lexsort((observed, posts))
-    posts, observed = posts[order], observed[order]
-    codes, moments = pd.factorize(observed)
+    index = np.flatnonzero(keep)
+    index = index[np.lexsort((rows.observed[index], rows.posts[index]))]
+    posts = rows.posts[index]
+    codes, moments = pd.factorize(rows.observed[index])
     # Stored times are canonical UTC text (2026-03-01T09:00:00Z): numpy reads them
     # for years 1 to 9999, where pandas' nanoseconds stop at 2262.
     seconds = np.array([m.removesuffix("Z") for m in moments], dtype="datetime64[s]")
     times = seconds.astype(series.TIMES)[codes]
-    values = np.full((len(posts), len(COUNTERS)), np.nan, dtype=series.VALUES)
-    for i, column in enumerate(rows.counters):
-        if column is not None:
-            part = column[keep][order]
-            values[:, i] = np.where(part >= 0, part, np.nan)
     starts = np.flatnonzero(np.r_[True, posts[1:] != posts[:-1]])
     ends = np.r_[starts[1:], len(posts)]
-    conn.executemany(
-        series.UPSERT,
-        (
-            (posts[a], times[a:b].tobytes(), values[a:b].tobytes())
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-        ),
-    )
+    # A slice of posts at a time: the float matrix of 2,000,000 rows would be 190 MB.
+    for first in range(0, len(starts), _POSTS_PER_PACK):
+        a, b = starts[first], ends[min(first + _POSTS_PER_PACK, len(starts)) - 1]
+        values = np.full((b - a, len(COUNTERS)), np.nan, dtype=series.VALUES)
+        for i, column in enumerate(rows.counters):
+            if column is not None:
+                part = column[index[a:b]]
+                values[:, i] = np.where(part >= 0, part, np.nan)
+        conn.executemany(
+            series.UPSERT,
+            (
+                (posts[s], times[s:e].tobytes(), values[s - a : e - a].tobytes())
+                for s, e in zip(
+                    starts[first : first + _POSTS_PER_PACK].tolist(),
+                    ends[first : first + _POSTS_PER_PACK].tolist(),
+                    strict=True,
+                )
+            ),
+        )
