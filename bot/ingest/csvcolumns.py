@@ -70,9 +70,14 @@ _TEXT_CHECKS: dict[str, Callable[[Any], Any]] = {
 class Rows:
     """The good rows read so far, a column at a time (a builder, private to one read)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lean: bool = False) -> None:
+        #: Lean: only what snapshots need is kept a row at a time; what a row says of
+        #: its post, account and followers is kept once per chunk where it repeats.
+        self.lean = lean
         self.lines: list[np.ndarray] = []
         self.values: dict[str, list[np.ndarray]] = {}
+        self.owners: list[pd.DataFrame] = []
+        self.follows: list[pd.DataFrame] = []
         #: Distinct texts seen, so a text repeated on a million rows is held once.
         self.texts: dict[str, str] = {}
 
@@ -149,8 +154,35 @@ def check_chunk(
     if keep.any():
         good.lines.append(np.asarray(lines)[keep])
         for column, array in values.items():
-            good.values.setdefault(column, []).append(array[keep])
+            if not good.lean or column in _PER_ROW:
+                kept = array[keep]
+                if kept.dtype == np.int64 and len(kept) and kept.max() < 2**31:
+                    kept = kept.astype(np.int32)  # half the memory; -1 still means empty
+                good.values.setdefault(column, []).append(kept)
+        if good.lean:
+            rows = int(keep.sum())
+            owners = {c: values[c][keep] if c in values else _nothing(rows) for c in _OWNED}
+            good.owners.append(pd.DataFrame(owners).drop_duplicates())
+            if "followers" in values:
+                followers = values["followers"][keep]
+                given = followers >= 0
+                follows = {
+                    "account": values["account"][keep][given],
+                    "observed_at": values["observed_at"][keep][given],
+                    "followers": followers[given],
+                }
+                good.follows.append(pd.DataFrame(follows).drop_duplicates())
     return problems
+
+
+#: What a lean read keeps for every row.
+_PER_ROW = frozenset({"post", "observed_at", *COUNTERS})
+#: What a row says of its post and account, kept once per chunk where it repeats.
+_OWNED = ("account", "post", "published_at", "url", "format", "title", "account_kind")
+
+
+def _nothing(rows: int) -> np.ndarray:
+    return np.full(rows, None, dtype=object)
 
 
 def _by_text(
@@ -216,9 +248,12 @@ def _counts(
     return counts, refused, rewritten
 
 
-def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch:
+def fold(good: Rows, name: str, problems: list[Problem]) -> ImportBatch | None:
     """The good rows as one batch; rows that contradict each other add problems, worded
-    by the row-by-row fold."""
+    by the row-by-row fold. None from a lean read with a contradiction: it has not
+    kept the cells the fold words it with."""
+    if good.lean:
+        return _fold_lean(good, name)
     lines = np.concatenate(good.lines) if good.lines else np.empty(0, dtype=np.int64)
     n = len(lines)
     frame = pd.DataFrame(
@@ -324,3 +359,80 @@ def _as_rows(good: Rows, lines: np.ndarray) -> list[tuple[int, CsvRow]]:
             fields[column] = value
         rows.append((int(lines[i]), CsvRow.model_construct(**fields)))
     return rows
+
+
+def _fold_lean(good: Rows, name: str) -> ImportBatch | None:
+    """fold, from the rows of a lean read (with no problem found in its cells)."""
+    owners = (
+        pd.concat(good.owners, ignore_index=True).drop_duplicates()
+        if good.owners
+        else pd.DataFrame({c: _nothing(0) for c in _OWNED})
+    )
+    follows = (
+        pd.concat(good.follows, ignore_index=True).drop_duplicates()
+        if good.follows
+        else pd.DataFrame({"account": [], "observed_at": [], "followers": []})
+    )
+    posts, observed = good.column("post"), good.column("observed_at")
+    if _owners_disagree(owners) or follows.duplicated(["account", "observed_at"]).any():
+        return None
+    # One int64 key per (post, observed_at): hashing 2,000,000 pairs of texts would
+    # need several times the memory.
+    post_codes, _ = pd.factorize(posts)
+    seen_codes, seen = pd.factorize(observed)
+    key = pd.Series(post_codes.astype(np.int64) * max(len(seen), 1) + seen_codes)
+    repeated = key.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        same = pd.DataFrame(
+            {
+                "key": key[repeated],
+                **{c: good.column(c)[repeated] for c in COUNTERS if c in good.values},
+            }
+        )
+        if same.duplicated(["key"]).sum() != same.duplicated().sum():
+            return None
+    first = ~key.duplicated().to_numpy()
+    kept = slice(None) if first.all() else first
+    counters = [
+        good.column(c)[kept] if c in good.values and (good.column(c) >= 0).any() else None
+        for c in COUNTERS
+    ]
+    accounts = owners.groupby("account", sort=False)["account_kind"].first()
+    post_fields = ["account", "published_at", "url", "format", "title"]
+    by_post = owners.groupby("post", sort=False)[post_fields].first()
+    return ImportBatch(
+        source=name,
+        accounts=tuple(Account(account, _none(kind)) for account, kind in accounts.items()),
+        posts=tuple(
+            Post(
+                post,
+                row.account,
+                row.published_at,
+                _none(row.url),
+                _none(row.format),
+                _none(row.title),
+            )
+            for post, row in zip(by_post.index, by_post.itertuples(index=False), strict=True)
+        ),
+        snapshots=SnapshotTable(posts[kept], observed[kept], counters),
+        follower_counts=tuple(
+            FollowerCount(a, o, int(f))
+            for a, o, f in zip(
+                follows["account"], follows["observed_at"], follows["followers"], strict=True
+            )
+        ),
+    )
+
+
+def _owners_disagree(owners: pd.DataFrame) -> bool:
+    """Whether two rows give one account two kinds, or one post two of its fields."""
+    if not len(owners):
+        return False
+    if (owners.groupby("account", sort=False)["account_kind"].nunique() > 1).any():
+        return True
+    fields = ["account", "published_at", "url", "format", "title"]
+    distinct = owners.drop_duplicates(["post", *fields])
+    return bool(
+        len(distinct) > distinct["post"].nunique()
+        and (distinct.groupby("post", sort=False)[fields].nunique() > 1).any(axis=None)
+    )

@@ -16,7 +16,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from bot.errors import ImportFileError, Problem
 from bot.ingest import csvsniff
@@ -50,7 +50,7 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 #: More header columns than any interchange file has (it has 21).
 MAX_COLUMNS = 100
 #: Records validated at a time.
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 
 
 def read_csv(path: str | Path, *, on_rows: Callable[[int], object] | None = None) -> ImportBatch:
@@ -92,13 +92,15 @@ def read_csv(path: str | Path, *, on_rows: Callable[[int], object] | None = None
         handle.seek(0)
         if nul is not None:
             raise _failed([Problem(name, _line_of_bytes(handle.read(nul)), None, _NUL)])
-        stream = io.TextIOWrapper(handle, encoding=encoding, newline="")
 
-        def lines() -> list[str]:
-            with open(path, encoding=encoding, newline="") as again:
-                return list(again)
+    def text() -> TextIO:
+        return open(path, encoding=encoding, newline="")  # closed by _parse
 
-        return _parse(stream, name, lines, encoding=encoding, on_rows=on_rows)
+    def lines() -> list[str]:
+        with text() as again:
+            return list(again)
+
+    return _parse(text, name, lines, encoding=encoding, on_rows=on_rows)
 
 
 def _line_of_bytes(data: bytes) -> int:
@@ -138,19 +140,50 @@ def parse_csv(text: str, name: str = "<csv>") -> ImportBatch:
     nul = text.find("\x00")
     if nul >= 0:
         raise _failed([Problem(name, _line_of(text, nul), None, _NUL)])
-    return _parse(io.StringIO(text, newline=""), name, lambda: list(io.StringIO(text, newline="")))
+    return _parse(
+        lambda: io.StringIO(text, newline=""), name, lambda: list(io.StringIO(text, newline=""))
+    )
+
+
+class _NeedsAllColumns(Exception):
+    """The lean read found a problem or a contradiction: read again, keeping every cell."""
 
 
 def _parse(
-    stream: Iterable[str],
+    text: Callable[[], TextIO],
     name: str,
     file_lines: Callable[[], list[str]],
     *,
     encoding: str = "utf-8-sig",
     on_rows: Callable[[int], object] | None = None,
 ) -> ImportBatch:
-    """Validate the text of `stream` (`file_lines` gives its lines again, when a record
-    spanning several must be looked at)."""
+    """Validate the text `text()` opens (`file_lines` gives its lines again, when a
+    record spanning several must be looked at).
+
+    A file is first read keeping, for each row, only what a snapshot needs, and what
+    its post and account say once per chunk (memory for 2,000,000 rows stays under
+    500 MB). A file with a problem is read a second time keeping every cell, so the
+    row-by-row fold can word each contradiction with its lines."""
+    for lean in (True, False):
+        try:
+            with contextlib.closing(text()) as stream:
+                return _parse_once(
+                    stream, name, file_lines, encoding=encoding, on_rows=on_rows, lean=lean
+                )
+        except _NeedsAllColumns:
+            continue
+    raise AssertionError("a read keeping every cell never asks for another")  # pragma: no cover
+
+
+def _parse_once(
+    stream: Iterable[str],
+    name: str,
+    file_lines: Callable[[], list[str]],
+    *,
+    encoding: str,
+    on_rows: Callable[[int], object] | None,
+    lean: bool,
+) -> ImportBatch:
     # Lines end at \n, \r\n or \r only: str.splitlines would also end them at
     # characters a title may hold (U+2028, form feed), splitting a row in two.
     lines_in = iter(stream)
@@ -182,7 +215,9 @@ def _parse(
         raise _failed(problems)
 
     with _cycles_paused():
-        return _read_rows(reader, name, columns, problems, file_lines, delimiter, encoding, on_rows)
+        return _read_rows(
+            reader, name, columns, problems, file_lines, delimiter, encoding, on_rows, lean
+        )
 
 
 @contextlib.contextmanager
@@ -207,8 +242,9 @@ def _read_rows(
     delimiter: str,
     encoding: str,
     on_rows: Callable[[int], object] | None,
+    lean: bool,
 ) -> ImportBatch:
-    good = Rows()
+    good = Rows(lean=lean)
     forms: set[str] = set()
     spreadsheet = delimiter == ";"
     row_problems: list[Problem] = []
@@ -279,7 +315,11 @@ def _read_rows(
     problems.extend(sorted(row_problems, key=lambda p: p.line or 0))
     if not len(good) and not problems:
         problems.append(Problem(name, 2, None, "no data rows after the header"))
+    if lean and problems:
+        raise _NeedsAllColumns
     batch = fold(good, name, problems)
+    if batch is None:
+        raise _NeedsAllColumns
     if problems:
         raise _failed(problems)
     notes = _notes(encoding, delimiter, forms)

@@ -64,7 +64,7 @@ def write_snapshots(conn: sqlite3.Connection, sql: str, table: SnapshotTable) ->
                 differs |= (column >= 0) & (column != stored[name].to_numpy()[at])
         changed = ~new & differs
     write = new | changed
-    rows = _take(table, np.flatnonzero(write))
+    rows = table if write.all() else _take(table, np.flatnonzero(write))
     for start in range(0, len(rows), _ROWS_PER_CALL):
         conn.executemany(sql, rows.rows(start, start + _ROWS_PER_CALL))
 
@@ -115,16 +115,23 @@ def _take(table: SnapshotTable, index: np.ndarray) -> SnapshotTable:
 def _pack_fresh(conn: sqlite3.Connection, rows: SnapshotTable, fresh: set[str]) -> None:
     """Write the series of posts whose every snapshot is in `rows` (none was stored),
     packed as series.pack packs them, in (post, observed_at) order as SQL sorts them."""
-    keep = np.fromiter((p in fresh for p in rows.posts), bool, len(rows))
-    index = np.flatnonzero(keep)
-    index = index[np.lexsort((rows.observed[index], rows.posts[index]))]
-    posts = rows.posts[index]
-    codes, moments = pd.factorize(rows.observed[index])
+    if len(fresh) == len(pd.unique(rows.posts)):
+        index = np.arange(len(rows))
+    else:
+        index = np.flatnonzero(np.fromiter((p in fresh for p in rows.posts), bool, len(rows)))
+    # Sorted as SQL sorts them, by integer codes: sorting 2,000,000 texts would need
+    # several times the memory. Canonical UTC text sorts as time does.
+    post_codes, post_names = pd.factorize(rows.posts[index], sort=True)
+    moment_codes, moments = pd.factorize(rows.observed[index], sort=True)
+    order = np.lexsort((moment_codes, post_codes))
+    index, post_codes, moment_codes = index[order], post_codes[order], moment_codes[order]
+    del order
     # Stored times are canonical UTC text (2026-03-01T09:00:00Z): numpy reads them
     # for years 1 to 9999, where pandas' nanoseconds stop at 2262.
     seconds = np.array([m.removesuffix("Z") for m in moments], dtype="datetime64[s]")
-    times = seconds.astype(series.TIMES)[codes]
-    starts = np.flatnonzero(np.r_[True, posts[1:] != posts[:-1]])
+    times = seconds.astype(series.TIMES)[moment_codes]
+    posts = post_names[post_codes]
+    starts = np.flatnonzero(np.r_[True, post_codes[1:] != post_codes[:-1]])
     ends = np.r_[starts[1:], len(posts)]
     # A slice of posts at a time: the float matrix of 2,000,000 rows would be 190 MB.
     for first in range(0, len(starts), _POSTS_PER_PACK):
