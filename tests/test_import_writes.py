@@ -100,3 +100,22 @@ def test_an_import_is_known_until_any_data_is_written(store: Store):
     assert store.imported_before("first") == ImportTotals.of(batch)
     store.clear_account_data(["zed"])
     assert store.imported_before("first") is None
+
+
+def test_new_posts_and_new_readings_of_stored_posts_in_one_batch(store: Store):
+    """New posts are packed from the batch, stored ones rebuilt from SQL, side by side."""
+    store.write(parse_csv(csv(*ROWS)))
+    summary = store.write(
+        parse_csv(
+            csv(
+                "acme,p9,2026-03-05T09:00:00Z,2026-03-06T09:00:00Z,300,200,",
+                "acme,p1,2026-03-01T09:00:00Z,2026-03-03T09:00:00Z,950,510,5",
+                "acme,p9,2026-03-05T09:00:00Z,2026-03-05T10:00:00Z,30,20,",
+            )
+        )
+    )
+    assert (summary.snapshots.new, summary.posts.new) == (3, 1)
+    packed = series_rows(store)
+    assert len(packed) == 4
+    store.rebuild_series()
+    assert series_rows(store) == packed

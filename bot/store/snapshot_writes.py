@@ -13,6 +13,7 @@ changes only where a value it gives differs.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,8 @@ def write_snapshots(conn: sqlite3.Connection, sql: str, table: SnapshotTable) ->
     """Upsert the rows of `table` that are new or differ from the store (with `sql`,
     the snapshots upsert), and rebuild the series of the posts they belong to."""
     n = len(table)
-    stored = _stored(conn, table.posts)
+    every_post = pd.unique(table.posts)
+    stored = _stored(conn, every_post)
     if stored.empty:
         new = np.ones(n, dtype=bool)
         changed = np.zeros(n, dtype=bool)
@@ -68,14 +70,14 @@ def write_snapshots(conn: sqlite3.Connection, sql: str, table: SnapshotTable) ->
     for start in range(0, len(rows), _ROWS_PER_CALL):
         conn.executemany(sql, rows.rows(start, start + _ROWS_PER_CALL))
 
-    touched = pd.unique(rows.posts)
+    touched = every_post if rows is table else pd.unique(rows.posts)
     had = set(stored["post"].unique()) if not stored.empty else set()
     fresh = tuple(p for p in touched if p not in had)
     merged = tuple(p for p in touched if p in had)
     if merged:
         series.rebuild(conn, merged)
     if fresh:
-        _pack_fresh(conn, rows, set(fresh))
+        _pack_fresh(conn, rows, set(fresh), every=len(fresh) == len(touched))
     return SnapshotWrite(
         new=int(new.sum()),
         changed=int(changed.sum()),
@@ -86,12 +88,12 @@ def write_snapshots(conn: sqlite3.Connection, sql: str, table: SnapshotTable) ->
     )
 
 
-def _stored(conn: sqlite3.Connection, posts: np.ndarray) -> pd.DataFrame:
+def _stored(conn: sqlite3.Connection, posts: Sequence[str]) -> pd.DataFrame:
     """The stored snapshots of these posts, counters as int64 (-1 for NULL)."""
     names = ["post", "observed_at", *COUNTERS]
     select = ", ".join(["post", "observed_at", *(f"coalesce({c}, -1)" for c in COUNTERS)])
     parts = []
-    for chunk, marks in series.id_chunks(pd.unique(posts)):
+    for chunk, marks in series.id_chunks(posts):
         rows = conn.execute(
             f"SELECT {select} FROM snapshots WHERE post IN ({marks})", chunk
         ).fetchall()
@@ -112,20 +114,25 @@ def _take(table: SnapshotTable, index: np.ndarray) -> SnapshotTable:
     )
 
 
-def _pack_fresh(conn: sqlite3.Connection, rows: SnapshotTable, fresh: set[str]) -> None:
+def _pack_fresh(
+    conn: sqlite3.Connection, rows: SnapshotTable, fresh: set[str], *, every: bool
+) -> None:
     """Write the series of posts whose every snapshot is in `rows` (none was stored),
     packed as series.pack packs them, in (post, observed_at) order as SQL sorts them."""
-    if len(fresh) == len(pd.unique(rows.posts)):
-        index = np.arange(len(rows))
-    else:
-        index = np.flatnonzero(np.fromiter((p in fresh for p in rows.posts), bool, len(rows)))
     # Sorted as SQL sorts them, by integer codes: sorting 2,000,000 texts would need
     # several times the memory. Canonical UTC text sorts as time does.
-    post_codes, post_names = pd.factorize(rows.posts[index], sort=True)
-    moment_codes, moments = pd.factorize(rows.observed[index], sort=True)
-    order = np.lexsort((moment_codes, post_codes))
-    index, post_codes, moment_codes = index[order], post_codes[order], moment_codes[order]
-    del order
+    if every:  # every post of `rows` is fresh: no copy of its columns
+        posts_in, observed_in = rows.posts, rows.observed
+    else:
+        keep = np.flatnonzero(np.fromiter((p in fresh for p in rows.posts), bool, len(rows)))
+        posts_in, observed_in = rows.posts[keep], rows.observed[keep]
+    post_codes, post_names = pd.factorize(posts_in, sort=True)
+    moment_codes, moments = pd.factorize(observed_in, sort=True)
+    del posts_in, observed_in
+    index = np.lexsort((moment_codes, post_codes))
+    post_codes, moment_codes = post_codes[index], moment_codes[index]
+    if not every:
+        index = keep[index]
     # Stored times are canonical UTC text (2026-03-01T09:00:00Z): numpy reads them
     # for years 1 to 9999, where pandas' nanoseconds stop at 2262.
     seconds = np.array([m.removesuffix("Z") for m in moments], dtype="datetime64[s]")
