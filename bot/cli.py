@@ -131,7 +131,7 @@ def import_(
     """Import LinkedIn export files or interchange CSVs; each file is all or nothing.
 
     The kind of each file is told from what is inside it (docs/data-format.md)."""
-    from bot.ingest.files import read_file
+    from bot.importing import import_file
     from bot.progress import steps
 
     settings = _settings()
@@ -141,17 +141,22 @@ def import_(
         for path in files:
             # Every file is read and reported on, whatever happened to the ones before.
             try:
-                progress.step(f"Reading {path.name}")
-                batch = read_file(path, account=account, kind=kind, observed_at=moment)
-                progress.step(f"Writing {path.name}")
-                summary = store.write(batch, waiting=_waiting_for(path, settings.db))
+                totals, summary = import_file(
+                    store,
+                    path,
+                    account=account,
+                    kind=kind,
+                    observed_at=moment,
+                    on_step=progress.step,
+                    waiting=_waiting_for(path, settings.db),
+                )
             except NarratorError as exc:
                 click.echo(str(exc), err=True)
                 failed.append(path)
                 continue
             finally:
                 progress.advance()
-            click.echo(_import_summary(path, batch, summary))
+            click.echo(_import_summary(path, totals, summary))
     if failed:
         if len(files) > 1:
             click.echo(
@@ -164,20 +169,21 @@ def import_(
 
 
 def _import_summary(path: Path, batch: Any, summary: Any) -> str:
-    """One paragraph: what the file was, what it added, and what the reader decided."""
+    """One paragraph: what the file was (its ImportTotals), what it added, and what the
+    reader decided."""
     s, p = summary.snapshots, summary.posts
     parts = [
-        f"{path}: {_counted(len(batch.accounts), 'account')}, "
-        f"{_counted(len(batch.posts), 'post')} ({p.new} new, {p.changed} updated), "
-        f"{_counted(len(batch.snapshots), 'snapshot')} "
+        f"{path}: {_counted(batch.accounts, 'account')}, "
+        f"{_counted(batch.posts, 'post')} ({p.new} new, {p.changed} updated), "
+        f"{_counted(batch.snapshots, 'snapshot')} "
         f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
     ]
     if batch.kind != "interchange CSV":
         parts[0] = f"{path} ({batch.kind}): " + parts[0].split(": ", 1)[1]
     extra = [
-        (len(batch.days), "day of account figures", "days of account figures"),
-        (len(batch.periods), "date-range total", "date-range totals"),
-        (len(batch.demographics), "audience line", "audience lines"),
+        (batch.days, "day of account figures", "days of account figures"),
+        (batch.periods, "date-range total", "date-range totals"),
+        (batch.demographics, "audience line", "audience lines"),
     ]
     for count, one, many in extra:
         if count:

@@ -91,7 +91,23 @@ class ProblemsError(NarratorError):
 
 
 class ImportFileError(ProblemsError):
-    """An import file has problems; nothing was written."""
+    """An import file has problems; nothing was written.
+
+    All of them are kept in `problems`; its text shows the first SHOWN, then how many
+    more there are: a file where every one of 400,000 rows is wrong would otherwise
+    print 400,000 lines, and the first fifty say what to fix."""
+
+    SHOWN = 50
+
+    def __init__(self, problems: Sequence[Problem], summary: str = "") -> None:
+        super().__init__(problems, summary)
+        if len(self.problems) > self.SHOWN:
+            more = len(self.problems) - self.SHOWN
+            lines = [str(p) for p in self.problems[: self.SHOWN]]
+            lines.append(f"... and {more:,} more problem{'s' if more != 1 else ''} like these")
+            if summary:
+                lines.append(summary)
+            self.args = ("\n".join(lines),)
 
 
 class RuleError(ProblemsError):

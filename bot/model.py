@@ -5,8 +5,12 @@ Values here are immutable; a stage that needs another shape builds a new value.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import overload
+
+import numpy as np
 
 #: Cumulative per-post counters, in the order the interchange CSV lists them.
 COUNTERS: tuple[str, ...] = (
@@ -106,6 +110,94 @@ class Snapshot:
         return dict(zip(COUNTERS, self.counters, strict=True))
 
 
+class SnapshotTable(Sequence[Snapshot]):
+    """Many snapshots held as columns: a sequence of `Snapshot` to whoever reads it one
+    at a time, and arrays to the store, which writes them without building millions
+    of objects (a 2,000,000-row CSV would need about 1 GB of them).
+
+    `posts` and `observed` are object arrays of text (each distinct text held once);
+    `counters` has one int64 array per COUNTERS entry, -1 where not reported (counts
+    are never negative), or None for a counter no row reports."""
+
+    __slots__ = ("counters", "observed", "posts")
+
+    def __init__(
+        self,
+        posts: np.ndarray,
+        observed: np.ndarray,
+        counters: Sequence[np.ndarray | None],
+    ) -> None:
+        if len(counters) != len(COUNTERS):
+            raise ValueError("a snapshot table has one column per counter")
+        self.posts = posts
+        self.observed = observed
+        self.counters = tuple(counters)
+        for array in (posts, observed, *(c for c in self.counters if c is not None)):
+            array.flags.writeable = False  # immutable, as every value between stages
+
+    @classmethod
+    def of(cls, snapshots: Sequence[Snapshot]) -> SnapshotTable:
+        if isinstance(snapshots, SnapshotTable):
+            return snapshots
+        n = len(snapshots)
+        posts = np.empty(n, dtype=object)
+        observed = np.empty(n, dtype=object)
+        posts[:] = [s.post for s in snapshots]
+        observed[:] = [s.observed_at for s in snapshots]
+        counters: list[np.ndarray | None] = []
+        for i in range(len(COUNTERS)):
+            column = [s.counters[i] for s in snapshots]
+            if all(v is None for v in column):
+                counters.append(None)
+            else:
+                counters.append(np.array([-1 if v is None else v for v in column], np.int64))
+        return cls(posts, observed, counters)
+
+    def __len__(self) -> int:
+        return len(self.posts)
+
+    @overload
+    def __getitem__(self, index: int) -> Snapshot: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Snapshot, ...]: ...
+    def __getitem__(self, index: int | slice) -> Snapshot | tuple[Snapshot, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        return Snapshot(
+            self.posts[index],
+            self.observed[index],
+            tuple(None if c is None or c[index] < 0 else int(c[index]) for c in self.counters),
+        )
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        for start in range(0, len(self), 65536):
+            for row in self.rows(start, start + 65536):
+                yield Snapshot(row[0], row[1], row[2:])
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[tuple]:
+        """(post, observed_at, *counters) with None where not reported, from `start`."""
+        part = slice(start, stop)
+        columns = []
+        for c in self.counters:
+            if c is None:
+                columns.append([None] * len(self.posts[part]))
+                continue
+            values = c[part].astype(object)
+            values[c[part] < 0] = None
+            columns.append(values.tolist())
+        return zip(self.posts[part].tolist(), self.observed[part].tolist(), *columns, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SnapshotTable({len(self)} snapshots)"
+
+
 #: What an account's day can hold, as the exports give it: account-level series,
 #: never a sum of posts. `members_reached` is that day's unique members (a Page's
 #: organic unique impressions); uniques of different days cannot be added up.
@@ -169,7 +261,8 @@ class ImportBatch:
     source: str
     accounts: tuple[Account, ...] = ()
     posts: tuple[Post, ...] = ()
-    snapshots: tuple[Snapshot, ...] = ()
+    #: A tuple, or a SnapshotTable when a reader has many (the interchange CSV).
+    snapshots: Sequence[Snapshot] = ()
     follower_counts: tuple[FollowerCount, ...] = field(default=())
     days: tuple[AccountDay, ...] = ()
     periods: tuple[AccountPeriod, ...] = ()

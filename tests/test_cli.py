@@ -254,3 +254,59 @@ def test_a_file_the_csv_module_cannot_read_does_not_stop_the_files_after_it(
         f"1 of 2 files imported. Nothing from {huge} was written: fix the problems above "
         "and import it again.",
     ]
+
+
+def test_a_file_wrong_on_every_row_prints_fifty_problems_and_how_many_more(
+    runner: CliRunner, tmp_path: Path
+):
+    """A 400,000-row file wrong on every row printed 400,000 lines."""
+    rows = [f"acme,p{i},2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,-{i + 1},,,," for i in range(60)]
+    result = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 52
+    assert lines[0] == f"{tmp_path / 'posts.csv'}:2: impressions: -1 is negative; counts start at 0"
+    assert (
+        lines[49] == f"{tmp_path / 'posts.csv'}:51: impressions: -50 is negative; counts start at 0"
+    )
+    assert lines[50:] == [
+        "... and 10 more problems like these",
+        f"60 problems found; nothing from {tmp_path / 'posts.csv'} was imported.",
+    ]
+
+
+def test_a_file_imported_again_into_an_unchanged_store_is_not_read_again(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = csv_file(tmp_path, *ROWS)
+    first = runner.invoke(cli, ["import", str(path)])
+    assert first.exit_code == 0, first.output
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr("bot.ingest.files.read_file", unread)
+    renamed = path.rename(tmp_path / "same-bytes.csv")  # the content is what counts
+    again = runner.invoke(cli, ["import", str(renamed)])
+    assert again.exit_code == 0, again.output
+    assert again.output == (
+        f"{renamed}: 1 account, 1 post (0 new, 0 updated), 2 snapshots (0 new, 0 changed, "
+        "2 unchanged). Nothing new: the store already held all of it.\n"
+    )
+
+
+def test_any_write_since_makes_the_file_read_again(runner: CliRunner, tmp_path: Path):
+    """Another import, or a hand-written UPDATE, may have changed what the file gives:
+    its rows are compared again, and the summary says what changed back."""
+    path = csv_file(tmp_path, *ROWS)
+    runner.invoke(cli, ["import", str(path)])
+    other = csv_file(tmp_path, ROWS[1].replace("1200,600", "1300,600"), name="other.csv")
+    assert runner.invoke(cli, ["import", str(other)]).exit_code == 0
+    again = runner.invoke(cli, ["import", str(path)])
+    assert "2 snapshots (0 new, 1 changed, 1 unchanged)" in again.output
+    with Store(tmp_path / "cli.db") as store, store.writing():
+        store.conn.execute("UPDATE snapshots SET reactions = 99 WHERE reactions = 5")
+    again = runner.invoke(cli, ["import", str(path)])
+    assert "2 snapshots (0 new, 1 changed, 1 unchanged)" in again.output
+    third = runner.invoke(cli, ["import", str(path)])
+    assert third.output.endswith("Nothing new: the store already held all of it.\n")

@@ -140,8 +140,11 @@ def test_header_problems():
     assert problems("account,post,post,published_at,observed_at,impressions\n") == [
         "posts.csv:1: post: appears twice in the header",
     ]
+    # A semicolon file is read, not refused (see test_spreadsheet_csv.py); what its
+    # header lacks is said as for any other file.
     assert problems("account;post;published_at\n") == [
-        "posts.csv:1: the columns are separated by ';': save the file with commas",
+        "posts.csv:1: observed_at: required column is missing",
+        "posts.csv:1: impressions: required column is missing",
     ]
     assert problems("") == ["posts.csv:1: the file is empty: expected a header row"]
     assert problems(f"{HEADER}\n") == ["posts.csv:2: no data rows after the header"]
@@ -207,13 +210,19 @@ def test_identical_duplicate_rows_are_harmless():
 def test_file_level_problems(tmp_path: Path):
     with pytest.raises(ImportFileError, match="no such file"):
         read_csv(tmp_path / "missing.csv")
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes(
-        f"{HEADER}\n".encode()
+    unreadable = tmp_path / "unreadable.csv"
+    # 0x81 is no character in Windows-1252, and this is not UTF-8 either.
+    unreadable.write_bytes(
+        f"{HEADER}\n{GOOD}\r\n".encode()
         + "acme,p1,2026-03-01T09:00:00Z,2026-03-02T09:00:00Z,1,1,1,text,Café".encode("latin-1")
+        + b"\x81\n"
     )
-    with pytest.raises(ImportFileError, match="is not UTF-8 text"):
-        read_csv(latin)
+    with pytest.raises(ImportFileError) as info:
+        read_csv(unreadable)
+    assert [str(p) for p in info.value.problems] == [
+        f"{unreadable}:3: is not UTF-8 text, nor Windows-1252 (byte 0x81 reads as neither): "
+        "save it as 'CSV UTF-8 (comma delimited)'"
+    ]
     bom = tmp_path / "bom.csv"
     bom.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8-sig")
     assert read_csv(bom).posts[0].id == "p1"
@@ -390,3 +399,14 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):
     assert [str(p) for p in info.value.problems] == [
         f"{fifo}: is not a regular file (a pipe or a device?): save the data to a file"
     ]
+
+
+def test_rows_read_are_told_chunk_by_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The progress bar of `narrator import` advances as a big file is read."""
+    monkeypatch.setattr("bot.ingest.csvfile.CHUNK_ROWS", 2)
+    path = tmp_path / "posts.csv"
+    path.write_text("\n".join([HEADER, GOOD, ROW2, ROW3, GOOD.replace("p1", "p4")]) + "\n")
+    told: list[int] = []
+    batch = read_csv(path, on_rows=told.append)
+    assert told == [2, 4]
+    assert [p.id for p in batch.posts] == ["p1", "p2", "p3", "p4"]

@@ -195,11 +195,20 @@ def read_dates(values: list[Any], *, order: str | None = None) -> DateColumn:
     parsed: list[date | tuple[int, int, int] | None] = []
     month_first_ok = day_first_ok = True
     ambiguous = False
+    # A column repeats a few hundred days over thousands of rows: each distinct cell is
+    # read once (keyed by type too: 1, 1.0 and True are equal keys to a dict).
+    seen: dict[tuple[type, Any], date | tuple[int, int, int] | None] = {}
     for index, value in enumerate(values):
+        key = (value.__class__, value)
         try:
+            item = seen[key]
+        except KeyError:
+            try:
+                item = seen[key] = _date_or_pair(value)
+            except ValueError as exc:
+                raise DateError(index, str(exc)) from None
+        except TypeError:  # an unhashable cell, which no reader gives
             item = _date_or_pair(value)
-        except ValueError as exc:
-            raise DateError(index, str(exc)) from None
         if isinstance(item, tuple):
             a, b, _ = item
             month_first_ok &= a <= 12 and b <= 31

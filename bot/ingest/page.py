@@ -97,10 +97,13 @@ def read_page(
                     body[counter] = _counts(
                         body[counter], metrics, header, cols[counter], issues, negative=True
                     )
+            # Columns as lists once: a frame's .iat costs microseconds a cell.
+            present = [c for c in DAILY_COUNTERS if c in cols and c in body]
+            values = {c: body[c].tolist() for c in present}
             for i, day in enumerate(when):
                 if day is None:
                     continue
-                row = {c: _int(body[c].iat[i]) for c in DAILY_COUNTERS if c in cols and c in body}
+                row = {c: _int(values[c][i]) for c in present}
                 if day in daily and daily[day] != row:
                     issues.add(
                         metrics.name,
@@ -140,15 +143,24 @@ def read_page(
                         body[counter], posts_sheet, header, cols[counter], issues
                     )
             seen: dict[str, int] = {}
+            # Columns as lists once: a frame's .iat costs microseconds a cell.
+            column = {c: body[c].tolist() for c in body.columns}
+            nothing = [None] * len(body)
+            types, campaigns = column.get("type", nothing), column.get("campaign", nothing)
+            urls, titles, formats = (column.get(c, nothing) for c in ("url", "title", "format"))
+            counted = [c for c in _POST_COUNTERS if c in column]
+            label = _memo(cells.label)
+            published = _memo(lambda day: to_utc_text(day_start(day)))
+            slots = [COUNTERS.index(c) for c in counted]
             for i in range(len(body)):
                 row_no = header + 1 + i
-                kind_text = cells.label(body["type"].iat[i]) if "type" in body else ""
+                kind_text = label(types[i]) if "type" in column else ""
                 if kind_text.startswith(("sponsored", "sponsoris", "patrocin")) or (
-                    "campaign" in body and not cells.is_blank(body["campaign"].iat[i])
+                    "campaign" in column and not cells.is_blank(campaigns[i])
                 ):
                     sponsored += 1
                     continue
-                url = body["url"].iat[i] if "url" in body else None
+                url = urls[i]
                 if cells.is_blank(url):
                     continue
                 pid = post_id(str(url))
@@ -176,23 +188,25 @@ def read_page(
                     )
                     continue
                 last_post_day = day if last_post_day is None else max(last_post_day, day)
-                title = body["title"].iat[i] if "title" in body else None
+                title = titles[i]
                 fmt = None
-                if "format" in body and not cells.is_blank(body["format"].iat[i]):
-                    fmt = labels.CONTENT_TYPES.get(cells.label(body["format"].iat[i]))
+                if not cells.is_blank(formats[i]):
+                    fmt = labels.CONTENT_TYPES.get(label(formats[i]))
                 posts.append(
                     Post(
                         pid,
                         account,
-                        to_utc_text(day_start(day)),
+                        published(day),
                         str(url).strip(),
                         fmt,
                         None if cells.is_blank(title) else str(title).strip(),
                     )
                 )
-                counts = {c: _int(body[c].iat[i]) for c in _POST_COUNTERS if c in body}
-                if any(v is not None for v in counts.values()):
-                    snapshots.append(Snapshot(pid, "", tuple(counts.get(c) for c in COUNTERS)))
+                reading: list[int | None] = [None] * len(COUNTERS)
+                for slot, c in zip(slots, counted, strict=True):
+                    reading[slot] = _int(column[c][i])
+                if any(v is not None for v in reading):
+                    snapshots.append(Snapshot(pid, "", tuple(reading)))
     if metrics is None and posts_sheet is None:
         issues.add(None, None, None, "neither a daily metrics sheet nor a posts sheet was found")
     issues.raise_if_any()
@@ -248,8 +262,28 @@ def _frame(sheet: Sheet, header: int, cols: dict[str, int]) -> pd.DataFrame:
     rows = list(sheet.rows[header + 1 :])
     data = {name: [r[c] if c < len(r) else None for r in rows] for name, c in cols.items()}
     frame = pd.DataFrame(data, dtype=object, index=range(header + 1, header + 1 + len(rows)))
-    blank = frame.map(cells.is_blank).all(axis=1) if len(frame.columns) else []
-    return frame[~np.asarray(blank, dtype=bool)] if len(frame) else frame
+    if not len(frame) or not len(frame.columns):
+        return frame
+    # Row by row, stopping at the first cell that is not blank (almost always the first).
+    used = np.fromiter(
+        (any(not cells.is_blank(v) for v in row) for row in zip(*data.values(), strict=True)),
+        bool,
+        len(frame),
+    )
+    return frame[used]
+
+
+def _memo(read: Any) -> Any:
+    """`read`, remembering its answer for each distinct cell (of one column's few labels)."""
+    known: dict[tuple[type, Any], Any] = {}
+
+    def cached(value: Any) -> Any:
+        key = (value.__class__, value)
+        if key not in known:
+            known[key] = read(value)
+        return known[key]
+
+    return cached
 
 
 def _dates(

@@ -33,7 +33,7 @@ from bot.store.exports import ExportReads
 from bot.store.history import History, HistoryReads, _utc
 from bot.store.linkedin import LinkedInTables
 from bot.store.slack import EVENT_MEMORY, SlackTables
-from bot.store.writes import PostWrites, TableChange, WriteSummary
+from bot.store.writes import ImportTotals, PostWrites, TableChange, WriteSummary
 
 __all__ = [
     "EVENT_MEMORY",
@@ -41,6 +41,7 @@ __all__ = [
     "AccountRow",
     "Claim",
     "History",
+    "ImportTotals",
     "RunRow",
     "Said",
     "Store",

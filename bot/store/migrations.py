@@ -230,3 +230,48 @@ CREATE TABLE linkedin_calls (
 """,
     ),
 )
+
+#: The tables whose rows are the data an import writes; a change to any of them makes
+#: every record of `imported_files` stale (snapshot_series is derived from snapshots).
+DATA_TABLES = (
+    "accounts",
+    "follower_counts",
+    "posts",
+    "snapshots",
+    "account_days",
+    "account_periods",
+    "demographics",
+)
+
+# Imports known unchanged (issue #11), appended as a block of their own.
+MIGRATIONS += (
+    Migration(
+        9,
+        "imported files: a file imported again into a store unchanged since is known at once",
+        """
+CREATE TABLE data_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
+INSERT INTO data_generation VALUES (1, 0);
+CREATE TABLE imported_files (
+    digest TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    totals TEXT NOT NULL
+) WITHOUT ROWID;
+""",
+        then=lambda conn: _count_data_changes(conn),
+    ),
+)
+
+
+def _count_data_changes(conn: sqlite3.Connection) -> None:
+    """Triggers, not the writers, count every change to the data: a writer added later,
+    a hand-written UPDATE or a migration cannot forget to. (Run one by one: the
+    migration runner splits its SQL at each ';', and a trigger's body has them.)"""
+    for table in DATA_TABLES:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(
+                f"CREATE TRIGGER {table}_{event.lower()}_counts AFTER {event} ON {table} "
+                "BEGIN UPDATE data_generation SET generation = generation + 1 WHERE id = 1; END"
+            )

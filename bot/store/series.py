@@ -32,7 +32,7 @@ _SELECT = (
     + ", ".join(COUNTERS)
     + " FROM snapshots{where} ORDER BY post, observed_at"
 )
-_UPSERT = "INSERT OR REPLACE INTO snapshot_series (post, observed, counters) VALUES (?, ?, ?)"
+UPSERT = "INSERT OR REPLACE INTO snapshot_series (post, observed, counters) VALUES (?, ?, ?)"
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
@@ -83,7 +83,7 @@ def _write(conn: sqlite3.Connection, rows: Iterator[tuple[object, ...]]) -> int:
         snapshots = list(group)
         if any(row[1] is None for row in snapshots):
             _refuse_unreadable_time(conn, post)
-        conn.execute(_UPSERT, (post, *pack(snapshots)))
+        conn.execute(UPSERT, (post, *pack(snapshots)))
         written += 1
     return written
 

@@ -3,15 +3,18 @@ checked against what the store holds."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.errors import StoreBusy, StoreError
-from bot.model import COUNTERS, ImportBatch
+from bot.model import COUNTERS, ImportBatch, SnapshotTable
 from bot.store import series
 from bot.store.connection import Connection
 from bot.store.exports import export_plan
+from bot.store.snapshot_writes import SnapshotWrite, write_snapshots
 
 
 @dataclass(frozen=True)
@@ -68,16 +71,62 @@ _POST_SQL = _upsert_sql("posts", ["id"], ["account", "published_at", "url", "for
 _SNAPSHOT_SQL = _upsert_sql("snapshots", ["post", "observed_at"], list(COUNTERS))
 
 
+@dataclass(frozen=True)
+class ImportTotals:
+    """What an import's summary says of its file, kept so that the same file imported
+    again into a store unchanged since is answered without reading it."""
+
+    kind: str
+    notes: tuple[str, ...]
+    accounts: int
+    posts: int
+    snapshots: int
+    days: int
+    periods: int
+    demographics: int
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> ImportTotals:
+        return cls(
+            batch.kind,
+            tuple(batch.notes),
+            len(batch.accounts),
+            len(batch.posts),
+            len(batch.snapshots),
+            len(batch.days),
+            len(batch.periods),
+            len(batch.demographics),
+        )
+
+    def unchanged(self) -> WriteSummary:
+        """The summary of writing this file again over itself: every row unchanged."""
+        return WriteSummary(
+            accounts=TableChange(0, 0, self.accounts),
+            posts=TableChange(0, 0, self.posts),
+            snapshots=TableChange(0, 0, self.snapshots),
+            follower_counts=TableChange(0, 0, 0),
+            account_days=TableChange(0, 0, self.days),
+            account_periods=TableChange(0, 0, self.periods),
+            demographics=TableChange(0, 0, self.demographics),
+        )
+
+
 class PostWrites(Connection):
     """Imports: every write is one transaction, checked before it commits."""
 
     def write(
-        self, batch: ImportBatch, *, waiting: Callable[[], object] | None = None
+        self,
+        batch: ImportBatch,
+        *,
+        waiting: Callable[[], object] | None = None,
+        digest: str | None = None,
     ) -> WriteSummary:
         """Write a validated batch in one transaction: all of it, or none of it.
 
         `waiting` is called if another program is writing and this write must wait
-        for it (the terminal says so, instead of seeming to hang)."""
+        for it (the terminal says so, instead of seeming to hang). `digest` names the
+        file's content (and the options it was read with): it is recorded, so that
+        `imported_before` knows it while nothing else is written."""
         plan = (
             ("accounts", _ACCOUNT_SQL, [(a.id, a.kind, a.name) for a in batch.accounts]),
             (
@@ -90,13 +139,9 @@ class PostWrites(Connection):
                 _POST_SQL,
                 [(p.id, p.account, p.published_at, p.url, p.format, p.title) for p in batch.posts],
             ),
-            (
-                "snapshots",
-                _SNAPSHOT_SQL,
-                [(s.post, s.observed_at, *s.counters) for s in batch.snapshots],
-            ),
             *export_plan(batch),
         )
+        snapshots = SnapshotTable.of(batch.snapshots)
         changes: dict[str, TableChange] = {}
         try:
             with self.writing(waiting):
@@ -106,16 +151,21 @@ class PostWrites(Connection):
                 self._refuse_moved_posts(batch, stored)
                 for table, sql, rows in plan:
                     before = self._count(table)
-                    touched_before = self.conn.total_changes
+                    # Rows inserted or updated, as the data tables' triggers count them
+                    # (total_changes would count the triggers' own updates too).
+                    touched_before = self._generation()
                     if rows:
                         self.conn.executemany(sql, rows)
-                    touched = self.conn.total_changes - touched_before
+                    touched = self._generation() - touched_before
                     new = self._count(table) - before
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
-                self._refuse_contradictions(batch, stored)
-                series.rebuild(self.conn, (s.post for s in batch.snapshots))
+                wrote = write_snapshots(self.conn, _SNAPSHOT_SQL, snapshots)
+                changes["snapshots"] = TableChange(wrote.new, wrote.changed, wrote.unchanged)
+                self._refuse_contradictions(batch, stored, wrote)
+                if digest is not None:
+                    self._record_import(digest, ImportTotals.of(batch))
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{batch.source}: the data contradicts itself or the store ({exc}); "
@@ -124,6 +174,32 @@ class PostWrites(Connection):
         except StoreBusy as exc:
             raise StoreBusy(f"{batch.source}: {exc}") from None
         return WriteSummary(**changes)
+
+    def _generation(self) -> int:
+        return int(self.conn.execute("SELECT generation FROM data_generation").fetchone()[0])
+
+    def imported_before(self, digest: str) -> ImportTotals | None:
+        """The totals of the file with this digest, if it was imported and no data
+        was written since (by any import, deletion or hand; triggers count them):
+        importing it again would change nothing."""
+        row = self.conn.execute(
+            "SELECT f.totals FROM imported_files f JOIN data_generation g "
+            "ON f.generation = g.generation WHERE f.digest = ?",
+            (digest,),
+        ).fetchone()
+        if row is None:
+            return None
+        totals = json.loads(row[0])
+        return ImportTotals(**{**totals, "notes": tuple(totals["notes"])})
+
+    def _record_import(self, digest: str, totals: ImportTotals) -> None:
+        generation = self._generation()
+        # Older records can never match again: the generation only grows.
+        self.conn.execute("DELETE FROM imported_files WHERE generation < ?", (generation,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO imported_files (digest, generation, totals) VALUES (?, ?, ?)",
+            (digest, generation, json.dumps(dataclasses.asdict(totals))),
+        )
 
     def _stored_posts(self, post_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(account, published_at) of each of these posts that the store holds."""
@@ -136,24 +212,33 @@ class PostWrites(Connection):
         return found
 
     def _refuse_contradictions(
-        self, batch: ImportBatch, stored: dict[str, tuple[str, str]]
+        self, batch: ImportBatch, stored: dict[str, tuple[str, str]], wrote: SnapshotWrite
     ) -> None:
         """After merging (inside the write's transaction): the file may agree with itself
         and still contradict what the store held, as a row that leaves members reached
         empty over a stored reach above its new impressions, or a publishing time moved
         after stored snapshots. Only what this file wrote is judged (a store that already
-        held such rows is not the file's fault); refuse, and the transaction writes
-        nothing."""
-        rows = {(s.post, s.observed_at) for s in batch.snapshots}
+        held such rows is not the file's fault; a row left unchanged wrote nothing);
+        refuse, and the transaction writes nothing."""
+        written = wrote.written
+        judged = set(wrote.merged_posts)
+        reached, impressions = written.counters[1], written.counters[0]
+        if reached is not None and impressions is not None:
+            # A post new to the store is judged only if one of its own rows is wrong.
+            over = (reached > impressions) & (impressions >= 0)
+            judged.update(written.posts[over].tolist())
         moved = [p.id for p in batch.posts if p.id in stored and stored[p.id][1] != p.published_at]
         problems: list[str] = []
-        for chunk, marks in series.id_chunks(post for post, _ in rows):
+        rows: set[tuple[str, str]] | None = None
+        for chunk, marks in series.id_chunks(judged):
             for post, observed, reached, impressions in self.conn.execute(
                 "SELECT post, observed_at, members_reached, impressions FROM snapshots "
                 f"WHERE post IN ({marks}) AND members_reached > impressions "
                 "ORDER BY post, observed_at",
                 chunk,
             ):
+                if rows is None:
+                    rows = set(zip(written.posts.tolist(), written.observed.tolist(), strict=True))
                 if (post, observed) in rows:
                     problems.append(
                         f"post {post} at {observed}: {reached} members reached is more than "

@@ -1,0 +1,309 @@
+"""The Company Page content export (`.xls` or `.xlsx`): daily metrics and all posts.
+
+Row 1 is a banner and the headers sit on row 2 in today's files, but headers are
+looked for rather than assumed. The daily sheet is the Page's own series (its unique
+impressions are organic, and per day: never added up); the posts sheet is one
+observation of every post. Sponsored posts are left out: their figures include paid
+impressions, which would make every organic comparison wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from baseline.workbook import Sheet, Workbook
+
+from bot.ingest import cells, labels
+from bot.ingest.sheets import (
+    Issues,
+    columns_of,
+    day_start,
+    find_header,
+    find_sheet,
+    observation_moment,
+    window_end,
+)
+from bot.ingest.urls import post_id
+from bot.model import (
+    COUNTERS,
+    DAILY_COUNTERS,
+    Account,
+    AccountDay,
+    ImportBatch,
+    Post,
+    Snapshot,
+    to_utc_text,
+)
+
+_POST_COUNTERS = (
+    "impressions",
+    "clicks",
+    "reactions",
+    "comments",
+    "reposts",
+    "followers_gained",
+    "engagements",
+)
+
+
+def page_sheets(book: Workbook) -> tuple[Sheet | None, Sheet | None]:
+    """(daily metrics, posts), by name or by their headers."""
+    metrics = find_sheet(book.sheets, labels.PAGE_METRICS)
+    posts = find_sheet(book.sheets, labels.PAGE_POSTS)
+    for sheet in book.sheets:
+        if (
+            posts is None
+            and find_header(sheet, set(labels.PAGE_POST_COLUMNS), at_least=4) is not None
+            and find_header(sheet, labels.POST_URL, at_least=1) is not None
+        ):
+            posts = sheet
+            continue
+        if metrics is None and sheet is not posts:
+            header = find_header(sheet, set(labels.PAGE_DAILY_COLUMNS) | labels.DATE, at_least=3)
+            if header is not None:
+                metrics = sheet
+    return metrics, posts
+
+
+def read_page(
+    book: Workbook,
+    name: str,
+    *,
+    account: str,
+    kind: str | None,
+    observed_at: datetime | None,
+) -> ImportBatch:
+    issues = Issues(name)
+    metrics, posts_sheet = page_sheets(book)
+    notes: list[str] = []
+
+    daily: dict[date, dict[str, int | None]] = {}
+    if metrics is not None:
+        header = find_header(metrics, set(labels.PAGE_DAILY_COLUMNS) | labels.DATE, at_least=2)
+        if header is None:
+            issues.add(metrics.name, None, None, "no header row with Date and Impressions")
+        else:
+            cols = columns_of(
+                metrics.rows[header],
+                {**labels.PAGE_DAILY_COLUMNS, **dict.fromkeys(labels.DATE, "date")},
+            )
+            body = _frame(metrics, header, cols)
+            when = _dates(body, metrics, header, cols.get("date", 0), issues)
+            for counter in DAILY_COUNTERS:
+                if counter in cols:
+                    body[counter] = _counts(
+                        body[counter], metrics, header, cols[counter], issues, negative=True
+                    )
+            for i, day in enumerate(when):
+                if day is None:
+                    continue
+                row = {c: _int(body[c].iat[i]) for c in DAILY_COUNTERS if c in cols and c in body}
+                if day in daily and daily[day] != row:
+                    issues.add(
+                        metrics.name,
+                        header + 1 + i,
+                        cols.get("date", 0),
+                        f"{day:%Y-%m-%d} is listed twice with different values",
+                    )
+                daily[day] = row
+
+    posts: list[Post] = []
+    snapshots: list[Snapshot] = []
+    sponsored = 0
+    last_post_day: date | None = None
+    if posts_sheet is not None:
+        header = find_header(posts_sheet, set(labels.PAGE_POST_COLUMNS), at_least=3)
+        if header is None:
+            issues.add(
+                posts_sheet.name,
+                None,
+                None,
+                "no header row with Post link and Impressions was found in the first rows",
+            )
+        else:
+            cols = columns_of(posts_sheet.rows[header], labels.PAGE_POST_COLUMNS)
+            if "url" not in cols:
+                issues.add(
+                    posts_sheet.name,
+                    header,
+                    None,
+                    "no Post link column: without it the posts cannot be told apart",
+                )
+            body = _frame(posts_sheet, header, cols)
+            when = _dates(body, posts_sheet, header, cols.get("date", 0), issues)
+            for counter in _POST_COUNTERS:
+                if counter in cols:
+                    body[counter] = _counts(
+                        body[counter], posts_sheet, header, cols[counter], issues
+                    )
+            seen: dict[str, int] = {}
+            for i in range(len(body)):
+                row_no = header + 1 + i
+                kind_text = cells.label(body["type"].iat[i]) if "type" in body else ""
+                if kind_text.startswith(("sponsored", "sponsoris", "patrocin")) or (
+                    "campaign" in body and not cells.is_blank(body["campaign"].iat[i])
+                ):
+                    sponsored += 1
+                    continue
+                url = body["url"].iat[i] if "url" in body else None
+                if cells.is_blank(url):
+                    continue
+                pid = post_id(str(url))
+                if pid is None:
+                    issues.add(
+                        posts_sheet.name,
+                        row_no,
+                        cols["url"],
+                        f"'{url}' is not the address of a LinkedIn post",
+                    )
+                    continue
+                if pid in seen:
+                    issues.add(
+                        posts_sheet.name,
+                        row_no,
+                        cols["url"],
+                        f"the post is listed twice (first on row {seen[pid] + 1})",
+                    )
+                    continue
+                seen[pid] = row_no
+                day = when[i]
+                if day is None:
+                    issues.add(
+                        posts_sheet.name, row_no, cols.get("date"), "the post has no created date"
+                    )
+                    continue
+                last_post_day = day if last_post_day is None else max(last_post_day, day)
+                title = body["title"].iat[i] if "title" in body else None
+                fmt = None
+                if "format" in body and not cells.is_blank(body["format"].iat[i]):
+                    fmt = labels.CONTENT_TYPES.get(cells.label(body["format"].iat[i]))
+                posts.append(
+                    Post(
+                        pid,
+                        account,
+                        to_utc_text(day_start(day)),
+                        str(url).strip(),
+                        fmt,
+                        None if cells.is_blank(title) else str(title).strip(),
+                    )
+                )
+                counts = {c: _int(body[c].iat[i]) for c in _POST_COUNTERS if c in body}
+                if any(v is not None for v in counts.values()):
+                    snapshots.append(Snapshot(pid, "", tuple(counts.get(c) for c in COUNTERS)))
+    if metrics is None and posts_sheet is None:
+        issues.add(None, None, None, "neither a daily metrics sheet nor a posts sheet was found")
+    issues.raise_if_any()
+
+    last_day = max([*daily, *([last_post_day] if last_post_day else [])], default=None)
+    moment, how = observation_moment(
+        observed_at, book.created, window_end(last_day) if last_day else None
+    )
+    if moment is None:
+        issues.add(
+            None,
+            None,
+            None,
+            "nothing in the file says when it was exported; give the moment with --observed-at",
+        )
+        issues.raise_if_any()
+    assert moment is not None
+    observed = to_utc_text(moment)
+    late = [p for p in posts if p.published_at > observed]
+    for post in late[:5]:
+        issues.add(
+            posts_sheet.name if posts_sheet else None,
+            None,
+            None,
+            f"post {post.id} is "
+            f"dated after the file was exported ({observed}); check --observed-at",
+        )
+    issues.raise_if_any()
+    notes.append(f"Figures observed at {observed} ({how}).")
+    if sponsored:
+        notes.append(
+            f"{sponsored} sponsored post{'s' if sponsored != 1 else ''} left out: "
+            "their figures include paid impressions."
+        )
+    days = tuple(
+        AccountDay(account, day.isoformat(), observed, tuple(v.get(c) for c in DAILY_COUNTERS))
+        for day, v in sorted(daily.items())
+    )
+    return ImportBatch(
+        source=name,
+        accounts=(Account(account, kind or "organization"),),
+        posts=tuple(posts),
+        snapshots=tuple(Snapshot(s.post, observed, s.counters) for s in snapshots),
+        days=days,
+        notes=tuple(notes),
+        kind="Page content export",
+    )
+
+
+def _frame(sheet: Sheet, header: int, cols: dict[str, int]) -> pd.DataFrame:
+    """The rows under `header` as a frame of the named columns (object cells), blank
+    rows dropped."""
+    rows = list(sheet.rows[header + 1 :])
+    data = {name: [r[c] if c < len(r) else None for r in rows] for name, c in cols.items()}
+    frame = pd.DataFrame(data, dtype=object, index=range(header + 1, header + 1 + len(rows)))
+    blank = frame.map(cells.is_blank).all(axis=1) if len(frame.columns) else []
+    return frame[~np.asarray(blank, dtype=bool)] if len(frame) else frame
+
+
+def _dates(
+    body: pd.DataFrame, sheet: Sheet, header: int, column: int, issues: Issues
+) -> list[date | None]:
+    if "date" not in body:
+        return [None] * len(body)
+    try:
+        read = cells.read_dates(body["date"].tolist())
+    except cells.DateError as exc:
+        issues.add(sheet.name, int(body.index[exc.index]), column, exc.message)
+        return [None] * len(body)
+    return read.dates
+
+
+def _counts(
+    column: pd.Series,
+    sheet: Sheet,
+    header: int,
+    col: int,
+    issues: Issues,
+    *,
+    negative: bool = False,
+) -> pd.Series:
+    """A column of counts: plain numbers converted at once, only text cells one by one."""
+    values = column.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    numeric = np.fromiter(
+        (
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) <= cells.MAX_COUNT
+            for v in values
+        ),
+        bool,
+        len(values),
+    )
+    out[numeric] = values[numeric]
+    bad = 0
+    for i in np.flatnonzero(~numeric):
+        try:
+            out[i] = cells.count(values[i], negative=negative)
+        except ValueError as exc:
+            out[i] = None
+            bad += 1
+            if bad <= 20:
+                issues.add(sheet.name, int(column.index[i]), col, str(exc))
+    if not negative and numeric.any():
+        below = np.zeros(len(values), dtype=bool)
+        below[numeric] = values[numeric].astype(np.int64) < 0
+        for i in np.flatnonzero(below)[:20]:
+            issues.add(
+                sheet.name, int(column.index[i]), col, f"{values[i]} is negative; counts start at 0"
+            )
+    return pd.Series(out, index=column.index, dtype=object)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and value != value) else int(value)
