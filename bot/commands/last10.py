@@ -99,8 +99,20 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
     by_id = {p["id"]: p for p in posts}
     by_post: dict[str, dict[str, Any]] = {}
     steps: list[dict[str, Any]] = []
+    common = _trait_rules(pack, report.findings, len(posts))
+    traits = [
+        render_trait(pack, [f for f in report.findings if f.rule == rule], account, by_id, posts)
+        for rule in common
+    ]
     for finding in report.findings:
         post = by_id[finding.subject]
+        if finding.rule in common:
+            # Said once above the posts; its step still competes, for the newest post.
+            if finding is next(f for f in report.findings if f.rule == finding.rule):
+                rendered = render_finding(pack, finding, account=account, post=post)
+                if rendered["next"]:
+                    steps.append({**rendered, "subject": "post:" + post["id"], "post": post})
+            continue
         rendered = render_finding(pack, finding, account=account, post=post)
         by_post.setdefault(finding.subject, {"post": post, "findings": []})["findings"].append(
             rendered
@@ -119,6 +131,7 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         "account": account,
         "as_of": to_utc_text(report.as_of),
         "posts": posts,
+        "traits": traits,
         "standouts": [by_post[p["id"]] for p in posts if p["id"] in by_post],
         "across": across,
         "next_steps": _pick_next_steps(steps),
@@ -170,6 +183,84 @@ def post_report(
         "findings": [f.as_json() for f in findings],
     }
     return context, data
+
+
+#: A post finding on more than this share of the posts shown, and on at least
+#: TRAIT_MIN_POSTS of them, is a trait of the account: said once above the posts
+#: rather than under most of them. Rarer findings stay with their posts.
+TRAIT_SHARE = 0.5
+TRAIT_MIN_POSTS = 3
+
+
+def _trait_rules(pack: Pack, findings: tuple[Finding, ...], shown: int) -> list[str]:
+    """The rules whose finding fires on most posts shown, in the order findings come,
+    if their template can say it once (a `trait` block)."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    return [
+        rule
+        for rule, count in counts.items()
+        if count >= TRAIT_MIN_POSTS
+        and count > TRAIT_SHARE * shown
+        and pack.narrator.has_block(f"rules/{_template_of(pack, rule)}.j2", "trait")
+    ]
+
+
+def _template_of(pack: Pack, rule_id: str) -> str:
+    rule = pack.ruleset.get(rule_id)
+    assert rule is not None, rule_id
+    return rule.spec.template_name
+
+
+def render_trait(
+    pack: Pack,
+    findings: list[Finding],
+    account: dict[str, Any],
+    by_id: dict[str, dict[str, Any]],
+    posts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A finding shared by most posts, in words once: the newest post's finding context
+    (the same params: one account) and `trait`, which posts and how many."""
+    numbers = [by_id[f.subject]["number"] for f in findings]
+    trait = {
+        "count": len(numbers),
+        "shown": len(posts),
+        "runs": number_runs(numbers),
+        "others": number_runs([p["number"] for p in posts if p["number"] not in numbers]),
+    }
+    first = findings[0]
+    rule = pack.ruleset.get(first.rule)
+    assert rule is not None, first.rule
+    context = finding_context(
+        rule,
+        values=first.values,
+        params=first.params,
+        sources=first.param_sources,
+        account=account,
+        post=by_id[first.subject],
+    )
+    name = f"rules/{first.template}.j2"
+    try:
+        text = pack.narrator.block(name, "trait", **context, trait=trait) or ""
+    except Exception as exc:  # a lead's template edit: this line fails, not the reply
+        problem = pack.narrator.failure(exc, name)
+        log.warning("trait %s could not be put into words: %s", first.rule, problem)
+        text = escape_mrkdwn(
+            f"*{first.rule}* fired on {len(numbers)} posts, but its words failed: {problem}."
+        )
+    return {"rule": first.rule, "severity": first.severity, "text": Mrkdwn(text), "trait": trait}
+
+
+def number_runs(numbers: list[int]) -> list[list[int]]:
+    """Post numbers as runs of consecutive ones ([[3, 5], [8, 8]]), for "#3 to #5, #8"."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return runs
 
 
 #: Audience lines shown per category, and categories shown, in a reply.
@@ -256,54 +347,56 @@ AGE_PARAM = "min_age_hours"
 
 
 def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Posts some rules could not judge yet: too young, waiting on something other
-    than age (which), missing data (which), or a calculation without a value (which)."""
-    pending = []
+    """Checks that could not judge, grouped by cause into at most two lines: posts
+    too young for some checks, and posts old enough whose checks wait on something
+    else (a value not reported, a reading not taken, a calculation without a value),
+    posts waiting on the same things together. Every count is of (post, check) pairs,
+    so the line's total is the sum of its parts."""
+    young: list[dict[str, Any]] = []
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
     for post in posts:
         waiting = evaluation.pending(post["id"])
         position = evaluation.frame.index.get_loc(post["id"])
-        not_ready: list[str] = []
-        held: list[str] = []
-        needs: set[str] = set()
+        too_young = 0
+        held = 0
+        wanted: set[str] = set()
+        failed: list[str] = []
         for rule, outcome in waiting:
-            if outcome != "not_ready":
-                continue
-            if _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
-                held.append(rule.id)  # old enough: its other requirements hold it back
+            if outcome == "not_ready":
+                if not _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
+                    too_young += 1
+                    continue
                 assert rule.requires is not None  # only `requires` makes a rule not ready
-                needs.update(n for n in rule.requires.names if n != "post_age_hours")
+                wanted.update(n for n in rule.requires.names if n != "post_age_hours")
+            elif outcome == "no_data":
+                wanted.update(n for n in rule.reads if post.get(n) is None)
             else:
-                not_ready.append(rule.id)
-        no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
-        undefined = [r for r, outcome in waiting if outcome == "undefined"]
-        if not_ready or held or no_data or undefined:
-            failed: list[str] = []
-            for rule in undefined:
-                for part in evaluation.undefined_parts(rule, position):
-                    if part not in failed:
-                        failed.append(part)
-            lacking = sorted(
-                {
-                    name
-                    for r, outcome in waiting
-                    if outcome == "no_data"
-                    for name in r.reads
-                    if post.get(name) is None
-                }
+                failed += [
+                    part
+                    for part in evaluation.undefined_parts(rule, position)
+                    if part not in failed
+                ]
+            held += 1
+        if too_young:
+            young.append({"post": post, "checks": too_young})
+        if held:
+            key = (tuple(sorted(wanted)), tuple(failed))
+            group = groups.setdefault(
+                key, {"posts": [], "checks": 0, "wanted": list(key[0]), "failed": list(key[1])}
             )
-            pending.append(
-                {
-                    "post": post,
-                    "not_ready": not_ready,
-                    "held": held,
-                    "needs": sorted(needs),
-                    "no_data": no_data,
-                    "lacking": lacking,
-                    "undefined": [r.id for r in undefined],
-                    "failed": failed,
-                }
-            )
-    return pending
+            group["posts"].append(post)
+            group["checks"] += held
+    lines: list[dict[str, Any]] = []
+    if young:
+        lines.append({"cause": "young", "posts": young, "checks": sum(y["checks"] for y in young)})
+    if groups:
+        waits = list(groups.values())
+        for group in waits:
+            group["runs"] = number_runs([p["number"] for p in group["posts"]])
+        lines.append(
+            {"cause": "waiting", "groups": waits, "checks": sum(g["checks"] for g in waits)}
+        )
+    return lines
 
 
 def _old_enough(limit: Any, position: int, post: dict[str, Any]) -> bool:

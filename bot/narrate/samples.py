@@ -72,16 +72,28 @@ _STEP = {
     "post": _post(1),
     "text": Mrkdwn("Try something."),
 }
-_PENDING = {
-    "post": _YOUNG,
-    "not_ready": ["one-wave"],
-    "held": ["late-spike"],
-    "needs": ["snapshot_gap_hours"],
-    "no_data": ["narrow-audience"],
-    "lacking": ["members_reached"],
-    "undefined": ["comment-ratio"],
-    "failed": ["impressions / comments divides by zero (comments is 0)"],
+_PENDING = [
+    {"cause": "young", "posts": [{"post": _YOUNG, "checks": 11}], "checks": 11},
+    {
+        "cause": "waiting",
+        "groups": [
+            {
+                "posts": [_post(3), _post(4)],
+                "checks": 3,
+                "wanted": ["members_reached", "snapshot_gap_hours"],
+                "failed": ["impressions / comments divides by zero (comments is 0)"],
+                "runs": [[3, 4]],
+            }
+        ],
+        "checks": 3,
+    },
+]
+_TRAIT = {
+    **_finding("strong-for-followers", "positive"),
+    "trait": {"count": 7, "shown": 10, "runs": [[2, 3], [5, 9]], "others": [[1, 1], [4, 4]]},
 }
+_TRAIT.pop("next")
+_TRAIT.pop("error")
 _STATUS_BAD = {
     "loaded_at": "2026-03-05T09:00:00Z",
     "files": ["rules/a.yaml"],
@@ -96,10 +108,11 @@ LAST10 = {
     "account": ACCOUNT,
     "as_of": "2026-03-05T09:00:00Z",
     "posts": [_post(1), _YOUNG],
+    "traits": [_TRAIT],
     "standouts": [{"post": _post(1), "findings": _FINDINGS}],
     "across": [_finding("off-target", "warning")],
     "next_steps": [_STEP],
-    "pending": [_PENDING],
+    "pending": _PENDING,
     "finding_count": 3,
     "rule_count": 12,
 }
@@ -111,6 +124,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         LAST10,
         {
             **LAST10,
+            "traits": [],
             "standouts": [],
             "across": [],
             "next_steps": [],
@@ -148,7 +162,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "post": _YOUNG,
             "findings": [],
             "next_steps": [],
-            "pending": [_PENDING],
+            "pending": _PENDING,
             "rule_count": 12,
             "audience": None,
         },

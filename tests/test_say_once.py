@@ -1,0 +1,98 @@
+"""A last10 reply says each thing once: a finding on most posts is a trait of the
+account, said above the posts; the checks that could not run are at most two lines
+whose counts add up."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.commands import handle
+from bot.commands.last10 import number_runs
+from bot.ingest.csvfile import parse_csv
+from bot.pack import Pack
+from bot.store import Store
+
+AT = datetime(2026, 3, 30, 12, tzinfo=UTC)
+HEADER = "account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts,followers\n"
+
+
+def posts_csv(ratios: list[float], *, followers: int = 800) -> str:
+    """One post a day, each read once at 5 days old: impressions/reach = ratio."""
+    rows = []
+    for day, ratio in enumerate(ratios, start=1):
+        reach = 1000
+        rows.append(
+            f"acme,p{day:02d},2026-03-{day:02d}T09:00:00Z,2026-03-{day + 5:02d}T09:00:00Z,"
+            f"{int(reach * ratio)},{reach},{int(reach * ratio * 0.04)},3,2,{followers}"
+        )
+    return HEADER + "\n".join(rows) + "\n"
+
+
+def reply_text(store: Store, pack: Pack, ratios: list[float]) -> str:
+    store.write(parse_csv(posts_csv(ratios), "posts.csv"))
+    return handle("last10 acme", store=store, pack=pack, at=AT).text
+
+
+def test_a_finding_on_most_posts_is_said_once_above_the_posts(store: Store, pack: Pack):
+    # Posts 1-10 newest first: the 7 oldest are past 1:5, so narrow-audience is a trait.
+    text = reply_text(store, pack, [6.0] * 7 + [2.0] * 3)
+    assert text.count("Narrow audience") == 1
+    (line,) = [x for x in text.splitlines() if "Narrow audience, post after post" in x]
+    assert "7 of your last 10 posts were seen more than 5 times per person reached" in line
+    assert "(above 1:5)" in line
+    assert "all but #1 to #3" in line
+    # Said above the posts, under the title of what stands out.
+    assert text.index("*What stands out*") < text.index(line)
+    # Its step is still offered once.
+    assert text.count("Write the opening of your next post like") <= 1
+
+
+def test_a_rare_finding_stays_with_its_post(store: Store, pack: Pack):
+    text = reply_text(store, pack, [6.0] * 2 + [2.0] * 8)
+    assert "post after post" not in text
+    assert text.count("*Narrow audience.*") == 2
+
+
+@pytest.mark.parametrize(("firing", "trait"), [(5, False), (6, True)])
+def test_most_means_more_than_half(store: Store, pack: Pack, firing: int, trait: bool):
+    text = reply_text(store, pack, [6.0] * firing + [2.0] * (10 - firing))
+    assert ("post after post" in text) is trait
+    assert text.count("*Narrow audience.*") == (0 if trait else firing)
+
+
+def test_a_trait_alone_still_has_its_title_and_says_nothing_else_stands_out(
+    store: Store, pack: Pack
+):
+    text = reply_text(store, pack, [6.0] * 4)
+    assert "4 of your last 4 posts" in text
+    assert "*What stands out*" in text
+    assert "Nothing else stands out post by post." in text
+
+
+def test_number_runs():
+    assert number_runs([]) == []
+    assert number_runs([5, 3, 4, 8]) == [[3, 5], [8, 8]]
+
+
+def test_checks_that_could_not_run_are_at_most_two_lines_that_add_up(store: Store, pack: Pack):
+    # Ten posts read once each, some young: pending lines group by cause.
+    rows = [
+        f"acme,p{day:02d},2026-03-{day:02d}T09:00:00Z,2026-03-{min(day + 5, 30):02d}T09:00:00Z,"
+        f"2000,1000,80,3,2,800"
+        for day in range(18, 30)
+    ]
+    store.write(parse_csv(HEADER + "\n".join(rows) + "\n", "posts.csv"))
+    text = handle("last10 acme", store=store, pack=pack, at=AT).text
+    pending = [x for x in text.splitlines() if x.startswith("_") and "checks" in x]
+    assert 1 <= len(pending) <= 2, pending
+    for line in pending:
+        parts = [int(n) for n in re.findall(r"\((?:\d+ hours? old\) for )?(\d+) checks?", line)]
+        parts += [int(n) for n in re.findall(r"for (\d+) of 12 checks", line)]
+        total = re.search(r"(\d+) checks in all\._$", line)
+        if total and "Too early" in line:
+            assert int(total.group(1)) == sum(
+                int(n) for n in re.findall(r"for (\d+) of 12 checks", line)
+            )
