@@ -96,3 +96,24 @@ def test_checks_that_could_not_run_are_at_most_two_lines_that_add_up(store: Stor
             assert int(total.group(1)) == sum(
                 int(n) for n in re.findall(r"for (\d+) of 12 checks", line)
             )
+
+
+def test_an_undecided_curve_check_names_the_one_reading_that_would_decide_it(
+    store: Store, pack: Pack
+):
+    # Hourly to hour 3, then hour 12: 600 impressions in those 9 hours may hold an
+    # hour bigger than hour 2's 60, early (hour 4) or late.
+    readings = [(1, 50), (2, 110), (3, 150), (12, 750), (25, 800), (49, 820), (73, 830)]
+    rows = [
+        f"acme,p1,2026-03-01T09:00:00Z,2026-03-{1 + (9 + h) // 24:02d}T{(9 + h) % 24:02d}:00:00Z,"
+        f"{imp},{int(imp * 0.6)},{imp // 25},2,1,800"
+        for h, imp in readings
+    ]
+    store.write(parse_csv(HEADER + "\n".join(rows) + "\n", "posts.csv"))
+    text = handle(
+        "last10 acme", store=store, pack=pack, at=datetime(2026, 3, 5, 9, tzinfo=UTC)
+    ).text
+    assert "Late spike" not in text
+    assert "One wave" not in text
+    (line,) = [x for x in text.splitlines() if x.startswith("_Not enough to go on yet")]
+    assert "curve checks on #1 (2 checks) need one more reading: #1 between hour 3 and 12" in line

@@ -14,7 +14,7 @@ import pandas as pd
 
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
-from bot.model import to_utc_text
+from bot.model import COUNTERS, to_utc_text
 from bot.narrate.filters import Mrkdwn, escape_mrkdwn
 from bot.pack import Pack, finding_context
 from bot.rules.engine import Evaluation, Finding, evaluate
@@ -346,55 +346,100 @@ def render_finding(
 AGE_PARAM = "min_age_hours"
 
 
+#: Metrics that say what the readings prove about a post's curve: a check waiting
+#: on them waits on a reading, named per post (see partials/pending.j2).
+CURVE_FACTS = frozenset(
+    {
+        "peak_hour",
+        "peak_hour_from",
+        "peak_hour_to",
+        "share_first_24h",
+        "share_first_24h_low",
+        "share_first_24h_high",
+        "share_48_72h",
+        "share_48_72h_low",
+        "share_48_72h_high",
+    }
+)
+#: Values a file reports; a metric computed from them is missing because they are.
+REPORTED = frozenset(COUNTERS) | {"followers"}
+
+
 def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Checks that could not judge, grouped by cause into at most two lines: posts
-    too young for some checks, and posts old enough whose checks wait on something
-    else (a value not reported, a reading not taken, a calculation without a value),
-    posts waiting on the same things together. Every count is of (post, check) pairs,
-    so the line's total is the sum of its parts."""
+    too young for some checks; and checks on posts old enough that wait on values
+    the data does not report, on a reading of the curve, or on a calculation without
+    a value (each cause one part of the line, posts with the same cause together).
+    Every count is of (post, check) pairs, so a line's parts add up to its total."""
     young: list[dict[str, Any]] = []
-    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
+    parts: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+    def count(cause: str, names: list[str], post: dict[str, Any]) -> None:
+        # The curve is one part: each post names its own missing reading.
+        key = (cause, () if cause == "curve" else tuple(names))
+        group = parts.setdefault(
+            key, {"cause": cause, "names": [], "posts": [], "wants": {}, "checks": 0}
+        )
+        if post not in group["posts"]:
+            group["posts"].append(post)
+        wants = group["wants"].setdefault(post["id"], [])
+        for name in names:
+            if name not in wants:
+                wants.append(name)
+            if name not in group["names"]:
+                group["names"].append(name)
+        group["checks"] += 1
+
     for post in posts:
-        waiting = evaluation.pending(post["id"])
         position = evaluation.frame.index.get_loc(post["id"])
         too_young = 0
-        held = 0
-        wanted: set[str] = set()
-        failed: list[str] = []
-        for rule, outcome in waiting:
+        for rule, outcome in evaluation.pending(post["id"]):
+            if outcome == "undefined":
+                count("failed", list(evaluation.undefined_parts(rule, position)), post)
+                continue
             if outcome == "not_ready":
                 if not _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
                     too_young += 1
                     continue
                 assert rule.requires is not None  # only `requires` makes a rule not ready
-                wanted.update(n for n in rule.requires.names if n != "post_age_hours")
-            elif outcome == "no_data":
-                wanted.update(n for n in rule.reads if post.get(n) is None)
+                wanted = {n for n in rule.requires.names if n != "post_age_hours"}
             else:
-                failed += [
-                    part
-                    for part in evaluation.undefined_parts(rule, position)
-                    if part not in failed
-                ]
-            held += 1
+                wanted = {n for n in rule.reads if post.get(n) is None}
+            lacking = wanted - CURVE_FACTS
+            if lacking:
+                # Name what the file lacks, not every ratio built on it.
+                reported = lacking & REPORTED
+                count("data", sorted(reported or lacking), post)
+            else:
+                count("curve", sorted(wanted & CURVE_FACTS), post)
         if too_young:
             young.append({"post": post, "checks": too_young})
-        if held:
-            key = (tuple(sorted(wanted)), tuple(failed))
-            group = groups.setdefault(
-                key, {"posts": [], "checks": 0, "wanted": list(key[0]), "failed": list(key[1])}
-            )
-            group["posts"].append(post)
-            group["checks"] += held
     lines: list[dict[str, Any]] = []
     if young:
         lines.append({"cause": "young", "posts": young, "checks": sum(y["checks"] for y in young)})
-    if groups:
-        waits = list(groups.values())
-        for group in waits:
+    if parts:
+        order = {"data": 0, "curve": 1, "failed": 2}
+        groups = sorted(parts.values(), key=lambda g: order[g["cause"]])
+        for group in groups:
             group["runs"] = number_runs([p["number"] for p in group["posts"]])
+        # Values missing on the same posts are one cause: the data lacks them.
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for group in groups:
+            key = (
+                group["cause"],
+                repr(group["runs"]) if group["cause"] == "data" else str(id(group)),
+            )
+            if key in merged:
+                kept = merged[key]
+                kept["names"] += [n for n in group["names"] if n not in kept["names"]]
+                kept["checks"] += group["checks"]
+                for post_id, names in group["wants"].items():
+                    kept["wants"].setdefault(post_id, []).extend(names)
+            else:
+                merged[key] = group
+        groups = list(merged.values())
         lines.append(
-            {"cause": "waiting", "groups": waits, "checks": sum(g["checks"] for g in waits)}
+            {"cause": "waiting", "groups": groups, "checks": sum(g["checks"] for g in groups)}
         )
     return lines
 

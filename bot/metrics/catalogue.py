@@ -70,12 +70,19 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "impressions_growth_48h",
         "share",
-        "relative growth of impressions from hour 24 to hour 72 (1.5 = +150 %)",
+        "relative growth of impressions over the 48-hour window in the first 72 hours "
+        "(starting at hour 1 to 24) where it most outgrew reach, among windows observed "
+        "and growing 10 % or more (1.5 = +150 %)",
     ),
     Metric(
         "reach_growth_48h",
         "share",
-        "relative growth of members reached from hour 24 to hour 72",
+        "relative growth of members reached over the same window",
+    ),
+    Metric(
+        "growth_from_hour",
+        "hour",
+        "the hour that window starts (it ends 48 hours later)",
     ),
     Metric("early_interactions", "count", "interactions in the first 90 minutes"),
     Metric(
@@ -86,16 +93,54 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "peak_hour",
         "hour",
-        "the hour (1-72) in which the post gained most impressions; missing when a "
-        "stretch between two readings gained enough to hide a bigger hour",
+        "the hour (1-72) in which the post gained most impressions; missing unless the "
+        "readings prove it is one hour (peak_hour_from = peak_hour_to)",
     ),
+    Metric(
+        "peak_hour_from",
+        "hour",
+        "the first hour the peak can be in: a stretch of more than an hour between two "
+        "readings may hold it if its whole gain reaches the best hour proven",
+    ),
+    Metric("peak_hour_to", "hour", "the last hour the peak can be in"),
+    Metric(
+        "peak_gap_from",
+        "hour",
+        "where peak_hour_from < peak_hour_to: start of the widest stretch between "
+        "readings that may hold the peak (one more reading inside it decides most)",
+    ),
+    Metric("peak_gap_to", "hour", "the end of that stretch"),
     Metric(
         "share_first_24h",
         "share",
-        "share of the first 72 hours' impressions gained in the first 24",
+        "share of the first 72 hours' impressions gained in the first 24 (interpolated)",
     ),
     Metric(
-        "share_48_72h", "share", "share of the first 72 hours' impressions gained in hours 48-72"
+        "share_first_24h_low",
+        "share",
+        "the least share_first_24h can be, whatever happened between readings: the "
+        "last reading by hour 24 against the first reading from hour 72",
+    ),
+    Metric(
+        "share_first_24h_high",
+        "share",
+        "the most share_first_24h can be: the first reading from hour 24 against the "
+        "last reading by hour 72",
+    ),
+    Metric(
+        "share_48_72h",
+        "share",
+        "share of the first 72 hours' impressions gained in hours 48-72 (interpolated)",
+    ),
+    Metric(
+        "share_48_72h_low",
+        "share",
+        "the least share_48_72h can be, from the readings either side of hours 48 and 72",
+    ),
+    Metric(
+        "share_48_72h_high",
+        "share",
+        "the most share_48_72h can be, from the readings either side of hours 48 and 72",
     ),
     Metric(
         "snapshot_gap_hours",

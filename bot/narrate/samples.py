@@ -78,14 +78,34 @@ _PENDING = [
         "cause": "waiting",
         "groups": [
             {
+                "cause": "data",
+                "names": ["members_reached"],
                 "posts": [_post(3), _post(4)],
-                "checks": 3,
-                "wanted": ["members_reached", "snapshot_gap_hours"],
-                "failed": ["impressions / comments divides by zero (comments is 0)"],
+                "wants": {"urn:li:activity:3": ["members_reached"]},
+                "checks": 2,
                 "runs": [[3, 4]],
-            }
+            },
+            {
+                "cause": "curve",
+                "names": ["peak_hour_from", "share_48_72h_low"],
+                "posts": [_post(5), _post(6, peak_gap_from=None)],
+                "wants": {
+                    "urn:li:activity:5": ["peak_hour_from"],
+                    "urn:li:activity:6": ["share_48_72h_low"],
+                },
+                "checks": 2,
+                "runs": [[5, 6]],
+            },
+            {
+                "cause": "failed",
+                "names": ["impressions / comments divides by zero (comments is 0)"],
+                "posts": [_post(3)],
+                "wants": {"urn:li:activity:3": []},
+                "checks": 1,
+                "runs": [[3, 3]],
+            },
         ],
-        "checks": 3,
+        "checks": 5,
     },
 ]
 _TRAIT = {
