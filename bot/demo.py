@@ -286,8 +286,11 @@ def _creator(rng: np.random.Generator, now: datetime) -> DemoAccount:
             reach_tail_factor=0.05,
             intended=frozenset({"narrow-audience", "recycling-not-expanding"}),
         ),
+        # The account's best on what people keep, against #6, its most seen.
         3: dict(
-            saves_shares_per_1k=11.5, engagement=0.06, intended=frozenset({"top-saves-shares"})
+            saves_shares_per_1k=11.5,
+            engagement=0.06,
+            intended=frozenset({"top-saves-shares", "quality-beats-reach"}),
         ),
         4: dict(engagement=0.011, saves_shares_per_1k=1.8, intended=frozenset({"low-engagement"})),
         5: dict(
@@ -337,6 +340,8 @@ def _page(rng: np.random.Generator, now: datetime) -> DemoAccount:
         )
 
     special: dict[int, dict[str, object]] = {
+        # Fewer impressions than #2, ten times its saves and shares per 1,000.
+        0: dict(saves_shares_per_1k=3.2, intended=frozenset({"quality-beats-reach"})),
         1: dict(
             impressions=76000.0,
             engagement=0.003,

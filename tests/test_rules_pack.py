@@ -55,6 +55,11 @@ HEALTHY: dict[str, float] = {
     "share_48_72h_low": 0.07,
     "share_48_72h_high": 0.07,
     "snapshot_gap_hours": 1.0,
+    "beats_bigger": 0.0,
+    "bigger_post": np.nan,
+    "bigger_impressions": np.nan,
+    "bigger_saves_shares": np.nan,
+    "bigger_saves_shares_per_1k": np.nan,
     "click_through_rate": 0.01,
     "replies_per_comment": 0.25,
     "profile_views_per_1k": 3.3,
@@ -196,6 +201,23 @@ CASES: list[Case] = [
         "top-saves-shares",
         lambda p: {
             "saves_shares_per_1k_vs_account": p["standout_multiple"] - EPS,
+            "saves_shares_per_1k": p["strong_per_1k"] - EPS,
+        },
+        "quiet",
+    ),
+    # ... or, where the account's usual is itself good, plainly above it and strong
+    (
+        "top-saves-shares",
+        lambda p: {
+            "saves_shares_per_1k_vs_account": p["clear_multiple"],
+            "saves_shares_per_1k": p["strong_per_1k"],
+        },
+        "fired",
+    ),
+    (
+        "top-saves-shares",
+        lambda p: {
+            "saves_shares_per_1k_vs_account": p["clear_multiple"] - EPS,
             "saves_shares_per_1k": 9.0,
         },
         "quiet",

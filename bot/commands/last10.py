@@ -14,6 +14,7 @@ import pandas as pd
 
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
+from bot.metrics.catalogue import GROWTH_FROM_HOUR
 from bot.model import COUNTERS, to_utc_text
 from bot.narrate.filters import Mrkdwn, escape_mrkdwn
 from bot.pack import Pack, finding_context
@@ -359,8 +360,35 @@ CURVE_FACTS = frozenset(
         "share_48_72h",
         "share_48_72h_low",
         "share_48_72h_high",
+        "impressions_growth_48h",
+        "reach_growth_48h",
+        "growth_from_hour",
     }
 )
+_PEAK = frozenset({"peak_hour", "peak_hour_from", "peak_hour_to"})
+_GROWTH = frozenset({"impressions_growth_48h", "reach_growth_48h", "growth_from_hour"})
+_DAY_ONE = frozenset({"share_first_24h", "share_first_24h_low", "share_first_24h_high"})
+
+
+def _reading(post: dict[str, Any], wants: list[str]) -> tuple[str, float | None, float | None]:
+    """The one reading that would decide a post's waiting curve checks: (kind, from, to).
+    `daily` when its only stretch over the first day spans most of it: a reading every
+    few hours is what it lacks, not one more."""
+    names = set(wants)
+    if names & _PEAK and post.get("peak_gap_from") is not None:
+        start, end = post["peak_gap_from"], post["peak_gap_to"]
+        if start == 0 and end >= GROWTH_FROM_HOUR:
+            return ("daily", None, None)
+        return ("between", start, end)
+    if names & _GROWTH:
+        return ("growth", None, None)
+    if names & _DAY_ONE:
+        return ("day", None, None)
+    if names & CURVE_FACTS - _PEAK:
+        return ("late", None, None)
+    return ("after", None, None)
+
+
 #: Values a file reports; a metric computed from them is missing because they are.
 REPORTED = frozenset(COUNTERS) | {"followers"}
 
@@ -409,7 +437,9 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
             if lacking:
                 # Name what the file lacks, not every ratio built on it.
                 reported = lacking & REPORTED
-                count("data", sorted(reported or lacking), post)
+                # saves_shares_per_1k is missing because saves_shares is: name the root.
+                roots = {n for n in lacking if not any(n.startswith(m + "_") for m in lacking)}
+                count("data", sorted(reported or roots), post)
             else:
                 count("curve", sorted(wanted & CURVE_FACTS), post)
         if too_young:
@@ -422,6 +452,15 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
         groups = sorted(parts.values(), key=lambda g: order[g["cause"]])
         for group in groups:
             group["runs"] = number_runs([p["number"] for p in group["posts"]])
+            if group["cause"] == "curve":
+                readings: dict[tuple[str, float | None, float | None], list[int]] = {}
+                for post in group["posts"]:
+                    key = _reading(post, group["wants"][post["id"]])
+                    readings.setdefault(key, []).append(post["number"])
+                group["readings"] = [
+                    {"kind": kind, "from": start, "to": end, "runs": number_runs(numbers)}
+                    for (kind, start, end), numbers in readings.items()
+                ]
         # Values missing on the same posts are one cause: the data lacks them.
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for group in groups:

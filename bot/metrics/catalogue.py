@@ -14,6 +14,9 @@ CURVE_HOURS = 72
 GROWTH_FROM_HOUR = 24
 #: The early window in which first interactions are counted.
 EARLY_WINDOW_MINUTES = 90
+#: The article's comparison of two posts is made among an account's newest posts,
+#: as many as `last10` shows.
+COMPARED_POSTS = 10
 #: An account baseline (the *_vs_account metrics) needs this many mature posts.
 MIN_BASELINE_POSTS = 3
 
@@ -146,6 +149,24 @@ POST_METRICS: tuple[Metric, ...] = (
         "snapshot_gap_hours",
         "hours",
         "largest gap between snapshots in the first 24 hours (how sharp the curve is)",
+    ),
+    Metric(
+        "beats_bigger",
+        "flag",
+        "1 for the post with the most saves + shares per 1,000 impressions among the "
+        "account's 10 newest posts observed 72 hours, when another of them drew more "
+        "impressions; 0 for every other post",
+    ),
+    Metric(
+        "bigger_post",
+        "count",
+        "where beats_bigger is 1: the place (1 = newest) of the post with the most "
+        "impressions among those 10",
+    ),
+    Metric("bigger_impressions", "count", "that post's impressions"),
+    Metric("bigger_saves_shares", "count", "that post's saves + shares"),
+    Metric(
+        "bigger_saves_shares_per_1k", "per_1k", "that post's saves + shares per 1,000 impressions"
     ),
     Metric("click_through_rate", "share", "clicks / impressions"),
     Metric("replies_per_comment", "ratio", "comment replies / comments"),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from bot.metrics.catalogue import (
     CATALOGUE,
+    COMPARED_POSTS,
     CURVE_HOURS,
     EARLY_WINDOW_MINUTES,
     GROWTH_FROM_HOUR,
@@ -126,6 +127,14 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
         ("saves_shares_per_1k", "saves_shares_per_1k_vs_account"),
     ):
         m[name] = _div(m[base], _account_median(accounts, m[base], mature))
+
+    (
+        m["beats_bigger"],
+        m["bigger_post"],
+        m["bigger_impressions"],
+        m["bigger_saves_shares"],
+        m["bigger_saves_shares_per_1k"],
+    ) = _quality_against_reach(accounts, m, mature)
 
     # One frame built at once: adding 40 columns one by one costs more than the maths.
     return pd.DataFrame(
@@ -388,6 +397,45 @@ def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.nd
     found = best >= 0
     out[found] = counts[best[found]]
     return out
+
+
+def _quality_against_reach(
+    accounts: np.ndarray, m: dict[str, np.ndarray], mature: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The article's comparison, per account over its COMPARED_POSTS newest posts (the
+    rows come newest first) that are mature: the post best on saves + shares per
+    1,000 gets beats_bigger = 1 and the numbers of the post with most impressions,
+    when that is another post with more impressions; every other post gets 0."""
+    n = len(accounts)
+    flag = np.zeros(n)
+    other = [np.full(n, np.nan) for _ in range(4)]
+    codes, names = pd.factorize(accounts)
+    for code in range(len(names)):  # one pass per account, never per post
+        rows = np.flatnonzero(codes == code)
+        place = np.arange(1, len(rows) + 1)
+        shown = place <= COMPARED_POSTS
+        rows, place = rows[shown], place[shown]
+        quality, reach = m["saves_shares_per_1k"][rows], m["impressions"][rows]
+        usable = mature[rows] & ~np.isnan(quality) & ~np.isnan(reach)
+        if usable.sum() < 2:
+            continue
+        best = np.flatnonzero(usable)[np.argmax(np.where(usable, quality, -np.inf)[usable])]
+        biggest = np.flatnonzero(usable)[np.argmax(np.where(usable, reach, -np.inf)[usable])]
+        if best == biggest or reach[biggest] <= reach[best]:
+            continue
+        flag[rows[best]] = 1.0
+        for out, value in zip(
+            other,
+            (
+                place[biggest],
+                reach[biggest],
+                m["saves_shares"][rows[biggest]],
+                quality[biggest],
+            ),
+            strict=True,
+        ):
+            out[rows[best]] = value
+    return (flag, *other)
 
 
 def _account_median(accounts: np.ndarray, values: np.ndarray, mature: np.ndarray) -> np.ndarray:

@@ -95,6 +95,10 @@ _PENDING = [
                 },
                 "checks": 2,
                 "runs": [[5, 6]],
+                "readings": [
+                    {"kind": "between", "from": 6.0, "to": 13.0, "runs": [[5, 5]]},
+                    {"kind": "daily", "from": None, "to": None, "runs": [[6, 6]]},
+                ],
             },
             {
                 "cause": "failed",
