@@ -155,7 +155,7 @@ POST_METRICS: tuple[Metric, ...] = (
         "flag",
         "1 for the post with the most saves + shares per 1,000 impressions among the "
         "account's 10 newest posts observed 72 hours, when another of them drew more "
-        "impressions; 0 for every other post",
+        "impressions; 0 for every other post with impressions",
     ),
     Metric(
         "bigger_post",

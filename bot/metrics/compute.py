@@ -407,7 +407,8 @@ def _quality_against_reach(
     1,000 gets beats_bigger = 1 and the numbers of the post with most impressions,
     when that is another post with more impressions; every other post gets 0."""
     n = len(accounts)
-    flag = np.zeros(n)
+    # 0, not missing, where saves went unreported: the rule is then simply quiet.
+    flag = np.where(np.isnan(m["impressions"]), np.nan, 0.0)
     other = [np.full(n, np.nan) for _ in range(4)]
     codes, names = pd.factorize(accounts)
     for code in range(len(names)):  # one pass per account, never per post
