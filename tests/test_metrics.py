@@ -291,7 +291,7 @@ def test_early_window_is_missing_until_observed():
     assert math.isnan(m["early_interactions"])
 
 
-def test_followers_are_taken_closest_to_publishing():
+def test_followers_are_taken_as_of_the_moment_asked_as_the_header_gives_them():
     f = pd.DataFrame(
         {
             "account": ["acme"] * 3,
@@ -303,10 +303,12 @@ def test_followers_are_taken_closest_to_publishing():
             "followers": [700.0, 800.0, 900.0],
         }
     )
-    s = snaps([{"post": "a", "hour": 80, "impressions": 1600}])
+    s = snaps([{"post": "a", "hour": 80, "impressions": 1800}])
     m = one(post_metrics(posts(("a", 0)), s, f, at(200)))
-    assert m["followers"] == 800
+    assert m["followers"] == 900
     assert m["impressions_per_follower"] == 2.0
+    # Before the count of day 5, the one of two hours before publishing holds.
+    assert one(post_metrics(posts(("a", 0)), s, f, at(100)))["followers"] == 800
 
 
 def test_account_baselines_use_mature_posts_only():

@@ -137,6 +137,7 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         "across": across,
         "next_steps": _pick_next_steps(steps),
         "pending": _pending(report.evaluation, posts),
+        "legend": legend(report.evaluation),
         "finding_count": len(report.findings) + len(report.account_findings),
         "rule_count": len(pack.ruleset.scoped("post")),
     }
@@ -343,6 +344,26 @@ def render_finding(
     }
 
 
+#: The thresholds the table's legend quotes: (rule, param) that applied to the account.
+LEGEND = {"max_ratio": ("narrow-audience", "max_ratio")}
+
+
+def legend(evaluation: Evaluation) -> dict[str, float | None]:
+    """The values the legend quotes, as the rules applied them to this account (an
+    override included), so a lead who changes a threshold sees it there too; None
+    where the rule is not in the pack."""
+    out: dict[str, float | None] = {}
+    for name, (rule_id, param) in LEGEND.items():
+        rule = next((r for r in evaluation.rules if r.id == rule_id), None)
+        value: Any = None
+        if rule is not None:
+            value = evaluation.params[rule_id].get(param, rule.spec.params.get(param))
+            if isinstance(value, np.ndarray):
+                value = value[0] if len(value) else rule.spec.params.get(param)
+        out[name] = None if value is None else float(value)
+    return out
+
+
 #: The param a rule's `requires` holds a post's age to, by the shipped rules' convention.
 AGE_PARAM = "min_age_hours"
 
@@ -446,12 +467,14 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
             young.append({"post": post, "checks": too_young})
     lines: list[dict[str, Any]] = []
     if young:
-        lines.append({"cause": "young", "posts": young, "checks": sum(y["checks"] for y in young)})
+        checks = sum(y["checks"] for y in young)
+        lines.append({"cause": "young", "posts": young, "groups": [], "checks": checks})
     if parts:
         order = {"data": 0, "curve": 1, "failed": 2}
         groups = sorted(parts.values(), key=lambda g: order[g["cause"]])
         for group in groups:
             group["runs"] = number_runs([p["number"] for p in group["posts"]])
+            group["readings"] = []
             if group["cause"] == "curve":
                 readings: dict[tuple[str, float | None, float | None], list[int]] = {}
                 for post in group["posts"]:
@@ -478,7 +501,12 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
                 merged[key] = group
         groups = list(merged.values())
         lines.append(
-            {"cause": "waiting", "groups": groups, "checks": sum(g["checks"] for g in groups)}
+            {
+                "cause": "waiting",
+                "posts": [],
+                "groups": groups,
+                "checks": sum(g["checks"] for g in groups),
+            }
         )
     return lines
 

@@ -34,7 +34,12 @@ UNITS = ("count", "hours", "ratio", "share", "per_1k", "multiple", "hour", "flag
 POST_METRICS: tuple[Metric, ...] = (
     Metric("post_age_hours", "hours", "hours from publishing to the evaluation moment"),
     Metric("hours_observed", "hours", "hours from publishing to the latest snapshot used"),
-    Metric("followers", "count", "the author's followers, observed closest to publishing time"),
+    Metric(
+        "followers",
+        "count",
+        "the author's followers as of the moment asked (the latest count by then, as the "
+        "reply's header gives it)",
+    ),
     Metric("impressions", "count", "times the post was shown on a screen (not deduplicated)"),
     Metric("members_reached", "count", "distinct members the post was shown to (reach)"),
     Metric("reactions", "count", "reactions on the post"),
@@ -68,7 +73,7 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "impressions_per_follower",
         "ratio",
-        "impressions / followers at publishing time",
+        "impressions / followers",
     ),
     Metric(
         "impressions_growth_48h",

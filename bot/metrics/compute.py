@@ -71,7 +71,7 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
     m: dict[str, np.ndarray] = {}
     m["post_age_hours"] = now - published
     m["hours_observed"] = _group_max(pos, hours, n)
-    m["followers"] = _followers_at_publish(posts, followers)
+    m["followers"] = _followers_as_of(posts, followers, now)
     for name in COUNTERS:
         m[name] = latest[name]
     m["interactions"] = latest["interactions"]
@@ -370,8 +370,9 @@ def _largest_gap(pos: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.ndarray:
-    """Each post's account follower count observed closest to its publishing time."""
+def _followers_as_of(posts: pd.DataFrame, followers: pd.DataFrame, now: float) -> np.ndarray:
+    """Each post's account follower count as of the moment asked (its latest observation
+    by then): the count the reply's header shows, so a finding never quotes another."""
     out = np.full(len(posts), np.nan)
     if followers.empty or posts.empty:
         return out
@@ -379,24 +380,13 @@ def _followers_at_publish(posts: pd.DataFrame, followers: pd.DataFrame) -> np.nd
         np.concatenate([as_text(posts["account"]), as_text(followers["account"])])
     )
     post_codes, follower_codes = codes[: len(posts)], codes[len(posts) :]
-    span = 1e7  # hours: keeps accounts apart on one sorted axis
-    keys = follower_codes * span + epoch_hours(followers["observed_at"])
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], pd.to_numeric(followers["followers"]).to_numpy(float)[order]
-    codes_sorted = follower_codes[order]
-    wanted = post_codes * span + epoch_hours(posts["published_at"])
-    right = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
-    left = np.clip(right - 1, 0, len(keys) - 1)
-    best = np.full(len(posts), -1)
-    gap = np.full(len(posts), np.inf)
-    for side in (left, right):
-        same = codes_sorted[side] == post_codes
-        distance = np.abs(keys[side] - wanted)
-        better = same & (distance < gap)
-        best[better], gap[better] = side[better], distance[better]
-    found = best >= 0
-    out[found] = counts[best[found]]
-    return out
+    when = epoch_hours(followers["observed_at"])
+    counts = pd.to_numeric(followers["followers"]).to_numpy(float)
+    known = (when <= now) & ~np.isnan(counts)
+    order = np.lexsort((when[known], follower_codes[known]))
+    latest = np.full(codes.max() + 1, np.nan)
+    latest[follower_codes[known][order]] = counts[known][order]  # later rows win
+    return latest[post_codes]
 
 
 def _quality_against_reach(

@@ -73,9 +73,10 @@ _STEP = {
     "text": Mrkdwn("Try something."),
 }
 _PENDING = [
-    {"cause": "young", "posts": [{"post": _YOUNG, "checks": 11}], "checks": 11},
+    {"cause": "young", "posts": [{"post": _YOUNG, "checks": 11}], "groups": [], "checks": 11},
     {
         "cause": "waiting",
+        "posts": [],
         "groups": [
             {
                 "cause": "data",
@@ -84,6 +85,7 @@ _PENDING = [
                 "wants": {"urn:li:activity:3": ["members_reached"]},
                 "checks": 2,
                 "runs": [[3, 4]],
+                "readings": [],
             },
             {
                 "cause": "curve",
@@ -107,6 +109,7 @@ _PENDING = [
                 "wants": {"urn:li:activity:3": []},
                 "checks": 1,
                 "runs": [[3, 3]],
+                "readings": [],
             },
         ],
         "checks": 5,
@@ -137,6 +140,7 @@ LAST10 = {
     "across": [_finding("off-target", "warning")],
     "next_steps": [_STEP],
     "pending": _PENDING,
+    "legend": {"max_ratio": 5.0},
     "finding_count": 3,
     "rule_count": 12,
 }
@@ -153,6 +157,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "across": [],
             "next_steps": [],
             "pending": [],
+            "legend": {"max_ratio": None},
             "account": {**ACCOUNT, "kind": None, "followers": None, "last_observed_at": None},
             "posts": [_post(1)],
         },
