@@ -19,11 +19,12 @@ CSV = (
 )
 
 
-def test_the_legend_quotes_the_shipped_threshold_right_under_the_table(store: Store, pack: Pack):
+def test_the_legend_quotes_the_shipped_threshold_before_the_table(store: Store, pack: Pack):
     store.write(parse_csv(CSV, "posts.csv"))
     text = handle("last10 acme", store=store, pack=pack, at=AT).text
     lines = text.splitlines()
-    legend = lines[lines.index("```", lines.index("```") + 1) + 1]
+    legend = lines[1]  # under the title, before the table where S+S/1k first appears
+    assert lines.index(legend) < lines.index("```")
     assert legend.startswith("_S+S/1k: saves, reposts and sends per 1,000 impressions")
     assert "(above 1:5 means the same people again and again)" in legend
     assert text.count("S+S/1k:") == 1
