@@ -159,6 +159,8 @@ def _by_unit(unit: str, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.lognormal(0.0, 0.5, n)
     if unit == "hour":
         return rng.integers(1, CURVE_HOURS + 1, n).astype(float)
+    if unit == "flag":
+        return rng.integers(0, 2, n).astype(float)
     raise ValueError(f"no generator for unit {unit!r}")
 
 

@@ -58,6 +58,9 @@ class PostPlan:
     wave: float = 1.0  # scales the early wave's share of the shape, for natural variety
     early_pull: float = 0.8  # below 1, interactions come earlier than impressions
     reach_tail_factor: float = 0.8
+    #: "hourly" (a sync every hour for three days) or "real": how teams read posts by
+    #: hand, hourly for six hours, then at 09:00 and 21:00 UTC, with one reading missed.
+    sampling: str = "hourly"
     intended: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -84,16 +87,31 @@ def _fraction(shape: str, hours: np.ndarray, tail: float, wave: float = 1.0) -> 
     return inside * (1.0 + tail * (1.0 - np.exp(-after / 96.0)))
 
 
-def _observation_hours(published: datetime, now: datetime) -> np.ndarray:
+#: Clock hours (UTC) of the twice-daily readings of a post read by hand.
+READING_HOURS = (9, 21)
+
+
+def _observation_hours(published: datetime, now: datetime, sampling: str = "hourly") -> np.ndarray:
     age = (now - published).total_seconds() / 3600.0
-    hourly = np.arange(1.0, 73.0)
-    daily = np.arange(96.0, age + 1e-9, 24.0)
-    hours = np.concatenate([hourly, daily])
+    if sampling == "real":
+        first = np.arange(1.0, 7.0)
+        start = published.replace(minute=0, second=0, microsecond=0)
+        offset = (start - published).total_seconds() / 3600.0
+        clock = np.arange(offset, offset + 24.0 * 30, 1.0)
+        on_time = np.isin((start.hour + np.arange(len(clock))) % 24, READING_HOURS)
+        later = clock[on_time & (clock > 6.0)]
+        # Twice a day for four days, one reading missed on day four, then once a day.
+        later = np.concatenate([np.delete(later[:8], 6), later[8:][::2]])
+        hours = np.concatenate([first, later])
+    else:
+        hourly = np.arange(1.0, 73.0)
+        daily = np.arange(96.0, age + 1e-9, 24.0)
+        hours = np.concatenate([hourly, daily])
     return hours[hours <= age + 1e-9]
 
 
 def _snapshots(post_id: str, plan: PostPlan, now: datetime) -> list[Snapshot]:
-    hours = _observation_hours(plan.published_at, now)
+    hours = _observation_hours(plan.published_at, now, plan.sampling)
     if len(hours) == 0:
         return []
     frac = _fraction(plan.shape, hours, plan.tail, plan.wave)
@@ -286,17 +304,24 @@ def _creator(rng: np.random.Generator, now: datetime) -> DemoAccount:
             reach_tail_factor=0.05,
             intended=frozenset({"narrow-audience", "recycling-not-expanding"}),
         ),
+        # The account's best on what people keep, against #6, its most seen.
         3: dict(
-            saves_shares_per_1k=11.5, engagement=0.06, intended=frozenset({"top-saves-shares"})
+            saves_shares_per_1k=11.5,
+            engagement=0.06,
+            intended=frozenset({"top-saves-shares", "quality-beats-reach"}),
         ),
         4: dict(engagement=0.011, saves_shares_per_1k=1.8, intended=frozenset({"low-engagement"})),
+        # Read by hand (hourly for six hours, then twice a day, one missed), as
+        # most teams do: the curve checks still decide where the curve is clear.
+        1: dict(sampling="real"),
         5: dict(
             impressions=3400.0,
             shape="slow-build",
             ratio=1.9,
             intended=frozenset({"strong-for-followers", "slow-build"}),
         ),
-        6: dict(shape="one-wave", intended=frozenset({"one-wave"})),
+        6: dict(shape="one-wave", sampling="real", intended=frozenset({"one-wave"})),
+        7: dict(sampling="real"),
         8: dict(
             engagement=0.06,
             comment_share=0.35,
@@ -304,7 +329,7 @@ def _creator(rng: np.random.Generator, now: datetime) -> DemoAccount:
             profile_views_per_1k=14.0,
             intended=frozenset({"comment-signal"}),
         ),
-        9: dict(shape="late-spike", intended=frozenset({"late-spike"})),
+        9: dict(shape="late-spike", sampling="real", intended=frozenset({"late-spike"})),
         17: dict(engagement=0.015, saves_shares_per_1k=1.5, intended=frozenset({"low-engagement"})),
         24: dict(shape="one-wave", intended=frozenset({"one-wave"})),
     }
@@ -337,6 +362,8 @@ def _page(rng: np.random.Generator, now: datetime) -> DemoAccount:
         )
 
     special: dict[int, dict[str, object]] = {
+        # Fewer impressions than #2, ten times its saves and shares per 1,000.
+        0: dict(saves_shares_per_1k=3.2, intended=frozenset({"quality-beats-reach"})),
         1: dict(
             impressions=76000.0,
             engagement=0.003,
@@ -346,7 +373,14 @@ def _page(rng: np.random.Generator, now: datetime) -> DemoAccount:
         ),
         2: dict(impressions=3000.0, intended=frozenset({"weak-for-followers"})),
         4: dict(impressions=31000.0, ctr=0.001, intended=frozenset({"conversion-gap"})),
-        5: dict(impressions=29000.0, shape="late-spike", intended=frozenset({"late-spike"})),
+        3: dict(sampling="real"),
+        5: dict(
+            impressions=29000.0,
+            shape="late-spike",
+            sampling="real",
+            intended=frozenset({"late-spike"}),
+        ),
+        6: dict(sampling="real"),
         7: dict(
             comment_share=0.2, replies_per_comment=0.02, intended=frozenset({"comment-signal"})
         ),

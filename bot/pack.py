@@ -192,9 +192,9 @@ def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> li
     }
     seen: set[str] = set()
     for context in (full, sparse):
-        for block in ("finding", "next"):
+        for block in ("finding", "next", "trait"):
             try:
-                narrator.block(name, block, **context)
+                narrator.block(name, block, **context, trait=SAMPLE_TRAIT)
             except UndefinedError as exc:
                 line = _template_line(exc, template)
                 message = _undefined_message(exc, rule)
@@ -283,6 +283,16 @@ SAMPLE_SLOTS = [
         "vs_overall": 1.2,
     },
 ]
+
+
+#: What a `trait` block reads besides a finding's context: the finding fired on
+#: `count` of the `shown` posts, numbered in `runs`; `others` did not have it.
+SAMPLE_TRAIT = {
+    "count": 7,
+    "shown": 10,
+    "runs": [[2, 3], [5, 9]],
+    "others": [[1, 1], [4, 4], [10, 10]],
+}
 
 
 def sample_finding_context(rule: Rule) -> dict[str, Any]:

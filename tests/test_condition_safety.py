@@ -141,8 +141,8 @@ def test_last10_and_backtest_count_a_division_by_zero_apart(
     reply = handle("last10 acme", store=store, pack=pack, at=AT)
     assert reply.ok
     assert (
-        "_#2: 1 of 1 checks cannot compute: impressions / comments divides by zero "
-        "(comments is 0)._" in reply.text
+        "_Not enough to go on yet: #2 (1 check) cannot compute: impressions / comments "
+        "divides by zero (comments is 0)._" in reply.text
     )
     context, data = backtest(store, pack, "comment-starved", "acme", AT)
     assert data["outcomes"] == {"undefined": 1, "quiet": 1}

@@ -101,6 +101,7 @@ def test_findings_are_marked_new_still_open_or_resolved(demo_store, pack):
         "narrow-audience": {"new": False, "weeks": 3},
         "recycling-not-expanding": {"new": True, "weeks": 1},
         "top-saves-shares": {"new": True, "weeks": 1},
+        "quality-beats-reach": {"new": True, "weeks": 1},
     }
     assert part["resolved"] == [{"rule": "low-engagement", "scope": "posts"}]
     text = pack.narrator.render("digest.j2", **digest.context)

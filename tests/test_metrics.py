@@ -291,7 +291,7 @@ def test_early_window_is_missing_until_observed():
     assert math.isnan(m["early_interactions"])
 
 
-def test_followers_are_taken_closest_to_publishing():
+def test_followers_are_taken_as_of_the_moment_asked_as_the_header_gives_them():
     f = pd.DataFrame(
         {
             "account": ["acme"] * 3,
@@ -303,10 +303,12 @@ def test_followers_are_taken_closest_to_publishing():
             "followers": [700.0, 800.0, 900.0],
         }
     )
-    s = snaps([{"post": "a", "hour": 80, "impressions": 1600}])
+    s = snaps([{"post": "a", "hour": 80, "impressions": 1800}])
     m = one(post_metrics(posts(("a", 0)), s, f, at(200)))
-    assert m["followers"] == 800
+    assert m["followers"] == 900
     assert m["impressions_per_follower"] == 2.0
+    # Before the count of day 5, the one of two hours before publishing holds.
+    assert one(post_metrics(posts(("a", 0)), s, f, at(100)))["followers"] == 800
 
 
 def test_account_baselines_use_mature_posts_only():
@@ -336,3 +338,84 @@ def test_the_frame_has_every_catalogue_metric_and_nothing_is_computed_in_place()
     pd.testing.assert_frame_equal(p, before[0])
     pd.testing.assert_frame_equal(s, before[1])
     pd.testing.assert_frame_equal(f, before[2])
+
+
+def _read(
+    post: str, points: list[tuple[float, float]], reach: list[float] | None = None
+) -> list[dict]:
+    rows = []
+    for i, (hour, impressions) in enumerate(points):
+        row = {"post": post, "hour": hour, "impressions": impressions}
+        if reach is not None:
+            row["members_reached"] = reach[i]
+        rows.append(row)
+    return rows
+
+
+def test_the_peak_is_one_hour_where_no_long_stretch_could_hide_a_bigger_one():
+    # Hourly for six hours (best: hour 2, 400), then twice a day gaining little.
+    points = [(1, 300), (2, 700), (3, 900), (4, 950), (5, 970), (6, 980), (13, 1001)]
+    points += [(25, 1035), (49, 1059), (61, 1071), (73, 1083)]
+    m = one(post_metrics(posts(("a", 0)), snaps(_read("a", points)), followers(), at(100)))
+    assert (m["peak_hour"], m["peak_hour_from"], m["peak_hour_to"]) == (2, 2, 2)
+    assert np.isnan(m["peak_gap_from"])
+    assert np.isnan(m["peak_gap_to"])
+
+
+def test_a_peak_between_coarse_readings_is_a_range_of_hours():
+    points = [(1, 100), (3, 1000), (6, 1150), (13, 1180), (25, 1200), (49, 1215), (73, 1226)]
+    m = one(post_metrics(posts(("a", 0)), snaps(_read("a", points)), followers(), at(100)))
+    assert np.isnan(m["peak_hour"])
+    assert (m["peak_hour_from"], m["peak_hour_to"]) == (2, 3)
+    assert (m["peak_gap_from"], m["peak_gap_to"]) == (1, 3)
+
+
+def test_a_stretch_that_may_hide_the_peak_widens_the_range_and_names_the_reading():
+    # Hour 2 gained 60; 600 between hour 3 and 12 may hold one bigger hour anywhere in it.
+    points = [(1, 50), (2, 110), (3, 150), (12, 750), (25, 800), (49, 820), (73, 830)]
+    m = one(post_metrics(posts(("a", 0)), snaps(_read("a", points)), followers(), at(100)))
+    assert (m["peak_hour_from"], m["peak_hour_to"]) == (4, 12)
+    assert (m["peak_gap_from"], m["peak_gap_to"]) == (3, 12)
+
+
+def test_shares_are_bounded_by_the_readings_either_side_of_each_hour():
+    points = [(25, 260), (49, 760), (61, 1240), (73, 1720)]
+    m = one(post_metrics(posts(("a", 0)), snaps(_read("a", points)), followers(), at(100)))
+    # Hour 24 lies between publishing (0) and hour 25 (260), hour 48 between hour 25
+    # (260) and hour 49 (760), hour 72 between hour 61 (1,240) and hour 73 (1,720).
+    assert m["share_first_24h_low"] == 0
+    assert m["share_first_24h_high"] == pytest.approx(260 / 1240)
+    assert m["share_48_72h_low"] == pytest.approx(1 - 760 / 1240)
+    assert m["share_48_72h_high"] == pytest.approx(1 - 260 / 1720)
+    assert m["share_48_72h_low"] <= m["share_48_72h"] <= m["share_48_72h_high"]
+
+
+def test_shares_are_missing_until_hour_72_is_read():
+    m = one(
+        post_metrics(
+            posts(("a", 0)), snaps(_read("a", [(25, 260), (61, 900)])), followers(), at(70)
+        )
+    )
+    for name in ("share_first_24h_low", "share_first_24h_high", "share_48_72h_low"):
+        assert np.isnan(m[name]), name
+
+
+def test_recycling_is_judged_on_the_48_hour_window_where_impressions_most_outgrew_reach():
+    points = [(1, 100), (2, 200), (3, 280), (4, 350), (5, 410), (6, 460), (13, 600)]
+    points += [(25, 750), (50, 1000)]
+    reach = [80, 150, 170, 180, 185, 190, 195, 200, 210]
+    m = one(post_metrics(posts(("a", 0)), snaps(_read("a", points, reach)), followers(), at(50)))
+    assert m["growth_from_hour"] == 2
+    assert m["impressions_growth_48h"] == pytest.approx(4.0)
+    assert m["reach_growth_48h"] == pytest.approx(0.4)
+
+
+def test_recycling_waits_for_a_whole_48_hour_window():
+    points = [(1, 100), (13, 600), (48, 900)]
+    m = one(
+        post_metrics(
+            posts(("a", 0)), snaps(_read("a", points, [80, 195, 200])), followers(), at(48)
+        )
+    )
+    assert np.isnan(m["impressions_growth_48h"])
+    assert np.isnan(m["growth_from_hour"])

@@ -14,7 +14,8 @@ import pandas as pd
 
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
-from bot.model import to_utc_text
+from bot.metrics.catalogue import GROWTH_FROM_HOUR
+from bot.model import COUNTERS, to_utc_text
 from bot.narrate.filters import Mrkdwn, escape_mrkdwn
 from bot.pack import Pack, finding_context
 from bot.rules.engine import Evaluation, Finding, evaluate
@@ -99,8 +100,20 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
     by_id = {p["id"]: p for p in posts}
     by_post: dict[str, dict[str, Any]] = {}
     steps: list[dict[str, Any]] = []
+    common = _trait_rules(pack, report.findings, len(posts))
+    traits = [
+        render_trait(pack, [f for f in report.findings if f.rule == rule], account, by_id, posts)
+        for rule in common
+    ]
     for finding in report.findings:
         post = by_id[finding.subject]
+        if finding.rule in common:
+            # Said once above the posts; its step still competes, for the newest post.
+            if finding is next(f for f in report.findings if f.rule == finding.rule):
+                rendered = render_finding(pack, finding, account=account, post=post)
+                if rendered["next"]:
+                    steps.append({**rendered, "subject": "post:" + post["id"], "post": post})
+            continue
         rendered = render_finding(pack, finding, account=account, post=post)
         by_post.setdefault(finding.subject, {"post": post, "findings": []})["findings"].append(
             rendered
@@ -119,10 +132,12 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         "account": account,
         "as_of": to_utc_text(report.as_of),
         "posts": posts,
+        "traits": traits,
         "standouts": [by_post[p["id"]] for p in posts if p["id"] in by_post],
         "across": across,
         "next_steps": _pick_next_steps(steps),
         "pending": _pending(report.evaluation, posts),
+        "legend": legend(report.evaluation),
         "finding_count": len(report.findings) + len(report.account_findings),
         "rule_count": len(pack.ruleset.scoped("post")),
     }
@@ -170,6 +185,84 @@ def post_report(
         "findings": [f.as_json() for f in findings],
     }
     return context, data
+
+
+#: A post finding on more than this share of the posts shown, and on at least
+#: TRAIT_MIN_POSTS of them, is a trait of the account: said once above the posts
+#: rather than under most of them. Rarer findings stay with their posts.
+TRAIT_SHARE = 0.5
+TRAIT_MIN_POSTS = 3
+
+
+def _trait_rules(pack: Pack, findings: tuple[Finding, ...], shown: int) -> list[str]:
+    """The rules whose finding fires on most posts shown, in the order findings come,
+    if their template can say it once (a `trait` block)."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+    return [
+        rule
+        for rule, count in counts.items()
+        if count >= TRAIT_MIN_POSTS
+        and count > TRAIT_SHARE * shown
+        and pack.narrator.has_block(f"rules/{_template_of(pack, rule)}.j2", "trait")
+    ]
+
+
+def _template_of(pack: Pack, rule_id: str) -> str:
+    rule = pack.ruleset.get(rule_id)
+    assert rule is not None, rule_id
+    return rule.spec.template_name
+
+
+def render_trait(
+    pack: Pack,
+    findings: list[Finding],
+    account: dict[str, Any],
+    by_id: dict[str, dict[str, Any]],
+    posts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A finding shared by most posts, in words once: the newest post's finding context
+    (the same params: one account) and `trait`, which posts and how many."""
+    numbers = [by_id[f.subject]["number"] for f in findings]
+    trait = {
+        "count": len(numbers),
+        "shown": len(posts),
+        "runs": number_runs(numbers),
+        "others": number_runs([p["number"] for p in posts if p["number"] not in numbers]),
+    }
+    first = findings[0]
+    rule = pack.ruleset.get(first.rule)
+    assert rule is not None, first.rule
+    context = finding_context(
+        rule,
+        values=first.values,
+        params=first.params,
+        sources=first.param_sources,
+        account=account,
+        post=by_id[first.subject],
+    )
+    name = f"rules/{first.template}.j2"
+    try:
+        text = pack.narrator.block(name, "trait", **context, trait=trait) or ""
+    except Exception as exc:  # a lead's template edit: this line fails, not the reply
+        problem = pack.narrator.failure(exc, name)
+        log.warning("trait %s could not be put into words: %s", first.rule, problem)
+        text = escape_mrkdwn(
+            f"*{first.rule}* fired on {len(numbers)} posts, but its words failed: {problem}."
+        )
+    return {"rule": first.rule, "severity": first.severity, "text": Mrkdwn(text), "trait": trait}
+
+
+def number_runs(numbers: list[int]) -> list[list[int]]:
+    """Post numbers as runs of consecutive ones ([[3, 5], [8, 8]]), for "#3 to #5, #8"."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return runs
 
 
 #: Audience lines shown per category, and categories shown, in a reply.
@@ -251,59 +344,171 @@ def render_finding(
     }
 
 
+#: The thresholds the table's legend quotes: (rule, param) that applied to the account.
+LEGEND = {"max_ratio": ("narrow-audience", "max_ratio")}
+
+
+def legend(evaluation: Evaluation) -> dict[str, float | None]:
+    """The values the legend quotes, as the rules applied them to this account (an
+    override included), so a lead who changes a threshold sees it there too; None
+    where the rule is not in the pack."""
+    out: dict[str, float | None] = {}
+    for name, (rule_id, param) in LEGEND.items():
+        rule = next((r for r in evaluation.rules if r.id == rule_id), None)
+        value: Any = None
+        if rule is not None:
+            value = evaluation.params[rule_id].get(param, rule.spec.params.get(param))
+            if isinstance(value, np.ndarray):
+                value = value[0] if len(value) else rule.spec.params.get(param)
+        out[name] = None if value is None else float(value)
+    return out
+
+
 #: The param a rule's `requires` holds a post's age to, by the shipped rules' convention.
 AGE_PARAM = "min_age_hours"
 
 
+#: Metrics that say what the readings prove about a post's curve: a check waiting
+#: on them waits on a reading, named per post (see partials/pending.j2).
+CURVE_FACTS = frozenset(
+    {
+        "peak_hour",
+        "peak_hour_from",
+        "peak_hour_to",
+        "share_first_24h",
+        "share_first_24h_low",
+        "share_first_24h_high",
+        "share_48_72h",
+        "share_48_72h_low",
+        "share_48_72h_high",
+        "impressions_growth_48h",
+        "reach_growth_48h",
+        "growth_from_hour",
+    }
+)
+_PEAK = frozenset({"peak_hour", "peak_hour_from", "peak_hour_to"})
+_GROWTH = frozenset({"impressions_growth_48h", "reach_growth_48h", "growth_from_hour"})
+_DAY_ONE = frozenset({"share_first_24h", "share_first_24h_low", "share_first_24h_high"})
+
+
+def _reading(post: dict[str, Any], wants: list[str]) -> tuple[str, float | None, float | None]:
+    """The one reading that would decide a post's waiting curve checks: (kind, from, to).
+    `daily` when its only stretch over the first day spans most of it: a reading every
+    few hours is what it lacks, not one more."""
+    names = set(wants)
+    if names & _PEAK and post.get("peak_gap_from") is not None:
+        start, end = post["peak_gap_from"], post["peak_gap_to"]
+        if start == 0 and end >= GROWTH_FROM_HOUR:
+            return ("daily", None, None)
+        return ("between", start, end)
+    if names & _GROWTH:
+        return ("growth", None, None)
+    if names & _DAY_ONE:
+        return ("day", None, None)
+    if names & CURVE_FACTS - _PEAK:
+        return ("late", None, None)
+    return ("after", None, None)
+
+
+#: Values a file reports; a metric computed from them is missing because they are.
+REPORTED = frozenset(COUNTERS) | {"followers"}
+
+
 def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Posts some rules could not judge yet: too young, waiting on something other
-    than age (which), missing data (which), or a calculation without a value (which)."""
-    pending = []
+    """Checks that could not judge, grouped by cause into at most two lines: posts
+    too young for some checks; and checks on posts old enough that wait on values
+    the data does not report, on a reading of the curve, or on a calculation without
+    a value (each cause one part of the line, posts with the same cause together).
+    Every count is of (post, check) pairs, so a line's parts add up to its total."""
+    young: list[dict[str, Any]] = []
+    parts: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+    def count(cause: str, names: list[str], post: dict[str, Any]) -> None:
+        # The curve is one part: each post names its own missing reading.
+        key = (cause, () if cause == "curve" else tuple(names))
+        group = parts.setdefault(
+            key, {"cause": cause, "names": [], "posts": [], "wants": {}, "checks": 0}
+        )
+        if post not in group["posts"]:
+            group["posts"].append(post)
+        wants = group["wants"].setdefault(post["id"], [])
+        for name in names:
+            if name not in wants:
+                wants.append(name)
+            if name not in group["names"]:
+                group["names"].append(name)
+        group["checks"] += 1
+
     for post in posts:
-        waiting = evaluation.pending(post["id"])
         position = evaluation.frame.index.get_loc(post["id"])
-        not_ready: list[str] = []
-        held: list[str] = []
-        needs: set[str] = set()
-        for rule, outcome in waiting:
-            if outcome != "not_ready":
+        too_young = 0
+        for rule, outcome in evaluation.pending(post["id"]):
+            if outcome == "undefined":
+                count("failed", list(evaluation.undefined_parts(rule, position)), post)
                 continue
-            if _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
-                held.append(rule.id)  # old enough: its other requirements hold it back
+            if outcome == "not_ready":
+                if not _old_enough(evaluation.params[rule.id].get(AGE_PARAM), position, post):
+                    too_young += 1
+                    continue
                 assert rule.requires is not None  # only `requires` makes a rule not ready
-                needs.update(n for n in rule.requires.names if n != "post_age_hours")
+                wanted = {n for n in rule.requires.names if n != "post_age_hours"}
             else:
-                not_ready.append(rule.id)
-        no_data = [r.id for r, outcome in waiting if outcome == "no_data"]
-        undefined = [r for r, outcome in waiting if outcome == "undefined"]
-        if not_ready or held or no_data or undefined:
-            failed: list[str] = []
-            for rule in undefined:
-                for part in evaluation.undefined_parts(rule, position):
-                    if part not in failed:
-                        failed.append(part)
-            lacking = sorted(
-                {
-                    name
-                    for r, outcome in waiting
-                    if outcome == "no_data"
-                    for name in r.reads
-                    if post.get(name) is None
-                }
+                wanted = {n for n in rule.reads if post.get(n) is None}
+            lacking = wanted - CURVE_FACTS
+            if lacking:
+                # Name what the file lacks, not every ratio built on it.
+                reported = lacking & REPORTED
+                # saves_shares_per_1k is missing because saves_shares is: name the root.
+                roots = {n for n in lacking if not any(n.startswith(m + "_") for m in lacking)}
+                count("data", sorted(reported or roots), post)
+            else:
+                count("curve", sorted(wanted & CURVE_FACTS), post)
+        if too_young:
+            young.append({"post": post, "checks": too_young})
+    lines: list[dict[str, Any]] = []
+    if young:
+        checks = sum(y["checks"] for y in young)
+        lines.append({"cause": "young", "posts": young, "groups": [], "checks": checks})
+    if parts:
+        order = {"data": 0, "curve": 1, "failed": 2}
+        groups = sorted(parts.values(), key=lambda g: order[g["cause"]])
+        for group in groups:
+            group["runs"] = number_runs([p["number"] for p in group["posts"]])
+            group["readings"] = []
+            if group["cause"] == "curve":
+                readings: dict[tuple[str, float | None, float | None], list[int]] = {}
+                for post in group["posts"]:
+                    key = _reading(post, group["wants"][post["id"]])
+                    readings.setdefault(key, []).append(post["number"])
+                group["readings"] = [
+                    {"kind": kind, "from": start, "to": end, "runs": number_runs(numbers)}
+                    for (kind, start, end), numbers in readings.items()
+                ]
+        # Values missing on the same posts are one cause: the data lacks them.
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for group in groups:
+            key = (
+                group["cause"],
+                repr(group["runs"]) if group["cause"] == "data" else str(id(group)),
             )
-            pending.append(
-                {
-                    "post": post,
-                    "not_ready": not_ready,
-                    "held": held,
-                    "needs": sorted(needs),
-                    "no_data": no_data,
-                    "lacking": lacking,
-                    "undefined": [r.id for r in undefined],
-                    "failed": failed,
-                }
-            )
-    return pending
+            if key in merged:
+                kept = merged[key]
+                kept["names"] += [n for n in group["names"] if n not in kept["names"]]
+                kept["checks"] += group["checks"]
+                for post_id, names in group["wants"].items():
+                    kept["wants"].setdefault(post_id, []).extend(names)
+            else:
+                merged[key] = group
+        groups = list(merged.values())
+        lines.append(
+            {
+                "cause": "waiting",
+                "posts": [],
+                "groups": groups,
+                "checks": sum(g["checks"] for g in groups),
+            }
+        )
+    return lines
 
 
 def _old_enough(limit: Any, position: int, post: dict[str, Any]) -> bool:

@@ -14,6 +14,9 @@ CURVE_HOURS = 72
 GROWTH_FROM_HOUR = 24
 #: The early window in which first interactions are counted.
 EARLY_WINDOW_MINUTES = 90
+#: The article's comparison of two posts is made among an account's newest posts,
+#: as many as `last10` shows.
+COMPARED_POSTS = 10
 #: An account baseline (the *_vs_account metrics) needs this many mature posts.
 MIN_BASELINE_POSTS = 3
 
@@ -31,7 +34,12 @@ UNITS = ("count", "hours", "ratio", "share", "per_1k", "multiple", "hour", "flag
 POST_METRICS: tuple[Metric, ...] = (
     Metric("post_age_hours", "hours", "hours from publishing to the evaluation moment"),
     Metric("hours_observed", "hours", "hours from publishing to the latest snapshot used"),
-    Metric("followers", "count", "the author's followers, observed closest to publishing time"),
+    Metric(
+        "followers",
+        "count",
+        "the author's followers as of the moment asked (the latest count by then, as the "
+        "reply's header gives it)",
+    ),
     Metric("impressions", "count", "times the post was shown on a screen (not deduplicated)"),
     Metric("members_reached", "count", "distinct members the post was shown to (reach)"),
     Metric("reactions", "count", "reactions on the post"),
@@ -65,17 +73,24 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "impressions_per_follower",
         "ratio",
-        "impressions / followers at publishing time",
+        "impressions / followers",
     ),
     Metric(
         "impressions_growth_48h",
         "share",
-        "relative growth of impressions from hour 24 to hour 72 (1.5 = +150 %)",
+        "relative growth of impressions over the 48-hour window in the first 72 hours "
+        "(starting at hour 1 to 24) where it most outgrew reach, among windows observed "
+        "and growing 10 % or more (1.5 = +150 %)",
     ),
     Metric(
         "reach_growth_48h",
         "share",
-        "relative growth of members reached from hour 24 to hour 72",
+        "relative growth of members reached over the same window",
+    ),
+    Metric(
+        "growth_from_hour",
+        "hour",
+        "the hour that window starts (it ends 48 hours later)",
     ),
     Metric("early_interactions", "count", "interactions in the first 90 minutes"),
     Metric(
@@ -86,21 +101,77 @@ POST_METRICS: tuple[Metric, ...] = (
     Metric(
         "peak_hour",
         "hour",
-        "the hour (1-72) in which the post gained most impressions; missing when a "
-        "stretch between two readings gained enough to hide a bigger hour",
+        "the hour (1-72) in which the post gained most impressions; missing unless the "
+        "readings prove it is one hour (peak_hour_from = peak_hour_to)",
     ),
+    Metric(
+        "peak_hour_from",
+        "hour",
+        "the first hour the peak can be in: a stretch of more than an hour between two "
+        "readings may hold it if its whole gain reaches the best hour proven",
+    ),
+    Metric("peak_hour_to", "hour", "the last hour the peak can be in"),
+    Metric(
+        "peak_gap_from",
+        "hour",
+        "where peak_hour_from < peak_hour_to: start of the widest stretch between "
+        "readings that may hold the peak (one more reading inside it decides most)",
+    ),
+    Metric("peak_gap_to", "hour", "the end of that stretch"),
     Metric(
         "share_first_24h",
         "share",
-        "share of the first 72 hours' impressions gained in the first 24",
+        "share of the first 72 hours' impressions gained in the first 24 (interpolated)",
     ),
     Metric(
-        "share_48_72h", "share", "share of the first 72 hours' impressions gained in hours 48-72"
+        "share_first_24h_low",
+        "share",
+        "the least share_first_24h can be, whatever happened between readings: the "
+        "last reading by hour 24 against the first reading from hour 72",
+    ),
+    Metric(
+        "share_first_24h_high",
+        "share",
+        "the most share_first_24h can be: the first reading from hour 24 against the "
+        "last reading by hour 72",
+    ),
+    Metric(
+        "share_48_72h",
+        "share",
+        "share of the first 72 hours' impressions gained in hours 48-72 (interpolated)",
+    ),
+    Metric(
+        "share_48_72h_low",
+        "share",
+        "the least share_48_72h can be, from the readings either side of hours 48 and 72",
+    ),
+    Metric(
+        "share_48_72h_high",
+        "share",
+        "the most share_48_72h can be, from the readings either side of hours 48 and 72",
     ),
     Metric(
         "snapshot_gap_hours",
         "hours",
         "largest gap between snapshots in the first 24 hours (how sharp the curve is)",
+    ),
+    Metric(
+        "beats_bigger",
+        "flag",
+        "1 for the post with the most saves + shares per 1,000 impressions among the "
+        "account's 10 newest posts observed 72 hours, when another of them drew more "
+        "impressions; 0 for every other post with impressions",
+    ),
+    Metric(
+        "bigger_post",
+        "count",
+        "where beats_bigger is 1: the place (1 = newest) of the post with the most "
+        "impressions among those 10",
+    ),
+    Metric("bigger_impressions", "count", "that post's impressions"),
+    Metric("bigger_saves_shares", "count", "that post's saves + shares"),
+    Metric(
+        "bigger_saves_shares_per_1k", "per_1k", "that post's saves + shares per 1,000 impressions"
     ),
     Metric("click_through_rate", "share", "clicks / impressions"),
     Metric("replies_per_comment", "ratio", "comment replies / comments"),

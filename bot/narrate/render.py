@@ -68,6 +68,10 @@ class Narrator:
             return False
         return True
 
+    def has_block(self, name: str, block: str) -> bool:
+        """Whether template `name` exists and holds `{% block BLOCK %}`."""
+        return self.has(name) and block in self._template(name).blocks
+
     def render(self, name: str, **context: Any) -> str:
         """Render a whole template: trailing spaces trimmed, blank runs collapsed."""
         template = self.env.get_template(name)

@@ -72,16 +72,55 @@ _STEP = {
     "post": _post(1),
     "text": Mrkdwn("Try something."),
 }
-_PENDING = {
-    "post": _YOUNG,
-    "not_ready": ["one-wave"],
-    "held": ["late-spike"],
-    "needs": ["snapshot_gap_hours"],
-    "no_data": ["narrow-audience"],
-    "lacking": ["members_reached"],
-    "undefined": ["comment-ratio"],
-    "failed": ["impressions / comments divides by zero (comments is 0)"],
+_PENDING = [
+    {"cause": "young", "posts": [{"post": _YOUNG, "checks": 11}], "groups": [], "checks": 11},
+    {
+        "cause": "waiting",
+        "posts": [],
+        "groups": [
+            {
+                "cause": "data",
+                "names": ["members_reached"],
+                "posts": [_post(3), _post(4)],
+                "wants": {"urn:li:activity:3": ["members_reached"]},
+                "checks": 2,
+                "runs": [[3, 4]],
+                "readings": [],
+            },
+            {
+                "cause": "curve",
+                "names": ["peak_hour_from", "share_48_72h_low"],
+                "posts": [_post(5), _post(6, peak_gap_from=None)],
+                "wants": {
+                    "urn:li:activity:5": ["peak_hour_from"],
+                    "urn:li:activity:6": ["share_48_72h_low"],
+                },
+                "checks": 2,
+                "runs": [[5, 6]],
+                "readings": [
+                    {"kind": "between", "from": 6.0, "to": 13.0, "runs": [[5, 5]]},
+                    {"kind": "daily", "from": None, "to": None, "runs": [[6, 6]]},
+                ],
+            },
+            {
+                "cause": "failed",
+                "names": ["impressions / comments divides by zero (comments is 0)"],
+                "posts": [_post(3)],
+                "wants": {"urn:li:activity:3": []},
+                "checks": 1,
+                "runs": [[3, 3]],
+                "readings": [],
+            },
+        ],
+        "checks": 5,
+    },
+]
+_TRAIT = {
+    **_finding("strong-for-followers", "positive"),
+    "trait": {"count": 7, "shown": 10, "runs": [[2, 3], [5, 9]], "others": [[1, 1], [4, 4]]},
 }
+_TRAIT.pop("next")
+_TRAIT.pop("error")
 _STATUS_BAD = {
     "loaded_at": "2026-03-05T09:00:00Z",
     "files": ["rules/a.yaml"],
@@ -96,10 +135,12 @@ LAST10 = {
     "account": ACCOUNT,
     "as_of": "2026-03-05T09:00:00Z",
     "posts": [_post(1), _YOUNG],
+    "traits": [_TRAIT],
     "standouts": [{"post": _post(1), "findings": _FINDINGS}],
     "across": [_finding("off-target", "warning")],
     "next_steps": [_STEP],
-    "pending": [_PENDING],
+    "pending": _PENDING,
+    "legend": {"max_ratio": 5.0},
     "finding_count": 3,
     "rule_count": 12,
 }
@@ -111,10 +152,12 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         LAST10,
         {
             **LAST10,
+            "traits": [],
             "standouts": [],
             "across": [],
             "next_steps": [],
             "pending": [],
+            "legend": {"max_ratio": None},
             "account": {**ACCOUNT, "kind": None, "followers": None, "last_observed_at": None},
             "posts": [_post(1)],
         },
@@ -148,7 +191,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "post": _YOUNG,
             "findings": [],
             "next_steps": [],
-            "pending": [_PENDING],
+            "pending": _PENDING,
             "rule_count": 12,
             "audience": None,
         },

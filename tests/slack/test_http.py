@@ -247,7 +247,7 @@ def test_app_home_shows_linked_accounts_and_rule_status(running: Running):
     text = json.dumps(view)
     assert "Demo Creator" in text
     assert "Northwind" not in text
-    assert "16 active" in text
+    assert "17 active" in text
 
 
 def test_a_retried_event_is_handled_once(running: Running):
@@ -311,7 +311,7 @@ def test_healthz(running: Running):
 
     data = httpx.get(running.server.url + "/healthz").json()
     assert data["ok"] is True
-    assert data["rules"] == 16
+    assert data["rules"] == 17
     assert data["last_reload_ok"] is True
 
 
@@ -325,7 +325,7 @@ def test_healthz_says_a_refused_edit_is_refused_and_why(running: Running):
     assert holder.reload().last_attempt_ok is False
     data = httpx.get(running.server.url + "/healthz").json()
     assert data["ok"] is True  # the last good pack still answers
-    assert data["rules"] == 16
+    assert data["rules"] == 17
     assert data["last_reload_ok"] is False
     assert data["last_reload_at"] == "2026-11-23T18:00:00Z"
     assert data["reload"] == (
