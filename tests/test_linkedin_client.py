@@ -205,3 +205,30 @@ def test_comments_count_the_authors_own_replies_apart():
             linkedin.paged(f"/rest/socialActions/{restli.urn(SHARE)}/comments", {}, count=2)
         )
     assert parse.comment_counts(elements, author) == (3, 1)
+
+
+def test_a_next_link_to_another_host_is_never_followed():
+    """The token goes with every call: a next link off the API would have carried it."""
+    fake = FakeLinkedIn()
+    body = {
+        "paging": {"links": [{"rel": "next", "href": "https://evil.example/steal?start=10"}]},
+        "elements": [{"id": "urn:li:share:1", "lifecycleState": "PUBLISHED"}] * 10,
+    }
+    fake.failures = [Failure(200, body)]
+    with serve(fake) as url, client(url) as linkedin:
+        read = list(linkedin.paged("/rest/posts", {"q": "author"}, count=10))
+    # The foreign link is ignored; paging goes on by start/count, on the API.
+    assert len(read) == 10
+    assert all(path.startswith("/rest/") for path, *_ in fake.requests)
+
+
+def test_an_empty_page_with_a_next_link_ends_the_paging():
+    fake = FakeLinkedIn()
+    empty = {
+        "paging": {"links": [{"rel": "next", "href": "/rest/posts?q=author&start=10"}]},
+        "elements": [],
+    }
+    fake.failures = [Failure(200, empty) for _ in range(5)]
+    with serve(fake) as url, client(url) as linkedin:
+        assert list(linkedin.paged("/rest/posts", {"q": "author"}, count=10)) == []
+    assert len(fake.requests) == 1

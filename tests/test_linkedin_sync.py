@@ -249,3 +249,60 @@ def test_the_clock_syncs_every_quarter_of_an_hour_once(env: Path):
     ]
     assert [r.outcome for r in again] == ["finished"]
     assert [(r.period, r.outcome) for r in later] == [("2026-11-30T10:15Z", "done")]
+
+
+def test_a_page_post_with_a_blank_caption_is_listed(env: Path):
+    """A caption of only a line break crashed every Page sync (IndexError)."""
+    CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
+    published = int((AT - timedelta(hours=3)).timestamp() * 1000)
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS},
+        org_posts=[
+            {
+                "id": SHARE,
+                "lifecycleState": "PUBLISHED",
+                "publishedAt": published,
+                "commentary": "\n",
+            }
+        ],
+    )
+    with serve(fake) as url:
+        result = run(url)
+    assert result.exit_code == 0, result.output
+    assert "1 new post" in result.output
+
+
+@pytest.mark.parametrize("budget", [0, 1, 3, 5])
+def test_no_budget_is_exceeded_by_listing_or_comments(env: Path, budget: int):
+    """Listing a Page's posts and reading comments count against the budget too (a
+    budget of 5 spent 6 calls, and a budget of 0 still listed the Page's posts)."""
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
+    published = int((AT - timedelta(hours=1.6)).timestamp() * 1000)
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS, "urn:li:share:7400000000000000109": METRICS},
+        org_posts=[
+            {
+                "id": "urn:li:share:7400000000000000109",
+                "lifecycleState": "PUBLISHED",
+                "publishedAt": published,
+            }
+        ],
+    )
+    secrets = env.parent / "secrets"
+    secrets.write_text(f"jane = {TOKEN}\nacme = {TOKEN}x\n")
+    with serve(fake) as url:
+        CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env={
+                "NARRATOR_LINKEDIN_API_URL": url,
+                "NARRATOR_SECRETS": str(secrets),
+                "NARRATOR_LINKEDIN_DAILY_CALLS": str(budget),
+            },
+        )
+    by_token: dict[str, int] = {}
+    for _, _, headers in fake.requests:
+        by_token[headers["authorization"]] = by_token.get(headers["authorization"], 0) + 1
+    assert all(calls <= budget for calls in by_token.values()), by_token

@@ -151,6 +151,7 @@ class LinkedInClient:
         LinkedIn gives it, else `start`/`count` until a short or empty page."""
         start = int(params.get("start", 0))
         next_url: str | None = None
+        followed: set[str] = set()
         for _ in range(MAX_PAGES):
             if next_url is not None:
                 body = self.get(next_url)
@@ -158,10 +159,16 @@ class LinkedInClient:
                 body = self.get(path, {**params, "start": start, "count": count})
             elements = body.get("elements") or []
             yield from elements
+            if not elements:
+                return
             paging = body.get("paging") or {}
             links = [link for link in paging.get("links") or [] if link.get("rel") == "next"]
-            if links and isinstance(links[0].get("href"), str):
-                next_url = links[0]["href"]
+            href = links[0].get("href") if links else None
+            # Only a path on the API itself, never another host (it would get the token),
+            # and never the same page twice.
+            if isinstance(href, str) and href.startswith("/rest/") and href not in followed:
+                followed.add(href)
+                next_url = href
                 continue
             total = paging.get("total")
             start += len(elements)

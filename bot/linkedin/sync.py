@@ -95,8 +95,12 @@ def sync_account(
     try:
         if budget > 0:
             _read_followers(store, client, account, owner, at, result)
+
+        def room() -> int:
+            return budget - (client.count.calls - start_calls)
+
         if owner.startswith("urn:li:organization:"):
-            _list_organization_posts(store, client, account, owner, at, result)
+            _list_organization_posts(store, client, account, owner, at, result, room)
         posts = store.sync_posts(account)
         states, urns = [], {}
         for post, url, published, observed in posts:
@@ -115,6 +119,15 @@ def sync_account(
             )
         spare = budget - (client.count.calls - start_calls)
         plan = due(states, budget=spare)
+        # A due comments reading also reads the comments (the author's replies): one
+        # more call each, reserved here so the two together stay within the budget.
+        replies_due = len({c.post for c in plan.calls if c.metric == "COMMENT"})
+        if len(plan.calls) + replies_due > spare:
+            plan = due(states, budget=max(spare - replies_due, 0))
+        replies_due = min(
+            len({c.post for c in plan.calls if c.metric == "COMMENT"}),
+            max(spare - len(plan.calls), 0),
+        )
         if plan.skipped:
             result.skipped.append(
                 f"{len(plan.skipped)} reading{'s' if len(plan.skipped) != 1 else ''} over "
@@ -123,7 +136,7 @@ def sync_account(
         wanted: dict[str, list[str]] = {}
         for call in plan.calls:
             wanted.setdefault(call.post, []).append(call.metric)
-        replies = _Replies(client, owner, lambda: budget - (client.count.calls - start_calls))
+        replies = _Replies(client, owner, replies_due)
         if owner.startswith("urn:li:organization:"):
             _read_share_statistics(store, client, account, owner, wanted, urns, at, result, replies)
         else:
@@ -145,13 +158,14 @@ class _Replies:
     the comments when the budget has room; a refusal (a member's comments need a
     permission LinkedIn restricts) leaves them missing, said once."""
 
-    def __init__(self, client: LinkedInClient, author: str, room: Callable[[], int]) -> None:
-        self.client, self.author, self.room = client, author, room
+    def __init__(self, client: LinkedInClient, author: str, allowed: int) -> None:
+        self.client, self.author, self.allowed = client, author, allowed
         self.refused: str | None = None
 
     def of(self, urn: str) -> int | None:
-        if self.refused is not None or self.room() < 1:
+        if self.refused is not None or self.allowed < 1:
             return None
+        self.allowed -= 1
         try:
             page = self.client.get(
                 f"/rest/socialActions/{restli.urn(urn)}/comments", {"start": 0, "count": 100}
@@ -267,21 +281,33 @@ def _list_organization_posts(
     owner: str,
     at: datetime,
     result: AccountResult,
+    room: Callable[[], int],
 ) -> None:
-    elements = list(
-        client.paged(
-            "/rest/posts",
-            {"q": "author", "author": restli.urn(owner), "sortBy": "CREATED"},
-            count=50,
-        )
-    )
+    """The Page's posts new since the last sync, newest first: paging stops at the first
+    post already known (older ones are known too) and when the budget has no room."""
+    page = 50
     known = {p for p, *_ in store.sync_posts(account)}
     new = []
-    for info in parse.posts(elements):
-        post = id_from_url(info.urn) or info.urn
-        if post in known or info.published_at is None or info.published_at > at:
+    if room() < 1:
+        return
+    listed = client.paged(
+        "/rest/posts",
+        {"q": "author", "author": restli.urn(owner), "sortBy": "CREATED"},
+        count=page,
+    )
+    for index, element in enumerate(listed):
+        if index and index % page == 0 and room() < 1:
+            break  # the next element would cost a page
+        (info,) = parse.posts([element]) or (None,)
+        if info is None:
             continue
-        title = (info.text or "").strip().splitlines()[0][:200] if info.text else None
+        post = id_from_url(info.urn) or info.urn
+        if post in known:
+            break
+        if info.published_at is None or info.published_at > at:
+            continue
+        lines = (info.text or "").strip().splitlines()
+        title = lines[0].strip()[:200] if lines else None
         new.append(Post(post, account, to_utc_text(info.published_at), None, None, title or None))
     if new:
         store.write(ImportBatch("LinkedIn sync", (Account(account, "organization"),), tuple(new)))
@@ -327,9 +353,13 @@ def sync(
             continue
         with client:
             allowed = left(account) if left else budget
-            result = sync_account(store, client, account, owner, at, allowed)
-            if spent:
-                spent(account, result.calls)
+            before = client.count.calls
+            try:
+                result = sync_account(store, client, account, owner, at, allowed)
+            finally:
+                # Counted whatever happened: a sync stopped halfway spent its calls too.
+                if spent:
+                    spent(account, client.count.calls - before)
         store.record_sync(account, at, result.error)
         results.append(result)
     return SyncSummary(results, budget)
