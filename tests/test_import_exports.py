@@ -450,3 +450,29 @@ def test_linkedins_data_archive_is_told_to_be_unzipped(tmp_path: Path):
         f"{path}: is a zip archive, not a workbook (LinkedIn's data download is one): "
         "unzip it and import the analytics files inside"
     )
+
+
+def test_a_page_exports_day_month_order_is_decided_from_both_sheets(tmp_path: Path):
+    """The Metrics sheet's 28/02 told the order; the posts sheet's 03/02 alone did not,
+    and was read as 2 March (months ahead of the export)."""
+    from tests.workbooks import page_metric_row, page_post_row
+
+    metrics = [page_metric_row(f"{d:02d}/02/2026", 400 + d, 300) for d in range(1, 29)]
+    posts = [
+        page_post_row(
+            "Launch",
+            "https://www.linkedin.com/feed/update/urn:li:share:7420000000000000011",
+            "03/02/2026",
+            900,
+        ),
+        page_post_row(
+            "Hiring",
+            "https://www.linkedin.com/feed/update/urn:li:share:7420000000000000012",
+            "10/02/2026",
+            700,
+        ),
+    ]
+    path = write_xlsx(tmp_path / "page.xlsx", page_sheets(metrics=metrics, posts=posts))
+    batch = read_file(path, account="acme", observed_at=datetime(2026, 3, 1, tzinfo=UTC))
+    assert [p.published_at for p in batch.posts] == ["2026-02-03T00:00:00Z", "2026-02-10T00:00:00Z"]
+    assert "Dates were read day first (15/01/2025), as the file writes them." in batch.notes

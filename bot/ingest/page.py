@@ -79,6 +79,7 @@ def read_page(
     issues = Issues(name)
     metrics, posts_sheet = page_sheets(book)
     notes: list[str] = []
+    order = _file_order(metrics, posts_sheet, notes)
 
     daily: dict[date, dict[str, int | None]] = {}
     if metrics is not None:
@@ -91,7 +92,7 @@ def read_page(
                 {**labels.PAGE_DAILY_COLUMNS, **dict.fromkeys(labels.DATE, "date")},
             )
             body = _frame(metrics, header, cols)
-            when = _dates(body, metrics, header, cols.get("date", 0), issues)
+            when = _dates(body, metrics, header, cols.get("date", 0), issues, order)
             for counter in DAILY_COUNTERS:
                 if counter in cols:
                     body[counter] = _counts(
@@ -136,7 +137,7 @@ def read_page(
                     "no Post link column: without it the posts cannot be told apart",
                 )
             body = _frame(posts_sheet, header, cols)
-            when = _dates(body, posts_sheet, header, cols.get("date", 0), issues)
+            when = _dates(body, posts_sheet, header, cols.get("date", 0), issues, order)
             for counter in _POST_COUNTERS:
                 if counter in cols:
                     body[counter] = _counts(
@@ -286,13 +287,55 @@ def _memo(read: Any) -> Any:
     return cached
 
 
+def _file_order(metrics: Sheet | None, posts: Sheet | None, notes: list[str]) -> str | None:
+    """Day/month order from every date of the file, both sheets together: one sheet
+    alone may not tell (a few posts dated 03/02), and the file was written one way."""
+    values: list[Any] = []
+    for sheet, vocabulary, at_least in (
+        (metrics, set(labels.PAGE_DAILY_COLUMNS) | labels.DATE, 2),
+        (posts, set(labels.PAGE_POST_COLUMNS), 3),
+    ):
+        if sheet is None:
+            continue
+        header = find_header(sheet, vocabulary, at_least=at_least)
+        if header is None:
+            continue
+        column = columns_of(
+            sheet.rows[header],
+            {
+                **dict.fromkeys(labels.DATE, "date"),
+                "created date": "date",
+                "date de creation": "date",
+            },
+        ).get("date")
+        if column is not None:
+            values.extend(sheet.cell(r, column) for r in range(header + 1, len(sheet.rows)))
+    try:
+        read = cells.read_dates(values)
+    except cells.DateError:
+        return None  # each sheet's own reading names the cell
+    if read.assumed:
+        notes.append(
+            "Dates such as 3/4/2024 could be read either way and nothing in the file told; "
+            "they were read month first, as LinkedIn's English exports write them."
+        )
+    elif read.order == "day first":
+        notes.append("Dates were read day first (15/01/2025), as the file writes them.")
+    return read.order
+
+
 def _dates(
-    body: pd.DataFrame, sheet: Sheet, header: int, column: int, issues: Issues
+    body: pd.DataFrame,
+    sheet: Sheet,
+    header: int,
+    column: int,
+    issues: Issues,
+    order: str | None = None,
 ) -> list[date | None]:
     if "date" not in body:
         return [None] * len(body)
     try:
-        read = cells.read_dates(body["date"].tolist())
+        read = cells.read_dates(body["date"].tolist(), order=order)
     except cells.DateError as exc:
         issues.add(sheet.name, int(body.index[exc.index]), column, exc.message)
         return [None] * len(body)
