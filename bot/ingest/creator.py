@@ -383,12 +383,17 @@ def read_creator(
             old = entry["values"].get(metric)
             entry["values"][metric] = number if old is None else max(old, number)
 
-    batch_posts, snapshots, undated = [], [], 0
+    batch_posts, snapshots, undated, older = [], [], 0, 0
     for pid, entry in posts.items():
         if entry["date"] is None:
             undated += 1
             continue
         batch_posts.append(Post(pid, account, to_utc_text(day_start(entry["date"])), entry["url"]))
+        if start_day and entry["date"] < start_day and entry["values"]:
+            # LinkedIn counts what the post drew inside the range only: not its total,
+            # which a later, shorter export would then seem to lower.
+            older += 1
+            continue
         if entry["values"]:
             snapshots.append(
                 Snapshot(pid, observed, tuple(entry["values"].get(c) for c in COUNTERS))
@@ -397,6 +402,13 @@ def read_creator(
         notes.append(
             f"{undated} listed post{'s' if undated != 1 else ''} had no publishing date "
             "anywhere in the file and {} left out.".format("was" if undated == 1 else "were")
+        )
+
+    if older:
+        notes.append(
+            f"{older} listed post{'s' if older != 1 else ''} went out before the export's "
+            "range; LinkedIn counts only what {} drew inside it, so {} kept without "
+            "figures.".format("it" if older == 1 else "they", "it is" if older == 1 else "they are")
         )
 
     # -- who saw the posts --
