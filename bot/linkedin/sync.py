@@ -250,12 +250,7 @@ def _read_followers(
     result: AccountResult,
 ) -> None:
     """The account's follower count, once per UTC day (it moves slowly; calls are few)."""
-    day = to_utc_text(at)[:10]
-    seen = store.conn.execute(
-        "SELECT 1 FROM follower_counts WHERE account = ? AND substr(observed_at, 1, 10) = ?",
-        (account, day),
-    ).fetchone()
-    if seen:
+    if store.followers_read_on(account, at):
         return
     if owner.startswith("urn:li:organization:"):
         body = client.get(

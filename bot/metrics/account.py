@@ -20,7 +20,7 @@ from bot.metrics.catalogue import (
     CURVE_HOURS,
     PERIOD_DAYS,
 )
-from bot.metrics.compute import _curve, _div, interactions
+from bot.metrics.compute import _curve, interactions
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
 
 
@@ -135,13 +135,8 @@ def _weekly(m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Ob
         at_marks = _curve(pos, hours, values[counter], n, query, hold=True)
         m[f"{name}_prev_week"] = _sum(post_account, at_marks[:, 1] - at_marks[:, 0], k)
         m[f"{name}_week"] = _sum(post_account, at_marks[:, 2] - at_marks[:, 1], k)
-    m["engagement_rate_week"] = _div(m["interactions_week"], m["impressions_week"])
-    m["engagement_rate_prev_week"] = _div(m["interactions_prev_week"], m["impressions_prev_week"])
-    m["impressions_change"] = _div(m["impressions_week"], m["impressions_prev_week"]) - 1
-    m["reach_change"] = _div(m["reach_week"], m["reach_prev_week"]) - 1
-    m["engagement_rate_change"] = (
-        _div(m["engagement_rate_week"], m["engagement_rate_prev_week"]) - 1
-    )
+    # The rates and changes are worked out once, by apply_account_series, from whichever
+    # weekly sums hold in the end (the posts' or the account's own series).
 
 
 def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:

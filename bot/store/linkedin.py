@@ -75,6 +75,14 @@ class LinkedInTables(Connection):
                 (token_key(token), to_utc_text(at)[:10], calls),
             )
 
+    def followers_read_on(self, account: str, at: datetime) -> bool:
+        """Whether the account's follower count was read on `at`'s UTC day."""
+        row = self.conn.execute(
+            "SELECT 1 FROM follower_counts WHERE account = ? AND substr(observed_at, 1, 10) = ?",
+            (account, to_utc_text(at)[:10]),
+        ).fetchone()
+        return row is not None
+
     def sync_posts(self, account: str) -> list[tuple[str, str | None, str, list[str]]]:
         """(post id, url, published_at, observed_at of each snapshot) of the account's posts."""
         rows = self.conn.execute(
