@@ -510,22 +510,13 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
                 "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
             )
         summary = sync_with_settings(store, settings, moment, names)
+    from bot.linkedin.report import account_line, paragraph
+
     failed = False
     for r in summary.results:
-        line = (
-            f"{r.account}: {_counted(r.calls, 'call')}, {_counted(r.posts_new, 'new post')}, "
-            f"{_counted(r.snapshots, 'snapshot')} added"
-        )
-        if r.skipped:
-            line += "; skipped: " + "; ".join(r.skipped)
-        if r.error:
-            line += f". Stopped: {r.error}"
-            failed = True
-        click.echo(line + ".")
-    click.echo(
-        f"{_counted(summary.calls, 'call')} used; the budget is "
-        f"{settings.linkedin_daily_calls:,} per token and UTC day."
-    )
+        click.echo(account_line(r))
+        failed = failed or (r.error is not None and r.paused_until is None)
+    click.echo(paragraph(summary))
     if failed:
         sys.exit(1)
 

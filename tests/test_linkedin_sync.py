@@ -306,3 +306,69 @@ def test_no_budget_is_exceeded_by_listing_or_comments(env: Path, budget: int):
     for _, _, headers in fake.requests:
         by_token[headers["authorization"]] = by_token.get(headers["authorization"], 0) + 1
     assert all(calls <= budget for calls in by_token.values()), by_token
+
+
+def test_a_daily_limit_pauses_the_token_until_utc_midnight_on_the_clock(env: Path):
+    """A 429 without Retry-After is LinkedIn's daily limit: the account (and any other
+    on the same token) is left alone until the next UTC midnight, not asked again every
+    quarter hour, and `narrator accounts` says so and until when."""
+    from bot.clock.runner import run_due
+    from bot.config import load_settings
+    from bot.linkedin.sync import SyncJobs
+
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    member_post(env, "also", "share-7400000000000000102", age_hours=1.6)
+    daily = Failure(
+        429,
+        {
+            "status": 429,
+            "code": "TOO_MANY_REQUESTS",
+            "message": "Resource level throttle APPLICATION_AND_MEMBER DAY limit for calls "
+            "to this resource is reached.",
+        },
+    )
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS}, failures=[daily])
+    with serve(fake) as url, Store(env) as store:
+        settings = load_settings(linkedin_api_url=url, linkedin_token=TOKEN, db=env)
+        store.connect_linkedin("also", "urn:li:person:abc", AT)
+        store.connect_linkedin("jane", "urn:li:person:abc", AT)
+        jobs = SyncJobs(settings).jobs
+        first = run_due(store, jobs(store), lambda: AT)
+        assert len(fake.requests) == 1  # "also" was refused; "jane" shares its token
+        for minutes in (16, 31, 46, 8 * 60):
+            run_due(store, jobs(store), lambda m=minutes: AT + timedelta(minutes=m))
+        assert len(fake.requests) == 1  # paused: not one call until midnight
+        listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT + timedelta(hours=1))])
+        after = run_due(store, jobs(store), lambda: datetime(2026, 12, 1, 0, 5, tzinfo=UTC))
+        assert len(fake.requests) > 1
+        assert store.linkedin_paused(datetime(2026, 12, 1, 0, 5, tzinfo=UTC)) == {}
+    assert first[0].result == "1 calls, 0 snapshots, paused: also, jane"
+    assert after[0].outcome == "done"
+    assert "paused" not in after[0].result
+    assert (
+        "from LinkedIn's API, paused by LinkedIn's call limit until 1 Dec 2026, 00:00 UTC"
+        in listed.output
+    )
+    assert listed.output.count("paused by LinkedIn's call limit") == 2
+
+
+def test_a_paused_account_is_said_by_narrator_sync_and_not_called(env: Path):
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS},
+        failures=[Failure(429, {"status": 429, "message": "DAY limit reached"})],
+    )
+    with serve(fake) as url:
+        first = run(url)
+        again = run(url)
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == (
+        "jane: 1 call, 0 new posts, 0 snapshots added. Paused until 2026-12-01 00:00 UTC: "
+        "LinkedIn's rate limit for memberFollowersCount is reached for today; it resets in "
+        "14.0 hours."
+    )
+    assert again.output.splitlines()[0] == (
+        "jane: paused until 2026-12-01 00:00 UTC by LinkedIn's call limit; not called."
+    )
+    assert len(fake.requests) == 1

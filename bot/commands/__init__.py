@@ -176,6 +176,7 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
     synced = {
         account: (urn, last, error) for account, urn, last, error in store.linkedin_connections()
     }
+    paused = store.linkedin_paused(at)
     accounts = [
         {
             "id": a.id,
@@ -185,7 +186,7 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
             "posts": a.posts,
             "last_published_at": a.last_published_at,
             "last_observed_at": a.last_observed_at,
-            "sync": _sync_state(*synced[a.id]) if a.id in synced else None,
+            "sync": _sync_state(*synced[a.id], paused.get(a.id)) if a.id in synced else None,
         }
         for a in rows
     ]
@@ -198,9 +199,12 @@ def _accounts(store: Store, pack: Pack, caller: Caller, at: datetime) -> Reply:
     )
 
 
-def _sync_state(urn: str, last: str | None, error: str | None) -> dict[str, Any]:
+def _sync_state(
+    urn: str, last: str | None, error: str | None, paused_until: str | None = None
+) -> dict[str, Any]:
     """Where an account's data comes from, when LinkedIn's API feeds it: the last
-    successful sync and the next (the clock syncs every SYNC_MINUTES)."""
+    successful sync and the next (the clock syncs every SYNC_MINUTES), or, while
+    LinkedIn's rate limit pauses it, until when."""
     from datetime import timedelta
 
     from bot.linkedin.plan import SYNC_MINUTES
@@ -209,7 +213,9 @@ def _sync_state(urn: str, last: str | None, error: str | None) -> dict[str, Any]
     upcoming = None
     if last is not None and error is None:
         upcoming = to_utc_text(parse_moment(last) + timedelta(minutes=SYNC_MINUTES))
-    return {"urn": urn, "last": last, "next": upcoming, "error": error}
+    if paused_until is not None:
+        return {"urn": urn, "last": last, "next": paused_until, "error": None, "paused": True}
+    return {"urn": urn, "last": last, "next": upcoming, "error": error, "paused": False}
 
 
 def _may_see(caller: Caller, account: str | None) -> bool:

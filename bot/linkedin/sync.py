@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.clock.runner import Job, Run
 from bot.clock.schedule import Every
@@ -43,6 +43,7 @@ from bot.model import (
 )
 from bot.model import parse_moment as moment_of
 from bot.store import Store
+from bot.store.linkedin import token_key
 
 log = logging.getLogger("narrator.linkedin")
 
@@ -56,8 +57,14 @@ class AccountResult:
     calls: int = 0
     posts_new: int = 0
     snapshots: int = 0
+    #: Days of the account's own daily series written (a Page's share and follower
+    #: statistics).
+    days: int = 0
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    #: When LinkedIn's rate limit stopped the account: the moment it resets. Set with
+    #: `error` by the sync that hit the limit; alone when an earlier one did.
+    paused_until: datetime | None = None
 
 
 @dataclass
@@ -145,7 +152,14 @@ def sync_account(
             result.skipped.append(
                 f"replies to comments (LinkedIn refused the comments: {replies.refused})"
             )
-    except (Unauthorized, VersionSunset, RateLimited, LinkedInError) as exc:
+    except RateLimited as exc:
+        # Asking again before the limit resets would only be refused: the account is
+        # paused until then (a daily limit resets at the next UTC midnight).
+        result.error = str(exc)
+        result.paused_until = (
+            next_utc_midnight(at) if exc.daily else at + timedelta(seconds=exc.retry_after)
+        )
+    except (Unauthorized, VersionSunset, LinkedInError) as exc:
         # This account stops here with LinkedIn's reason; what was written stays.
         result.error = str(exc)
     finally:
@@ -324,6 +338,11 @@ def _write(
     result.snapshots += 1
 
 
+def next_utc_midnight(at: datetime) -> datetime:
+    day = at.astimezone(UTC)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
 def sync(
     store: Store,
     clients: Callable[[str], LinkedInClient],
@@ -333,12 +352,27 @@ def sync(
     budget: int,
     left: Callable[[str], int] | None = None,
     spent: Callable[[str, int], None] | None = None,
+    key: Callable[[str], str] | None = None,
 ) -> SyncSummary:
     """Sync every connected account (or those named): each gets what is left of the
-    day's budget for its token (`left`), and reports what it spent (`spent`)."""
+    day's budget for its token (`left`), and reports what it spent (`spent`). An
+    account LinkedIn rate-limited is paused until the limit resets, with every account
+    sharing its token (`key` tells which do), and is not called until then."""
     results = []
-    for account, owner, _last, _error in store.linkedin_connections():
+    connected = store.linkedin_connections()
+    paused = store.linkedin_paused(at)
+
+    def token_of(account: str) -> str:
+        try:
+            return key(account) if key else account
+        except NarratorError:
+            return account
+
+    for account, owner, _last, _error in connected:
         if accounts and account not in accounts:
+            continue
+        if account in paused:
+            results.append(AccountResult(account, paused_until=moment_of(paused[account])))
             continue
         try:
             client = clients(account)
@@ -355,7 +389,12 @@ def sync(
                 # Counted whatever happened: a sync stopped halfway spent its calls too.
                 if spent:
                     spent(account, client.count.calls - before)
-        store.record_sync(account, at, result.error)
+        if result.paused_until is not None:
+            same = [a for a, *_ in connected if token_of(a) == token_of(account)]
+            store.pause_linkedin(same, result.paused_until, result.error or "rate limited")
+            paused.update({a: to_utc_text(result.paused_until) for a in same})
+        else:
+            store.record_sync(account, at, result.error)
         results.append(result)
     return SyncSummary(results, budget)
 
@@ -373,6 +412,7 @@ def sync_with_settings(
             settings.linkedin_api_url,
             token_for(account, env_token, secrets),
             version=settings.linkedin_version,
+            now=lambda: at,
         )
 
     def left(account: str) -> int:
@@ -390,6 +430,7 @@ def sync_with_settings(
         budget=settings.linkedin_daily_calls,
         left=left,
         spent=spent,
+        key=lambda account: token_key(token_for(account, env_token, secrets)),
     )
 
 
@@ -410,11 +451,14 @@ class SyncJobs:
         # ledger would grow by 96 rows a day.
         store.forget_runs(run.job, run.now - timedelta(days=1))
         summary = sync_with_settings(store, self.settings, run.now)
-        stopped = [r.account for r in summary.results if r.error]
+        stopped = [r.account for r in summary.results if r.error and r.paused_until is None]
+        paused = [r.account for r in summary.results if r.paused_until is not None]
         for r in summary.results:
             if r.error:
                 log.warning("LinkedIn sync of %s stopped: %s", r.account, r.error)
         snapshots = sum(r.snapshots for r in summary.results)
-        return f"{summary.calls} calls, {snapshots} snapshot{'s' if snapshots != 1 else ''}" + (
-            f", stopped: {', '.join(stopped)}" if stopped else ""
+        return (
+            f"{summary.calls} calls, {snapshots} snapshot{'s' if snapshots != 1 else ''}"
+            + (f", stopped: {', '.join(stopped)}" if stopped else "")
+            + (f", paused: {', '.join(paused)}" if paused else "")
         )

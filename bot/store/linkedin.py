@@ -48,8 +48,8 @@ class LinkedInTables(Connection):
         with self.writing():
             if error is None:
                 self.conn.execute(
-                    "UPDATE linkedin_connections SET last_sync_at = ?, last_error = NULL "
-                    "WHERE account = ?",
+                    "UPDATE linkedin_connections SET last_sync_at = ?, last_error = NULL, "
+                    "paused_until = NULL WHERE account = ?",
                     (to_utc_text(at), account),
                 )
             else:
@@ -57,6 +57,27 @@ class LinkedInTables(Connection):
                     "UPDATE linkedin_connections SET last_error = ? WHERE account = ?",
                     (error[:500], account),
                 )
+
+    def pause_linkedin(self, accounts: list[str], until: datetime, reason: str) -> None:
+        """Leave these accounts alone until `until` (LinkedIn's limit for their token
+        resets then); `reason` is what `narrator accounts` says."""
+        with self.writing():
+            self.conn.executemany(
+                "UPDATE linkedin_connections SET paused_until = ?, last_error = ? "
+                "WHERE account = ?",
+                [(to_utc_text(until), reason[:500], a) for a in accounts],
+            )
+
+    def linkedin_paused(self, at: datetime) -> dict[str, str]:
+        """account -> the moment its pause ends, of the accounts still paused at `at`."""
+        now = to_utc_text(at)
+        return dict(
+            self.conn.execute(
+                "SELECT account, paused_until FROM linkedin_connections "
+                "WHERE paused_until IS NOT NULL AND paused_until > ?",
+                (now,),
+            )
+        )
 
     def calls_spent(self, token: str, at: datetime) -> int:
         row = self.conn.execute(

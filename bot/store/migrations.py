@@ -275,3 +275,16 @@ def _count_data_changes(conn: sqlite3.Connection) -> None:
                 f"CREATE TRIGGER {table}_{event.lower()}_counts AFTER {event} ON {table} "
                 "BEGIN UPDATE data_generation SET generation = generation + 1 WHERE id = 1; END"
             )
+
+
+# The LinkedIn sync's daily throttle (issue #16): a token LinkedIn stopped for the day
+# is left alone until its limit resets, instead of being asked again every quarter hour.
+MIGRATIONS += (
+    Migration(
+        10,
+        "LinkedIn sync: an account paused by LinkedIn's rate limit, until it resets",
+        """
+ALTER TABLE linkedin_connections ADD COLUMN paused_until TEXT;
+""",
+    ),
+)
