@@ -39,8 +39,22 @@ class Settings(BaseSettings):
     linkedin_token: SecretStr | None = Field(
         default=None, description="an access token, when one account is synced"
     )
+    linkedin_refresh_token: SecretStr | None = Field(
+        default=None, description="a refresh token for NARRATOR_LINKEDIN_TOKEN, where granted"
+    )
+    linkedin_client_id: str | None = Field(
+        default=None, max_length=200, description="the LinkedIn app's Client ID (for refreshes)"
+    )
+    linkedin_client_secret: SecretStr | None = Field(
+        default=None, description="the LinkedIn app's Client Secret (for refreshes)"
+    )
+    linkedin_oauth_url: str = Field(
+        default="https://www.linkedin.com",
+        description="where LinkedIn's OAuth token endpoint (/oauth/v2/accessToken) is reached",
+    )
     secrets: Path | None = Field(
-        default=None, description="a file of 'account = token' lines, one per synced account"
+        default=None,
+        description="a file of 'account = token [refresh token]' lines, one per synced account",
     )
     linkedin_daily_calls: int = Field(
         default=500,
@@ -60,7 +74,7 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a language code such as en or de") from None
         return value
 
-    @field_validator("linkedin_api_url")
+    @field_validator("linkedin_api_url", "linkedin_oauth_url")
     @classmethod
     def _linkedin_url(cls, value: str) -> str:
         from urllib.parse import urlsplit

@@ -44,6 +44,14 @@ class FakeLinkedIn:
     #: Page with `paging.links` (True) or with start/count only (False).
     link_paging: bool = True
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    #: Access tokens the API accepts.
+    tokens: set[str] = field(default_factory=lambda: {TOKEN})
+    #: Refresh token -> the access token a refresh mints (and the API then accepts).
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    client_id: str = "app-client-id"
+    client_secret: str = "app-client-secret-0123"
+    #: The forms POSTed to /oauth/v2/accessToken, as received.
+    refreshes: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- the endpoints --
@@ -57,7 +65,7 @@ class FakeLinkedIn:
             if self.failures:
                 failure = self.failures.pop(0)
                 return failure.status, failure.body, failure.headers
-        if headers.get("authorization") != f"Bearer {TOKEN}":
+        if headers.get("authorization", "").removeprefix("Bearer ") not in self.tokens:
             return (
                 401,
                 {"message": "Invalid access token", "serviceErrorCode": 65600, "status": 401},
@@ -90,6 +98,41 @@ class FakeLinkedIn:
             post = unquote(path[len("/rest/socialActions/") : -len("/comments")])
             return 200, self._page(self.comments.get(post, []), params, path, raw_query), {}
         return 404, {"message": f"no such resource {path}", "status": 404}, {}
+
+    def token(self, form: dict[str, str]) -> tuple[int, Any, dict]:
+        """LinkedIn's OAuth token endpoint, refresh_token grant only (documented shape:
+        access_token, expires_in, refresh_token, refresh_token_expires_in)."""
+        with self.lock:
+            self.refreshes.append(form)
+        if form.get("grant_type") != "refresh_token":
+            return 400, {"error": "unsupported_grant_type", "error_description": "x"}, {}
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return 401, {"error": "invalid_client", "error_description": "Client auth failed"}, {}
+        minted = self.refresh_tokens.get(form.get("refresh_token", ""))
+        if minted is None:
+            return (
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": f"refresh token {form.get('refresh_token')} expired",
+                },
+                {},
+            )
+        self.tokens.add(minted)
+        return (
+            200,
+            {
+                "access_token": minted,
+                "expires_in": 5184000,
+                "refresh_token": form["refresh_token"],
+                "refresh_token_expires_in": 31536000,
+                "scope": "r_member_postAnalytics",
+            },
+            {},
+        )
 
     def _metric(self, name: str) -> Any:
         if self.metric_shape == "object":
@@ -176,6 +219,21 @@ def serve(fake: FakeLinkedIn) -> Iterator[str]:
             self.send_header("Content-Length", str(len(data)))
             for key, value in extra.items():
                 self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            length = min(int(self.headers.get("Content-Length", 0) or 0), 64 * 1024)
+            form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+            if parts.path == "/oauth/v2/accessToken":
+                status, body, _ = fake.token(form)
+            else:
+                status, body = 404, {"message": "no such resource"}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 

@@ -372,3 +372,133 @@ def test_a_paused_account_is_said_by_narrator_sync_and_not_called(env: Path):
         "jane: paused until 2026-12-01 00:00 UTC by LinkedIn's call limit; not called."
     )
     assert len(fake.requests) == 1
+
+
+REFRESH = "li-refresh-token-abcdef0123"
+RENEWED = "li-renewed-token-9876543210"
+EXPIRED = "li-expired-token-999"
+
+
+def refresh_env(url: str, secrets: Path, **extra: str) -> dict[str, str]:
+    return {
+        "NARRATOR_LINKEDIN_API_URL": url,
+        "NARRATOR_LINKEDIN_OAUTH_URL": url,
+        "NARRATOR_SECRETS": str(secrets),
+        "NARRATOR_LINKEDIN_TOKEN": "",
+        "NARRATOR_LINKEDIN_CLIENT_ID": "app-client-id",
+        "NARRATOR_LINKEDIN_CLIENT_SECRET": "app-client-secret-0123",
+        **extra,
+    }
+
+
+def everything_stored(db: Path) -> str:
+    with Store(db) as store:
+        return "\n".join(store.conn.iterdump())
+
+
+def test_an_expired_token_is_refreshed_once_and_the_sync_carries_on(env: Path, caplog):
+    from bot.linkedin import oauth
+
+    oauth.forget(REFRESH)
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    secrets = env.parent / "secrets"
+    secrets.write_text(f"jane = {EXPIRED} {REFRESH}\n")
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS}, tokens={"something-else"}, refresh_tokens={REFRESH: RENEWED}
+    )
+    with serve(fake) as url:
+        result = CliRunner().invoke(
+            cli, ["sync", "--at", to_utc_text(AT)], env=refresh_env(url, secrets)
+        )
+    assert result.exit_code == 0, result.output
+    # The refused call counts against the budget too.
+    assert result.output.splitlines()[0] == "jane: 7 calls, 0 new posts, 1 snapshot added."
+    assert fake.refreshes == [
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": REFRESH,
+            "client_id": "app-client-id",
+            "client_secret": "app-client-secret-0123",
+        }
+    ]
+    # The expired token once, then only the renewed one.
+    sent = [h["authorization"] for _, _, h in fake.requests]
+    assert sent == [f"Bearer {EXPIRED}"] + [f"Bearer {RENEWED}"] * 6
+    shown = result.output + caplog.text + everything_stored(env)
+    for secret in (EXPIRED, REFRESH, RENEWED, "app-client-secret-0123"):
+        assert secret not in shown
+
+
+def test_a_refused_refresh_says_what_to_do_and_shows_no_token(env: Path):
+    from bot.linkedin import oauth
+
+    oauth.forget(REFRESH)
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    secrets = env.parent / "secrets"
+    secrets.write_text(f"jane = {EXPIRED} {REFRESH}\n")
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS}, tokens={"something-else"})
+    with serve(fake) as url:
+        refused = CliRunner().invoke(
+            cli, ["sync", "--at", to_utc_text(AT)], env=refresh_env(url, secrets)
+        )
+        no_app = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env=refresh_env(url, secrets, NARRATOR_LINKEDIN_CLIENT_SECRET=""),
+        )
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[0] == (
+        "jane: 1 call, 0 new posts, 0 snapshots added. Stopped: the access token has expired "
+        "and LinkedIn refused to renew it with the refresh token (400: invalid_grant: refresh "
+        "tokens last a year and can be revoked); sign in to LinkedIn again (Developer Portal → "
+        "your app → Auth → OAuth 2.0 tools) and put the new tokens in the file NARRATOR_SECRETS "
+        "names ('account = access_token refresh_token') or in NARRATOR_LINKEDIN_TOKEN and "
+        "NARRATOR_LINKEDIN_REFRESH_TOKEN."
+    )
+    assert "NARRATOR_LINKEDIN_CLIENT_ID and NARRATOR_LINKEDIN_CLIENT_SECRET" in no_app.output
+    listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT)]).output
+    assert "stopped: the access token has expired" in listed
+    shown = refused.output + no_app.output + listed + everything_stored(env)
+    for secret in (EXPIRED, REFRESH, "app-client-secret-0123"):
+        assert secret not in shown
+
+
+def test_a_missing_token_names_the_setting(env: Path):
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    with serve(FakeLinkedIn()) as url:
+        result = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_LINKEDIN_TOKEN": ""},
+        )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "jane: 0 calls, 0 new posts, 0 snapshots added. Stopped: no LinkedIn access token for "
+        "account jane: put 'account = token' in the file NARRATOR_SECRETS names, or set "
+        "NARRATOR_LINKEDIN_TOKEN (one account)"
+    )
+
+
+def test_a_secrets_line_with_a_refresh_token_is_read_and_a_bad_one_is_not_shown(tmp_path):
+    from bot.errors import ConfigError
+    from bot.linkedin.tokens import Credentials, read_credentials
+
+    good = tmp_path / "good"
+    good.write_text(f"# team\njane = {TOKEN} {REFRESH}\nacme = - {REFRESH}x\nbob = {TOKEN}\n")
+    assert read_credentials(good) == {
+        "jane": Credentials(TOKEN, REFRESH),
+        "acme": Credentials(None, REFRESH + "x"),
+        "bob": Credentials(TOKEN),
+    }
+    assert TOKEN not in repr(read_credentials(good))
+    bad = tmp_path / "bad"
+    bad.write_text(f"jane = {TOKEN} {REFRESH} extra\n")
+    with pytest.raises(ConfigError) as refused:
+        read_credentials(bad)
+    assert str(refused.value) == (
+        f"NARRATOR_SECRETS: {bad}:1: write 'account = access_token' or 'account = "
+        "access_token refresh_token' (the line is not shown, as it may hold a token)"
+    )

@@ -80,8 +80,9 @@ class LinkedInClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | None,
         *,
+        refresher: Callable[[], str] | None = None,
         version: str = DEFAULT_VERSION,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -90,6 +91,10 @@ class LinkedInClient:
     ) -> None:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self._token = token
+        # Called once, on the first 401 (or before the first call without a token): a
+        # new access token from a refresh token, or Unauthorized saying what to do.
+        self._refresher = refresher
+        self.refreshed = False
         self.version = version
         self._sleep, self._jitter, self._now = sleep, jitter, now
         self.count = CallCount()
@@ -104,7 +109,29 @@ class LinkedInClient:
         self.close()
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
-        """One GET of `/rest/...`; params are Rest.li-encoded already (see restli.py)."""
+        """One GET of `/rest/...`; params are Rest.li-encoded already (see restli.py). An
+        expired token is renewed once with the refresh token, where there is one, and
+        the call made again."""
+        if self._token is None:
+            self._renew(None)
+        try:
+            return self._get(path, params)
+        except Unauthorized as refused:
+            if self._refresher is None or self.refreshed:
+                raise
+            self._renew(refused)
+            return self._get(path, params)
+
+    def _renew(self, refused: Unauthorized | None) -> None:
+        if self._refresher is None or self.refreshed:
+            raise refused or Unauthorized(
+                "no LinkedIn access token: set NARRATOR_LINKEDIN_TOKEN or put 'account = "
+                "token' in the file NARRATOR_SECRETS names"
+            )
+        self.refreshed = True
+        self._token = self._refresher()
+
+    def _get(self, path: str, params: Mapping[str, str | int] | None) -> dict[str, Any]:
         endpoint = path.split("?")[0].rsplit("/", 1)[-1] if "/" in path else path
         url = path if not params else f"{path}?{query(params)}"
         headers = {
@@ -210,7 +237,10 @@ class LinkedInClient:
             raise Unauthorized(
                 "LinkedIn refused the access token (401: expired or revoked); sign in to "
                 "LinkedIn again and put the new token in NARRATOR_LINKEDIN_TOKEN or the "
-                "secrets file named by NARRATOR_SECRETS"
+                "secrets file named by NARRATOR_SECRETS (where LinkedIn grants refresh "
+                "tokens, put the refresh token after it, 'account = access_token "
+                "refresh_token', with NARRATOR_LINKEDIN_CLIENT_ID and "
+                "NARRATOR_LINKEDIN_CLIENT_SECRET, and the sync renews it)"
             )
         if status == 400 and ("version" in message.lower() or "sunset" in message.lower()):
             raise VersionSunset(

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.errors import NarratorError
 from bot.ingest.urls import post_id as id_from_url
 from bot.ingest.urls import urn as urn_of_id
-from bot.linkedin import parse, restli
+from bot.linkedin import oauth, parse, restli
 from bot.linkedin.client import (
     LinkedInClient,
     LinkedInError,
@@ -31,7 +31,7 @@ from bot.linkedin.client import (
     VersionSunset,
 )
 from bot.linkedin.plan import SYNC_MINUTES, PostState, due
-from bot.linkedin.tokens import read_secrets, token_for
+from bot.linkedin.tokens import Credentials, credentials_for, read_credentials
 from bot.model import (
     COUNTERS,
     Account,
@@ -404,23 +404,52 @@ def sync_with_settings(
 ) -> SyncSummary:
     """A sync as `narrator sync` and the clock run it: tokens from the settings, the
     day's budget per token kept in the store."""
-    secrets = read_secrets(settings.secrets) if settings.secrets else {}
+    secrets = read_credentials(settings.secrets) if settings.secrets else {}
     env_token = settings.linkedin_token.get_secret_value() if settings.linkedin_token else None
+    env_refresh = (
+        settings.linkedin_refresh_token.get_secret_value()
+        if settings.linkedin_refresh_token
+        else None
+    )
+    app_secret = (
+        settings.linkedin_client_secret.get_secret_value()
+        if settings.linkedin_client_secret
+        else None
+    )
+
+    def credentials(account: str) -> Credentials:
+        return credentials_for(account, env_token, secrets, env_refresh)
 
     def client(account: str) -> LinkedInClient:
+        found = credentials(account)
+        access, refresher = found.access, None
+        if found.refresh:
+            refresh_token = found.refresh
+            # A token this process already renewed (the clock's) is used first.
+            access = oauth.minted(refresh_token) or access
+
+            def refresher() -> str:
+                return oauth.refresh(
+                    settings.linkedin_oauth_url,
+                    refresh_token,
+                    settings.linkedin_client_id,
+                    app_secret,
+                )
+
         return LinkedInClient(
             settings.linkedin_api_url,
-            token_for(account, env_token, secrets),
+            access,
+            refresher=refresher,
             version=settings.linkedin_version,
             now=lambda: at,
         )
 
     def left(account: str) -> int:
-        token = token_for(account, env_token, secrets)
-        return max(settings.linkedin_daily_calls - store.calls_spent(token, at), 0)
+        key = credentials(account).key
+        return max(settings.linkedin_daily_calls - store.calls_spent(key, at), 0)
 
     def spent(account: str, calls: int) -> None:
-        store.spend_calls(token_for(account, env_token, secrets), at, calls)
+        store.spend_calls(credentials(account).key, at, calls)
 
     return sync(
         store,
@@ -430,7 +459,7 @@ def sync_with_settings(
         budget=settings.linkedin_daily_calls,
         left=left,
         spent=spent,
-        key=lambda account: token_key(token_for(account, env_token, secrets)),
+        key=lambda account: token_key(credentials(account).key),
     )
 
 
