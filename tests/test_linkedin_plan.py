@@ -12,6 +12,7 @@ from bot.linkedin.parse import MEMBER_METRICS
 from bot.linkedin.plan import (
     FIRST_72H,
     NAIVE_CALLS_72H,
+    Call,
     PostState,
     calls_for_first_72_hours,
     due,
@@ -109,3 +110,32 @@ def test_the_readings_are_close_enough_for_the_curve_checks():
     hours = [r.hour for r in FIRST_72H if r.hour <= 24]
     gaps = [b - a for a, b in zip([0.0, *hours], hours, strict=False)]
     assert max(gaps) <= 3  # the curve rules' max_gap_hours
+
+
+def test_older_posts_read_impressions_daily_and_every_figure_weekly():
+    """Every figure every day cost 10 calls a day for each post past its third day; the
+    diagnoses follow impressions day by day and hold the rest against them."""
+    assert due([PostState("p", 10 * 24 + 3, (9 * 24.0,))], budget=100).calls == (
+        Call("p", "IMPRESSION", 240.0, 3),
+    )
+    weekly = due([PostState("p", 14 * 24 + 3, (13 * 24.0,))], budget=100).calls
+    assert len(weekly) == 10
+    assert weekly[0].metric == "IMPRESSION"
+    # A post read every day of days 4 to 29 costs 26 impressions and 4 weekly readings.
+    calls, read = 0, [72.0]
+    for day in range(4, 30):
+        plan = due([PostState("p", day * 24 + 1, tuple(read))], budget=100)
+        calls += len(plan.calls)
+        read.append(day * 24 + 1)
+    assert calls == 26 + 4 * 9  # days 7, 14, 21 and 28 read every figure
+
+
+def test_a_short_budget_drops_old_posts_lesser_figures_before_any_impressions():
+    fourteen = [PostState(f"week{i}", 14 * 24 + 1) for i in range(3)]
+    daily = [PostState(f"day{i}", 10 * 24 + 1) for i in range(3)]
+    plan = due(fourteen + daily, budget=8)
+    kept = {(c.post, c.metric) for c in plan.calls}
+    # Six impressions first, then two of the weekly figures; the rest are skipped.
+    assert {p.post for p in fourteen + daily} == {post for post, m in kept if m == "IMPRESSION"}
+    assert len(plan.skipped) == 3 * 9 - 2
+    assert all(metric != "IMPRESSION" for _, metric, _ in plan.skipped)

@@ -6,7 +6,9 @@ button). The diagnoses need far less: impressions often while the curve moves
 (every half hour through the first 90 minutes, then hourly through the first day,
 where peaks happen), the interactions of the first 90
 minutes, members reached at the ends of the 48-hour windows, and the rest once a
-day. Older posts are read daily to 30 days, then weekly to 90, then never.
+day. Older posts are read daily to 30 days (impressions each day, every figure once
+a week), then weekly to 90, then never; a short budget drops the lesser figures
+first.
 
 Everything here is pure: the sync asks `due` what to read at a moment, given what
 it read before, and spends its call budget on the readings worth most first.
@@ -14,7 +16,7 @@ it read before, and spends its call budget on the readings worth most first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 IMPRESSIONS = ("IMPRESSION",)
@@ -38,6 +40,10 @@ class Reading:
     hour: float  # hours after publishing
     metrics: tuple[str, ...]
     value: int  # what the reading adds to the diagnoses: higher is kept first
+    #: Figures read along when the budget allows, worth `lesser_value` (below `value`):
+    #: a short budget drops them before any of `metrics`.
+    lesser: tuple[str, ...] = ()
+    lesser_value: int = 0
 
 
 def _first_72_hours() -> tuple[Reading, ...]:
@@ -78,11 +84,16 @@ def schedule(age_hours: float) -> Reading | None:
     if age_hours < 72.0 + 24.0:
         due = [r for r in FIRST_72H if r.hour <= age_hours]
         return due[-1]
-    days = age_hours / 24.0
+    days = int(age_hours / 24.0)
     if days < DAILY_UNTIL_DAYS:
-        return Reading(24.0 * int(days), EVERY_METRIC, 3)
+        # Past the curve, the diagnoses follow impressions day by day (a late spike, a
+        # long tail); every other figure is held against the impressions read with it,
+        # so a weekly full reading serves them: 1 call a day, 10 once a week.
+        if days % 7 == 0:
+            return Reading(24.0 * days, IMPRESSIONS, 3, EVERY_METRIC[1:], 2)
+        return Reading(24.0 * days, IMPRESSIONS, 3)
     if days < WEEKLY_UNTIL_DAYS:
-        return Reading(24.0 * 7 * int(days / 7), EVERY_METRIC, 1)
+        return Reading(24.0 * 7 * (days // 7), IMPRESSIONS, 1, EVERY_METRIC[1:], 0)
     return None
 
 
@@ -109,17 +120,24 @@ class Plan:
     skipped: tuple[tuple[str, str, str], ...]
 
 
-def due(posts: Iterable[PostState], budget: int) -> Plan:
+def due(
+    posts: Iterable[PostState],
+    budget: int,
+    timetable: Callable[[float], Reading | None] | None = None,
+) -> Plan:
     """What to read now: for each post, its latest scheduled reading not yet taken
     (a reading is taken once anything was read at or after its hour); within the
     budget, the calls worth most first, ties by post and metric for the same plan
-    every time."""
+    every time. `timetable` stands in for `schedule` (the benchmark compares plans)."""
     wanted: list[Call] = []
     for state in posts:
-        reading = schedule(state.age_hours)
+        reading = (timetable or schedule)(state.age_hours)
         if reading is None or any(h >= reading.hour for h in state.read_at):
             continue
         wanted.extend(Call(state.post, m, reading.hour, reading.value) for m in reading.metrics)
+        wanted.extend(
+            Call(state.post, m, reading.hour, reading.lesser_value) for m in reading.lesser
+        )
     # Impressions first within a value: every other figure is read against them.
     wanted.sort(key=lambda c: (-c.value, c.metric != "IMPRESSION", c.post, c.metric))
     kept = tuple(wanted[: max(budget, 0)])
