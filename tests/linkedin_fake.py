@@ -36,6 +36,11 @@ class FakeLinkedIn:
     followers: int = 961
     org_followers: int = 219145
     org_posts: list[dict[str, Any]] = field(default_factory=list)
+    #: The Page's own days: "YYYY-MM-DD" -> ShareStatisticsData fields (impressionCount,
+    #: uniqueImpressionsCount, likeCount, commentCount, shareCount, clickCount).
+    org_days: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: "YYYY-MM-DD" -> (organicFollowerGain, paidFollowerGain).
+    org_gains: dict[str, tuple[int, int]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Answers to give before the real one, in order (one per request).
     failures: list[Failure] = field(default_factory=list)
@@ -91,7 +96,13 @@ class FakeLinkedIn:
         if path.startswith("/rest/networkSizes/"):
             return 200, {"firstDegreeSize": self.org_followers}, {}
         if path == "/rest/organizationalEntityShareStatistics":
+            if "timeIntervals=" in raw_query:
+                return 200, self._time_bound(raw_query, self._share_day), {}
             return 200, self._share_statistics(raw_query), {}
+        if path == "/rest/organizationalEntityFollowerStatistics":
+            if "timeIntervals=" not in raw_query:
+                return 200, {"paging": {"count": 10, "start": 0}, "elements": []}, {}
+            return 200, self._time_bound(raw_query, self._follower_day), {}
         if path == "/rest/posts":
             return 200, self._page(self.org_posts, params, "/rest/posts", raw_query), {}
         if path.startswith("/rest/socialActions/") and path.endswith("/comments"):
@@ -133,6 +144,41 @@ class FakeLinkedIn:
             },
             {},
         )
+
+    def _time_bound(self, raw_query: str, element: Any) -> dict[str, Any]:
+        """A time-bound statistics answer: one element per DAY bucket in the
+        `timeIntervals=(timeRange:(start:MS,end:MS),timeGranularityType:DAY)` range that
+        has figures (LinkedIn leaves out days without activity)."""
+        import re
+        from datetime import UTC, datetime
+
+        found = re.search(
+            r"timeIntervals=\(timeRange:\(start:(\d+),end:(\d+)\),timeGranularityType:DAY\)",
+            raw_query,
+        )
+        if found is None:
+            return {"status": 400, "message": "bad timeIntervals"}
+        start, end = int(found.group(1)), int(found.group(2))
+        elements = []
+        for ms in range(start, end, 86_400_000):
+            day = datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
+            body = element(day)
+            if body is not None:
+                span = {"timeRange": {"start": ms, "end": ms + 86_400_000}}
+                elements.append(
+                    {**span, **body, "organizationalEntity": "urn:li:organization:2414183"}
+                )
+        return {"paging": {"count": 10, "start": 0}, "elements": elements}
+
+    def _share_day(self, day: str) -> dict[str, Any] | None:
+        figures = self.org_days.get(day)
+        return None if figures is None else {"totalShareStatistics": dict(figures)}
+
+    def _follower_day(self, day: str) -> dict[str, Any] | None:
+        gains = self.org_gains.get(day)
+        if gains is None:
+            return None
+        return {"followerGains": {"organicFollowerGain": gains[0], "paidFollowerGain": gains[1]}}
 
     def _metric(self, name: str) -> Any:
         if self.metric_shape == "object":

@@ -101,7 +101,9 @@ def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
     with serve(fake) as url:
         result = run(url)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "acme: 4 calls, 1 new post, 1 snapshot added."
+    # Followers, the posts, their statistics, the comments, and the Page's daily series
+    # (share and follower statistics, which have no days to give here).
+    assert result.output.splitlines()[0] == "acme: 6 calls, 1 new post, 1 snapshot added."
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, 800, 30, 4)
     ]
@@ -501,4 +503,87 @@ def test_a_secrets_line_with_a_refresh_token_is_read_and_a_bad_one_is_not_shown(
     assert str(refused.value) == (
         f"NARRATOR_SECRETS: {bad}:1: write 'account = access_token' or 'account = "
         "access_token refresh_token' (the line is not shown, as it may hold a token)"
+    )
+
+
+def test_a_pages_daily_series_is_read_once_a_day_into_its_days(env: Path):
+    """organizationalEntityShareStatistics and organizationalEntityFollowerStatistics
+    with timeIntervals (DAY) give the Page's own days: the last 14 whole UTC days, read
+    once a UTC day, and a day the budget has no room for is said and read later."""
+    CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
+    fake = FakeLinkedIn(
+        org_days={
+            "2026-11-29": {
+                "impressionCount": 5400,
+                "uniqueImpressionsCount": 3100,
+                "likeCount": 80,
+                "commentCount": 9,
+                "shareCount": 4,
+                "clickCount": 120,
+            },
+            "2026-11-28": {
+                "impressionCount": 4100,
+                "likeCount": 60,
+                "commentCount": 3,
+                "shareCount": 1,
+                "clickCount": 70,
+            },
+            "2026-11-30": {"impressionCount": 999},  # today: still growing, not kept
+            "2026-11-10": {"impressionCount": 1},  # before the window
+        },
+        org_gains={"2026-11-29": (12, 3), "2026-11-27": (5, 0)},
+    )
+    with serve(fake) as url:
+        first = run(url)
+        again = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT + timedelta(hours=1))],
+            env={"NARRATOR_LINKEDIN_API_URL": url},
+        )
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == (
+        "acme: 4 calls, 0 new posts, 0 snapshots added, 3 days of the account's own figures."
+    )
+    bounded = [q for p, q, _ in fake.requests if "timeIntervals" in q]
+    assert len(bounded) == 2  # once: the second sync that day reads no series
+    start = int(datetime(2026, 11, 16, tzinfo=UTC).timestamp() * 1000)
+    end = int(datetime(2026, 11, 30, tzinfo=UTC).timestamp() * 1000)
+    assert all(
+        f"timeIntervals=(timeRange:(start:{start},end:{end}),timeGranularityType:DAY)" in q
+        for q in bounded
+    )
+    assert "2 calls" not in again.output.splitlines()[0]
+    with Store(env) as store:
+        days = store.conn.execute(
+            "SELECT day, impressions, members_reached, engagements, reactions, comments, "
+            "reposts, clicks, new_followers FROM account_days ORDER BY day"
+        ).fetchall()
+    assert days == [
+        ("2026-11-27", None, None, None, None, None, None, None, 5),
+        ("2026-11-28", 4100, None, 134, 60, 3, 1, 70, None),
+        ("2026-11-29", 5400, 3100, 213, 80, 9, 4, 120, 15),
+    ]
+
+
+def test_the_pages_series_waits_when_the_budget_has_no_room(env: Path):
+    CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
+    fake = FakeLinkedIn(org_days={"2026-11-29": {"impressionCount": 5400}})
+    with serve(fake) as url:
+        short = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT)],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_LINKEDIN_DAILY_CALLS": "3"},
+        )
+        later = CliRunner().invoke(
+            cli,
+            ["sync", "--at", to_utc_text(AT + timedelta(minutes=15))],
+            env={"NARRATOR_LINKEDIN_API_URL": url, "NARRATOR_LINKEDIN_DAILY_CALLS": "5"},
+        )
+    assert short.output.splitlines()[0] == (
+        "acme: 2 calls, 0 new posts, 0 snapshots added; skipped: the Page's daily figures (no "
+        "room left in today's call budget; read on a later sync)."
+    )
+    # Two calls of the day's five were spent; listing the posts again takes one more.
+    assert later.output.splitlines()[0] == (
+        "acme: 3 calls, 0 new posts, 0 snapshots added, 1 day of the account's own figures."
     )

@@ -159,3 +159,29 @@ def comment_counts(elements: list[dict[str, Any]], author: str) -> tuple[int, in
         if actor == author:
             replies += 1
     return comments, replies
+
+
+@dataclass(frozen=True)
+class FollowerGain:
+    start: datetime
+    gained: int  # organic and paid together, as the time-bound statistics give them
+
+
+def follower_gains(body: dict[str, Any]) -> list[FollowerGain]:
+    """organizationalEntityFollowerStatistics with timeIntervals: one element a bucket,
+    `followerGains` {organicFollowerGain, paidFollowerGain}; a bucket without a start
+    or without either gain is left out."""
+    out = []
+    for element in body.get("elements") or []:
+        if not isinstance(element, dict):
+            continue
+        start = _millis((element.get("timeRange") or {}).get("start"))
+        gains = element.get("followerGains") or {}
+        values = [
+            gains.get(name)
+            for name in ("organicFollowerGain", "paidFollowerGain")
+            if isinstance(gains.get(name), int) and not isinstance(gains.get(name), bool)
+        ]
+        if start is not None and values:
+            out.append(FollowerGain(start, sum(values)))
+    return out

@@ -37,6 +37,13 @@ def date_range(start: date, end: date) -> str:
     return restli_object({"start": day(start), "end": day(end)})
 
 
+def time_intervals(start_ms: int, end_ms: int, granularity: str = "DAY") -> str:
+    """`(timeRange:(start:..,end:..),timeGranularityType:DAY)`: a time-bound statistics
+    query's buckets, epoch milliseconds."""
+    span = restli_object({"start": str(start_ms), "end": str(end_ms)})
+    return restli_object({"timeRange": span, "timeGranularityType": granularity})
+
+
 def entity(post_urn: str) -> str:
     """The `entity` union of memberCreatorPostAnalytics: share or ugcPost."""
     kind = post_urn.split(":")[2] if post_urn.count(":") >= 3 else ""

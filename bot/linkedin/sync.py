@@ -34,7 +34,9 @@ from bot.linkedin.plan import SYNC_MINUTES, PostState, due
 from bot.linkedin.tokens import Credentials, credentials_for, read_credentials
 from bot.model import (
     COUNTERS,
+    DAILY_COUNTERS,
     Account,
+    AccountDay,
     FollowerCount,
     ImportBatch,
     Post,
@@ -49,6 +51,12 @@ log = logging.getLogger("narrator.linkedin")
 
 #: Posts per organizationalEntityShareStatistics call (one call reads all their figures).
 SHARE_BATCH = 20
+#: Whole UTC days of a Page's own series read at each daily reading: a day missed (the
+#: clock down, no budget left) is filled in by the next, and LinkedIn's late
+#: corrections of recent days are taken in.
+SERIES_DAYS = 14
+#: Calls of that reading: share statistics and follower statistics.
+DAILY_SERIES_CALLS = 2
 
 
 @dataclass
@@ -152,6 +160,16 @@ def sync_account(
             result.skipped.append(
                 f"replies to comments (LinkedIn refused the comments: {replies.refused})"
             )
+        if owner.startswith("urn:li:organization:") and not store.days_read_on(account, at):
+            # The Page's own daily series, once a UTC day with what the posts left: a
+            # day it waits is read the next, as the window covers two weeks.
+            if room() >= DAILY_SERIES_CALLS:
+                _read_organization_days(store, client, account, owner, at, result)
+            else:
+                result.skipped.append(
+                    "the Page's daily figures (no room left in today's call budget; read "
+                    "on a later sync)"
+                )
     except RateLimited as exc:
         # Asking again before the limit resets would only be refused: the account is
         # paused until then (a daily limit resets at the next UTC midnight).
@@ -253,6 +271,53 @@ def _read_share_statistics(
                 if "COMMENT" in wanted[urn]:
                     counts["comment_replies"] = replies.of(urn)
                 _write(store, account, urns[urn], counts, at, result)
+
+
+def _read_organization_days(
+    store: Store,
+    client: LinkedInClient,
+    account: str,
+    owner: str,
+    at: datetime,
+    result: AccountResult,
+) -> None:
+    """The Page's daily figures for the last SERIES_DAYS whole UTC days: share statistics
+    with timeIntervals (impressions, unique members, reactions, comments, reposts,
+    clicks) and follower statistics with timeIntervals (followers gained), written as
+    the account's days. Today is left out: its figures are still growing."""
+    end = next_utc_midnight(at) - timedelta(days=1)
+    start = end - timedelta(days=SERIES_DAYS)
+    span = restli.time_intervals(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    entity = restli.urn(owner)
+    shares = client.get(
+        "/rest/organizationalEntityShareStatistics",
+        {"q": "organizationalEntity", "organizationalEntity": entity, "timeIntervals": span},
+    )
+    followers = client.get(
+        "/rest/organizationalEntityFollowerStatistics",
+        {"q": "organizationalEntity", "organizationalEntity": entity, "timeIntervals": span},
+    )
+    by_day: dict[str, dict[str, int | None]] = {}
+    for bucket in parse.share_statistics(shares):
+        if bucket.start is None or bucket.post is not None or not start <= bucket.start < end:
+            continue
+        counts: dict[str, int | None] = dict(bucket.counts)
+        parts = [counts.get(c) for c in ("reactions", "comments", "reposts", "clicks")]
+        # LinkedIn's engagement: clicks, likes, comments and shares, over impressions.
+        counts["engagements"] = sum(parts) if all(p is not None for p in parts) else None  # type: ignore[misc]
+        by_day.setdefault(bucket.start.date().isoformat(), {}).update(counts)
+    for gain in parse.follower_gains(followers):
+        if start <= gain.start < end:
+            by_day.setdefault(gain.start.date().isoformat(), {})["new_followers"] = gain.gained
+    observed = to_utc_text(at)
+    days = tuple(
+        AccountDay(account, day, observed, tuple(counts.get(c) for c in DAILY_COUNTERS))
+        for day, counts in sorted(by_day.items())
+    )
+    if days:
+        store.write(ImportBatch("LinkedIn sync", days=days))
+    store.mark_days_read(account, at)
+    result.days += len(days)
 
 
 def _read_followers(

@@ -96,6 +96,20 @@ class LinkedInTables(Connection):
                 (token_key(token), to_utc_text(at)[:10], calls),
             )
 
+    def days_read_on(self, account: str, at: datetime) -> bool:
+        """Whether the account's daily series was read on `at`'s UTC day."""
+        row = self.conn.execute(
+            "SELECT days_read_on FROM linkedin_connections WHERE account = ?", (account,)
+        ).fetchone()
+        return row is not None and row[0] == to_utc_text(at)[:10]
+
+    def mark_days_read(self, account: str, at: datetime) -> None:
+        with self.writing():
+            self.conn.execute(
+                "UPDATE linkedin_connections SET days_read_on = ? WHERE account = ?",
+                (to_utc_text(at)[:10], account),
+            )
+
     def followers_read_on(self, account: str, at: datetime) -> bool:
         """Whether the account's follower count was read on `at`'s UTC day."""
         row = self.conn.execute(

@@ -282,9 +282,11 @@ def _count_data_changes(conn: sqlite3.Connection) -> None:
 MIGRATIONS += (
     Migration(
         10,
-        "LinkedIn sync: an account paused by LinkedIn's rate limit, until it resets",
+        "LinkedIn sync: an account paused by LinkedIn's rate limit, until it resets, and "
+        "the UTC day a Page's daily series was last read",
         """
 ALTER TABLE linkedin_connections ADD COLUMN paused_until TEXT;
+ALTER TABLE linkedin_connections ADD COLUMN days_read_on TEXT;
 """,
     ),
 )
