@@ -509,7 +509,10 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
             raise click.UsageError(
                 "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
             )
-        summary = sync_with_settings(store, settings, moment, names)
+        from bot.linkedin.bars import watch_sync
+
+        with watch_sync() as bars:
+            summary = sync_with_settings(store, settings, moment, names, bars)
     from bot.linkedin.report import account_line, paragraph
 
     failed = False

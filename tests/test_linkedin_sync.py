@@ -4,6 +4,8 @@ a sync stopped halfway and run again ends as an uninterrupted one."""
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +72,10 @@ def test_a_members_post_in_its_first_hours_is_read_and_written_once(env: Path):
     assert snapshots(env) == [
         ("share-7400000000000000101", "2026-11-30T10:00:00Z", 1200, None, 30, 4)
     ]
+    assert first.output.splitlines()[-1] == (
+        "Synced 1 account: 0 new posts, 1 post updated with 1 snapshot, 6 calls used of a "
+        "budget of 500 per token and UTC day."
+    )
     assert again.output.splitlines()[0] == "jane: 0 calls, 0 new posts, 0 snapshots added."
     listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT)])
     assert listed.output.endswith(
@@ -155,6 +161,11 @@ def test_the_daily_budget_is_never_exceeded_and_what_was_left_out_is_said(env: P
     assert len(fake.requests) == 2
     assert "2 calls" in result.output
     assert "3 readings over today's call budget" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Synced 1 account: 0 new posts, 1 post updated with 1 snapshot, 2 calls used of a "
+        "budget of 2 per token and UTC day. Skipped for jane, 3 readings over today's call "
+        "budget (the least useful were left out)."
+    )
     assert later.output.splitlines()[0].startswith("jane: 0 calls")
 
 
@@ -587,3 +598,37 @@ def test_the_pages_series_waits_when_the_budget_has_no_room(env: Path):
     assert later.output.splitlines()[0] == (
         "acme: 3 calls, 0 new posts, 0 snapshots added, 1 day of the account's own figures."
     )
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_per_account_and_a_pipe_none(env: Path):
+    from bot.config import load_settings
+    from bot.linkedin.bars import watch_sync
+    from bot.linkedin.sync import sync_with_settings
+
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    member_post(env, "bob", "share-7400000000000000102", age_hours=1.6)
+    fake = FakeLinkedIn(post_metrics={SHARE: METRICS, "urn:li:share:7400000000000000102": METRICS})
+    terminal, pipe = Terminal(), io.StringIO()
+    with serve(fake) as url, Store(env) as store:
+        store.connect_linkedin("jane", "urn:li:person:abc", AT)
+        store.connect_linkedin("bob", "urn:li:person:abd", AT)
+        settings = load_settings(linkedin_api_url=url, linkedin_token=TOKEN, db=env)
+        with watch_sync(terminal) as bars:
+            assert bars is not None
+            sync_with_settings(store, settings, AT, bars=bars)
+        with watch_sync(pipe) as none:
+            assert none is None
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())
+    # The last frame: a bar per account, each ending full (followers, then impressions
+    # and the first 90 minutes' interactions, and the comments).
+    last = drawn.rsplit("\r", 1)[-1].strip().splitlines()
+    assert [" ".join(re.sub(r"━+", "BAR", line).split()) for line in last] == [
+        "bob BAR 6/6 calls",
+        "jane BAR 6/6 calls",
+    ]
+    assert pipe.getvalue() == ""

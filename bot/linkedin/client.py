@@ -98,6 +98,8 @@ class LinkedInClient:
         self.version = version
         self._sleep, self._jitter, self._now = sleep, jitter, now
         self.count = CallCount()
+        #: Told of each call made (the progress bars).
+        self.on_call: Callable[[], None] | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -143,6 +145,8 @@ class LinkedInClient:
             headers["X-RestLi-Method"] = "FINDER"
         for attempt in range(RETRIES + 1):
             self.count.add(endpoint)
+            if self.on_call is not None:
+                self.on_call()
             try:
                 response = self._http.get(url, headers=headers)
             except httpx.TransportError as exc:

@@ -49,13 +49,13 @@ def paragraph(summary: SyncSummary) -> str:
         f"{counted(summary.calls, 'call')} used of a budget of {summary.budget:,} per token "
         "and UTC day."
     )
-    skipped = [f"{r.account} ({'; '.join(r.skipped)})" for r in results if r.skipped]
+    skipped = [f"{r.account}, {'; '.join(r.skipped)}" for r in results if r.skipped]
     paused = [
         f"{r.account} until {when(r.paused_until)}" for r in results if r.paused_until is not None
     ]
     stopped = [r.account for r in results if r.error and r.paused_until is None]
     if skipped:
-        text += " Skipped: " + "; ".join(skipped) + "."
+        text += " Skipped for " + "; for ".join(skipped) + "."
     if paused:
         text += " Paused by LinkedIn's call limit: " + ", ".join(paused) + "."
     if stopped:

@@ -23,6 +23,7 @@ from bot.errors import NarratorError
 from bot.ingest.urls import post_id as id_from_url
 from bot.ingest.urls import urn as urn_of_id
 from bot.linkedin import oauth, parse, restli
+from bot.linkedin.bars import SyncBars
 from bot.linkedin.client import (
     LinkedInClient,
     LinkedInError,
@@ -103,8 +104,10 @@ def sync_account(
     owner: str,
     at: datetime,
     budget: int,
+    planned: Callable[[int], None] | None = None,
 ) -> AccountResult:
-    """Read what is due for one account, within `budget` calls; write what was read."""
+    """Read what is due for one account, within `budget` calls; write what was read.
+    `planned` is told how many calls the account's sync will make, once known."""
     result = AccountResult(account)
     start_calls = client.count.calls
     try:
@@ -148,6 +151,15 @@ def sync_account(
                 f"{len(plan.skipped)} reading{'s' if len(plan.skipped) != 1 else ''} over "
                 "today's call budget (the least useful were left out)"
             )
+        if planned is not None:
+            organization = owner.startswith("urn:li:organization:")
+            posts_due = len({c.post for c in plan.calls})
+            # A Page's posts are read SHARE_BATCH to a call; a member's one metric a call.
+            reads = -(-posts_due // SHARE_BATCH) if organization else len(plan.calls)
+            series = organization and not store.days_read_on(account, at)
+            used = client.count.calls - start_calls
+            extra = replies_due + (DAILY_SERIES_CALLS if series else 0)
+            planned(min(budget, used + reads + extra))
         wanted: dict[str, list[str]] = {}
         for call in plan.calls:
             wanted.setdefault(call.post, []).append(call.metric)
@@ -418,6 +430,7 @@ def sync(
     left: Callable[[str], int] | None = None,
     spent: Callable[[str, int], None] | None = None,
     key: Callable[[str], str] | None = None,
+    bars: SyncBars | None = None,
 ) -> SyncSummary:
     """Sync every connected account (or those named): each gets what is left of the
     day's budget for its token (`left`), and reports what it spent (`spent`). An
@@ -448,9 +461,19 @@ def sync(
         with client:
             allowed = left(account) if left else budget
             before = client.count.calls
+            planned = None
+            if bars is not None:
+                bars.begin(account)
+                client.on_call = lambda name=account: bars.call(name)
+
+                def planned(total: int, name: str = account) -> None:
+                    bars.planned(name, total)
+
             try:
-                result = sync_account(store, client, account, owner, at, allowed)
+                result = sync_account(store, client, account, owner, at, allowed, planned)
             finally:
+                if bars is not None:
+                    bars.end(account)
                 # Counted whatever happened: a sync stopped halfway spent its calls too.
                 if spent:
                     spent(account, client.count.calls - before)
@@ -465,7 +488,11 @@ def sync(
 
 
 def sync_with_settings(
-    store: Store, settings: Settings, at: datetime, accounts: Sequence[str] = ()
+    store: Store,
+    settings: Settings,
+    at: datetime,
+    accounts: Sequence[str] = (),
+    bars: SyncBars | None = None,
 ) -> SyncSummary:
     """A sync as `narrator sync` and the clock run it: tokens from the settings, the
     day's budget per token kept in the store."""
@@ -525,6 +552,7 @@ def sync_with_settings(
         left=left,
         spent=spent,
         key=lambda account: token_key(credentials(account).key),
+        bars=bars,
     )
 
 
