@@ -49,6 +49,8 @@ class FakeLinkedIn:
     #: Page with `paging.links` (True) or with start/count only (False).
     link_paging: bool = True
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    #: Told the number (0-based) of each request as it arrives, before it is answered.
+    on_request: Any = None
     #: Access tokens the API accepts.
     tokens: set[str] = field(default_factory=lambda: {TOKEN})
     #: Refresh token -> the access token a refresh mints (and the API then accepts).
@@ -64,6 +66,8 @@ class FakeLinkedIn:
     def answer(self, path: str, raw_query: str, headers: dict[str, str]) -> tuple[int, Any, dict]:
         with self.lock:
             self.requests.append((path, raw_query, headers))
+            if self.on_request is not None:
+                self.on_request(len(self.requests) - 1)
             scripted = self.at_request.get(len(self.requests) - 1)
             if scripted is not None:
                 return scripted.status, scripted.body, scripted.headers
