@@ -319,6 +319,9 @@ def test_a_sync_killed_at_random_points_and_rerun_ends_as_an_uninterrupted_one(
             process.wait(timeout=120)
             assert process.returncode == -signal.SIGKILL, (request, process.returncode)
             assert len(stored(db)) < len(whole)
+        with Store(db) as store:
+            # Each call is counted before it leaves, so the killed sync's are too.
+            assert store.calls_spent(TOKEN, AT) >= len(fake.requests)
         with serve(FakeLinkedIn(post_metrics=metrics)) as url:
             monkeypatch.setenv("NARRATOR_DB", str(db))
             again = run(url)

@@ -460,23 +460,27 @@ def sync(
             continue
         with client:
             allowed = left(account) if left else budget
-            before = client.count.calls
             planned = None
             if bars is not None:
                 bars.begin(account)
-                client.on_call = lambda name=account: bars.call(name)
 
                 def planned(total: int, name: str = account) -> None:
                     bars.planned(name, total)
 
+            def on_call(name: str = account) -> None:
+                # Counted before the request leaves: a sync killed halfway has spent
+                # its calls too, and the next one knows it.
+                if spent:
+                    spent(name, 1)
+                if bars is not None:
+                    bars.call(name)
+
+            client.on_call = on_call
             try:
                 result = sync_account(store, client, account, owner, at, allowed, planned)
             finally:
                 if bars is not None:
                     bars.end(account)
-                # Counted whatever happened: a sync stopped halfway spent its calls too.
-                if spent:
-                    spent(account, client.count.calls - before)
         if result.paused_until is not None:
             same = [a for a, *_ in connected if token_of(a) == token_of(account)]
             store.pause_linkedin(same, result.paused_until, result.error or "rate limited")
