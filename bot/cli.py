@@ -497,9 +497,11 @@ def accounts_connect(account: str, urn: str) -> None:
 def sync(names: tuple[str, ...], at: str | None) -> None:
     """Read connected accounts' posts from LinkedIn's API, within the day's call budget.
 
-    Tokens come from NARRATOR_LINKEDIN_TOKEN or the file NARRATOR_SECRETS names; the
-    API from NARRATOR_LINKEDIN_API_URL; the budget per token and UTC day from
-    NARRATOR_LINKEDIN_DAILY_CALLS."""
+    Tokens come from NARRATOR_LINKEDIN_TOKEN or the file NARRATOR_SECRETS names (with
+    a refresh token where LinkedIn grants one, renewed with NARRATOR_LINKEDIN_CLIENT_ID
+    and NARRATOR_LINKEDIN_CLIENT_SECRET); the API from NARRATOR_LINKEDIN_API_URL; the
+    budget per token and UTC day from NARRATOR_LINKEDIN_DAILY_CALLS. A progress bar
+    per account is drawn on a terminal."""
     from bot.linkedin.sync import sync_with_settings
 
     settings = _settings()
