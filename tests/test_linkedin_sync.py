@@ -721,3 +721,38 @@ def test_a_terminal_gets_a_progress_bar_per_account_and_a_pipe_none(env: Path):
         "jane BAR 6/6 calls",
     ]
     assert pipe.getvalue() == ""
+
+
+def test_the_clock_renews_a_token_once_and_keeps_the_new_one_in_memory(env: Path):
+    """The clock syncs every quarter hour: the access token it renewed is used by the
+    next runs (not renewed again each time), and is written nowhere."""
+    from bot.clock.runner import run_due
+    from bot.config import load_settings
+    from bot.linkedin import oauth
+    from bot.linkedin.sync import SyncJobs
+
+    oauth.forget(REFRESH)
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    fake = FakeLinkedIn(
+        post_metrics={SHARE: METRICS}, tokens={"something-else"}, refresh_tokens={REFRESH: RENEWED}
+    )
+    with serve(fake) as url, Store(env) as store:
+        settings = load_settings(
+            linkedin_api_url=url,
+            linkedin_oauth_url=url,
+            linkedin_token=EXPIRED,
+            linkedin_refresh_token=REFRESH,
+            linkedin_client_id="app-client-id",
+            linkedin_client_secret="app-client-secret-0123",
+            db=env,
+        )
+        store.connect_linkedin("jane", "urn:li:person:abc", AT)
+        jobs = SyncJobs(settings).jobs
+        for minutes in (0, 15, 30, 45, 60):
+            ran = run_due(store, jobs(store), lambda m=minutes: AT + timedelta(minutes=m))
+            assert [r.outcome for r in ran] == ["done"], ran
+    assert len(fake.refreshes) == 1
+    sent = {h["authorization"] for _, _, h in fake.requests[1:]}
+    assert sent == {f"Bearer {RENEWED}"}
+    assert RENEWED not in everything_stored(env)
+    oauth.forget(REFRESH)
