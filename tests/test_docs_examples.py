@@ -229,3 +229,27 @@ def test_the_sample_csv_imports(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "(2 new, 0 updated)" in result.stdout or " new, 0 updated)" in result.stdout
     assert "problem" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("on_path", [False, True])
+def test_the_demo_hint_runs_as_printed(on_path: bool, tmp_path: Path):
+    """The closing hint names the program as the user ran it: the path they typed
+    (`.venv/bin/narrator`, before any venv is activated), or `narrator` when that is
+    what their shell finds."""
+    typed = os.path.relpath(NARRATOR, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
+    folders = [p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != NARRATOR.parent]
+    env["PATH"] = os.pathsep.join([str(NARRATOR.parent)] * on_path + folders)
+    demo = subprocess.run(
+        [typed, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert demo.returncode == 0, demo.stderr
+    hint = re.search(r"Try: (.*)\)$", demo.stderr.strip())
+    assert hint, demo.stderr
+    program = "narrator" if on_path else typed
+    assert hint.group(1).startswith(f'{program} ask "last10 demo-page" --at ')
+    shown = subprocess.run(
+        hint.group(1), shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Northwind Analytics" in shown.stdout  # demo-page's name
