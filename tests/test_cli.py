@@ -160,9 +160,7 @@ def test_rules_check_reports_problems_and_exits_1(runner: CliRunner, tmp_path: P
     )
 
 
-def test_migrate_is_idempotent(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+def test_migrate_is_idempotent(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "fresh.db"))
     first = runner.invoke(cli, ["migrate"])
     assert "applied migrations 1" in first.output
