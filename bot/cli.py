@@ -292,7 +292,11 @@ def migrate() -> None:
 
 @cli.command()
 @click.argument(
-    "directory", required=False, default="narrator-pack", type=click.Path(path_type=Path)
+    "directory",
+    required=False,
+    default="narrator-pack",
+    metavar="[DIR]",
+    type=click.Path(path_type=Path),
 )
 @_friendly
 def init(directory: Path) -> None:
