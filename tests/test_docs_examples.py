@@ -227,8 +227,9 @@ def test_the_sample_csv_imports(tmp_path: Path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "(2 new, 0 updated)" in result.stdout or " new, 0 updated)" in result.stdout
-    assert "problem" not in result.stdout + result.stderr
+    assert result.stdout.endswith(
+        ": 1 account, 2 posts (2 new, 0 updated), 6 snapshots (6 new, 0 changed, 0 unchanged).\n"
+    )
 
 
 @pytest.mark.parametrize("on_path", [False, True])
