@@ -8,6 +8,9 @@ only when NARRATOR_DEBUG is set.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
 import sys
 import traceback
 import uuid
@@ -64,6 +67,39 @@ def _settings() -> Settings:
     return load_settings()
 
 
+def _pack(settings: Settings) -> Any:
+    """The configured rule pack, its files named by the paths the settings give."""
+    return load_pack(settings.rules, settings.narratives, settings.locale, as_given=True)
+
+
+def _store(settings: Settings, **options: Any) -> Store:
+    """Open the store, saying where when this creates it: the default is a file in the
+    current folder, easy to lose track of."""
+    path = settings.db
+    new = not path.exists()
+    store = Store(path, **options)
+    if new and path.exists():
+        click.echo(
+            f"Created the store {path.resolve()} (NARRATOR_DB names another file).", err=True
+        )
+    return store
+
+
+def _invoked_as() -> str:
+    """This program as the user can type it again: `narrator` when that is what runs,
+    else the path they typed (`.venv/bin/narrator`)."""
+    typed = sys.argv[0] if sys.argv and sys.argv[0] else "narrator"
+    if Path(typed).name == "__main__.py":
+        return "python -m bot"
+    name = Path(typed).name
+    if os.sep not in typed:
+        return name
+    found = shutil.which(name)
+    if found and Path(found).resolve() == Path(typed).resolve():
+        return name
+    return shlex.quote(typed)
+
+
 def _moment(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -78,8 +114,9 @@ def _moment(value: str | None) -> datetime:
 def cli() -> None:
     """Insight Narrator: LinkedIn post analytics in plain words, with the numbers.
 
-    Settings come from the environment: NARRATOR_DB (default narrator.db),
-    NARRATOR_RULES (rules/), NARRATOR_NARRATIVES (narratives/).
+    Settings come from the environment: NARRATOR_DB (default narrator.db in the
+    current folder), NARRATOR_PACK (a folder made by `narrator init`; default: the
+    rule pack installed with the package), or NARRATOR_RULES and NARRATOR_NARRATIVES.
     """
 
 
@@ -90,9 +127,9 @@ def demo(at: str | None) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    pack = _pack(settings)
     batch = demo_batch()
-    with Store(settings.db) as store:
+    with _store(settings) as store:
         store.clear_account_data([a.id for a in batch.accounts])
         store.write(batch)
         for index, account in enumerate(batch.accounts):
@@ -101,8 +138,8 @@ def demo(at: str | None) -> None:
             reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
             click.echo(reply.text, nl=False)
     click.echo(
-        f"\n(Demo data in {settings.db}, evaluated as of {to_utc_text(moment)}. "
-        f'Try: narrator ask "last10 demo-page" --at {to_utc_text(moment)})',
+        f"\n(Demo data in {settings.db.resolve()}, evaluated as of {to_utc_text(moment)}. "
+        f'Try: {_invoked_as()} ask "last10 demo-page" --at {to_utc_text(moment)})',
         err=True,
     )
 
@@ -137,7 +174,7 @@ def import_(
     settings = _settings()
     moment = _moment(observed_at) if observed_at else None
     failed: list[Path] = []
-    with Store(settings.db) as store, steps(len(files)) as progress:
+    with _store(settings) as store, steps(len(files)) as progress:
         for path in files:
             # Every file is read and reported on, whatever happened to the ones before.
             try:
@@ -226,8 +263,8 @@ def ask(command: str, fmt: str, at: str | None) -> None:
     """
     settings = _settings()
     moment = _moment(at)
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         reply = handle(command, store=store, pack=pack, at=moment)
     if fmt == "json":
         click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
@@ -242,7 +279,7 @@ def ask(command: str, fmt: str, at: str | None) -> None:
 def migrate() -> None:
     """Create or upgrade the store's schema."""
     settings = _settings()
-    with Store(settings.db, migrate=False) as store:
+    with _store(settings, migrate=False) as store:
         applied = store.migrate()
         version = store.schema_version()
     if applied:
@@ -251,6 +288,61 @@ def migrate() -> None:
         )
     else:
         click.echo(f"{settings.db}: schema is up to date (version {version})")
+
+
+@cli.command()
+@click.argument(
+    "directory",
+    required=False,
+    default="narrator-pack",
+    metavar="[DIR]",
+    type=click.Path(path_type=Path),
+)
+@_friendly
+def init(directory: Path) -> None:
+    """Copy the shipped rule pack into DIR (default: narrator-pack) for a team to edit,
+    and print the setting that points the bot at it."""
+    from bot.shipped import FOLDERS, shipped_pack
+
+    source = shipped_pack()
+    if directory.exists() and not directory.is_dir():
+        _fail(f"{directory} is a file: name a folder to copy the rule pack into.")
+    taken = [directory / name for name in FOLDERS if (directory / name).exists()]
+    if taken:
+        _fail(
+            f"{taken[0]} already exists, and a team's edits are never overwritten: name "
+            "another folder, or move this one aside first."
+        )
+    copied = []
+    try:
+        for name in FOLDERS:
+            copied.append(directory / name)
+            shutil.copytree(
+                source / name,
+                directory / name,
+                ignore=shutil.ignore_patterns(".*", "__pycache__", "*.py[co]"),
+            )
+    except OSError as exc:
+        for folder in copied:
+            shutil.rmtree(folder, ignore_errors=True)
+        _fail(f"could not copy the rule pack into {directory}: {exc.strerror or exc}.")
+    rules_dir = directory / "rules"
+    files = len(list(rules_dir.glob("*.yaml")))
+    tests = len(list((rules_dir / "tests").glob("*.yaml")))
+    templates = len(list((directory / "narratives").rglob("*.j2")))
+    click.echo(
+        f"Copied the rule pack into {directory}: {_counted(files, 'rule file')} with "
+        f"{_counted(tests, 'test file')} in rules/, {_counted(templates, 'template')} in "
+        "narratives/ (docs/rules.md says how to edit them)."
+    )
+    click.echo("Point the bot at it with this setting:\n")
+    click.echo(f"    export NARRATOR_PACK={shlex.quote(str(directory.resolve()))}\n")
+    click.echo(f"Check an edit with: {_invoked_as()} rules check {shlex.quote(str(directory))}")
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
 
 
 @cli.group()
@@ -262,11 +354,14 @@ def rules() -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @_friendly
 def check(directory: Path | None) -> None:
-    """Load every rule file and template, and report every problem."""
+    """Load every rule file and template, and report every problem.
+
+    DIR is a pack folder (holding rules/ and narratives/, as `narrator init` makes)
+    or a folder of rule files; default: the configured pack."""
     settings = _settings()
-    rules_dir = directory or settings.rules
+    rules_dir, narratives = _pack_of(directory, settings)
     # In a child process under a time and memory budget: it runs what the lead wrote.
-    checked = check_isolated(rules_dir, settings.narratives, settings.locale)
+    checked = check_isolated(rules_dir, narratives, settings.locale, as_given=True)
     problems = checked.problems
     for problem in problems:
         click.echo(str(problem))
@@ -280,11 +375,13 @@ def check(directory: Path | None) -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @_friendly
 def test_(directory: Path | None) -> None:
-    """Run the rule unit tests in DIR/tests/*.yaml (default: NARRATOR_RULES)."""
+    """Run the rule unit tests in DIR/tests/*.yaml (default: the configured pack).
+
+    DIR is a pack folder (holding rules/ and narratives/) or a folder of rule files."""
     settings = _settings()
-    rules_dir = directory or settings.rules
-    pack = load_pack(rules_dir, settings.narratives, settings.locale)
-    report = run_rule_tests(rules_dir, pack)
+    rules_dir, narratives = _pack_of(directory, settings)
+    pack = load_pack(rules_dir, narratives, settings.locale, as_given=True)
+    report = run_rule_tests(rules_dir, pack, as_given=True)
     for failure in report.failures:
         click.echo(str(failure))
     summary = (
@@ -299,6 +396,27 @@ def test_(directory: Path | None) -> None:
         click.echo(f"no rule tests found in {rules_dir / 'tests'}", err=True)
         sys.exit(1)
     click.echo(f"{summary}: all passed.")
+
+
+def _pack_of(directory: Path | None, settings: Settings) -> tuple[Path, Path]:
+    """The rules and templates `rules check DIR` and `rules test DIR` read: a pack
+    folder's own, or a rules folder's with the narratives/ beside it; else the
+    configured templates, and said so."""
+    if directory is None:
+        return settings.rules, settings.narratives
+    rules_dir = directory / "rules" if (directory / "rules").is_dir() else directory
+    if rules_dir.name in ("", ".", ".."):  # `rules check .` typed inside the folder
+        beside = rules_dir.resolve().parent / "narratives"
+    else:
+        beside = rules_dir.parent / "narratives"
+    if beside.is_dir():
+        return rules_dir, beside
+    click.echo(
+        f"{rules_dir} has no narratives/ folder beside it: its rules are checked with the "
+        f"configured templates in {settings.narratives}.",
+        err=True,
+    )
+    return rules_dir, settings.narratives
 
 
 @rules.command()
@@ -330,8 +448,8 @@ def backtest(
     that changes with other param values."""
     config = _settings()
     moment = _moment(at)
-    pack = load_pack(config.rules, config.narratives, config.locale)
-    with Store(config.db) as store:
+    pack = _pack(config)
+    with _store(config) as store:
         context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -423,10 +541,10 @@ def clock(once: bool, at: str | None) -> None:
     settings = _settings()
     slack = load_slack_settings("clock")
     if once:
-        pack = load_pack(settings.rules, settings.narratives, settings.locale)
+        pack = _pack(settings)
         work = clockwork(settings, slack, lambda: pack)
         moment = FixedClock(_moment(at)) if at else utc_now
-        with Store(settings.db) as store:
+        with _store(settings) as store:
             report = tick(store, work.sources, moment, worker_id())
         for ran in report:
             click.echo(
@@ -463,8 +581,8 @@ def accounts(ctx: click.Context, at: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         reply = handle("accounts", store=store, pack=pack, at=_moment(at))
     click.echo(reply.text, nl=False)
 
@@ -485,7 +603,7 @@ def accounts_connect(account: str, urn: str) -> None:
     if not account or any(c.isspace() for c in account) or len(account) > 100:
         raise click.UsageError("ACCOUNT must be one word of at most 100 characters")
     settings = _settings()
-    with Store(settings.db) as store:
+    with _store(settings) as store:
         store.connect_linkedin(account, urn, datetime.now(UTC))
     click.echo(f"{account} is {urn}; `narrator sync` now reads its posts from LinkedIn.")
 
@@ -506,7 +624,7 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
 
     settings = _settings()
     moment = _moment(at)
-    with Store(settings.db) as store:
+    with _store(settings) as store:
         if not store.linkedin_connections():
             raise click.UsageError(
                 "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
@@ -562,8 +680,8 @@ def digest_subscribe(
     from bot.digest.commands import subscribe
 
     settings = _settings()
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         reply = subscribe(
             store,
             pack,
@@ -586,8 +704,8 @@ def digest_list() -> None:
     from bot.digest.commands import listing
 
     settings = _settings()
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         _print_reply(listing(store, pack, at=datetime.now(UTC)))
 
 
@@ -599,8 +717,8 @@ def digest_off(channel: str) -> None:
     from bot.digest.commands import unsubscribe
 
     settings = _settings()
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         _print_reply(unsubscribe(store, pack, channel=channel))
 
 
@@ -623,8 +741,8 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
 
     settings = _settings()
     moment = _moment(at)
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
-    with Store(settings.db) as store:
+    pack = _pack(settings)
+    with _store(settings) as store:
         shown = preview(store, pack, channel=channel, at=moment)
     if fmt == "json":
         click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))

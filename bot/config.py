@@ -5,10 +5,11 @@ from __future__ import annotations
 import urllib.parse
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.shipped import FOLDERS, shipped_pack
 
 
 class Settings(BaseSettings):
@@ -17,8 +18,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NARRATOR_", extra="ignore", frozen=True)
 
     db: Path = Field(default=Path("narrator.db"), description="SQLite file of the store")
-    rules: Path = Field(default=Path("rules"), description="folder of *.yaml rule files")
-    narratives: Path = Field(default=Path("narratives"), description="folder of Jinja templates")
+    pack: Path | None = Field(
+        default=None,
+        description="a folder holding rules/ and narratives/ (`narrator init` makes one); "
+        "default: the pack installed with the package",
+    )
+    rules: Path = Field(description="folder of *.yaml rule files (default: PACK/rules)")
+    narratives: Path = Field(
+        description="folder of Jinja templates, one subfolder per language (default: "
+        "PACK/narratives)"
+    )
     locale: str = Field(default="en", description="language of the narratives")
     debug: bool = Field(default=False, description="show tracebacks of internal errors")
     digest_grace_hours: float = Field(
@@ -63,6 +72,28 @@ class Settings(BaseSettings):
         description="LinkedIn calls a sync may make per token per UTC day",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pack_folders(cls, data: object) -> object:
+        """NARRATOR_RULES and NARRATOR_NARRATIVES, when set, win; else the folders of
+        NARRATOR_PACK; else the pack installed with the package."""
+        if not isinstance(data, dict):
+            return data
+        pack = data.get("pack") or None
+        if pack is not None:
+            missing = [name for name in FOLDERS if not (Path(pack) / name).is_dir()]
+            if missing and any(not data.get(name) for name in missing):
+                raise ValueError(
+                    f"NARRATOR_PACK: {pack} has no {missing[0]}/ folder; make a pack there "
+                    f"with `narrator init {pack}`, or point NARRATOR_PACK at the folder that "
+                    "holds rules/ and narratives/"
+                )
+        base = Path(pack) if pack is not None else shipped_pack()
+        return {
+            **data,
+            **{name: base / name for name in FOLDERS if not data.get(name)},
+        }
+
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str) -> str:
@@ -100,8 +131,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            if not err["loc"]:  # a check of several settings names them itself
+                problems.append(message)
+                continue
             name = "NARRATOR_" + "_".join(str(p) for p in err["loc"]).upper()
-            problems.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+            problems.append(f"{name}: {message}")
         raise ConfigError("bad setting: " + "; ".join(problems)) from None
 
 

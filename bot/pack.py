@@ -27,9 +27,11 @@ class Pack:
     narrator: Narrator
 
 
-def load_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> Pack:
+def load_pack(
+    rules_dir: Path, narratives: Path, locale: str = "en", *, as_given: bool = False
+) -> Pack:
     """Load and check rules and templates; raise RuleError listing every problem."""
-    pack, problems = check_pack(rules_dir, narratives, locale)
+    pack, problems = check_pack(rules_dir, narratives, locale, as_given=as_given)
     if problems:
         count = len(problems)
         raise RuleError(
@@ -39,26 +41,40 @@ def load_pack(rules_dir: Path, narratives: Path, locale: str = "en") -> Pack:
 
 
 def check_pack(
-    rules_dir: Path, narratives: Path, locale: str = "en", *, render: bool = True
+    rules_dir: Path,
+    narratives: Path,
+    locale: str = "en",
+    *,
+    render: bool = True,
+    as_given: bool = False,
 ) -> tuple[Pack, list[Problem]]:
     """Load everything and collect every problem, rendering each template once
-    (`render=False`: load only, for a copy already checked in a child process)."""
-    root = rules_dir.parent
-    refused = sorted(refused_files(rules_dir) + refused_files(narratives), key=lambda p: p.file)
-    ruleset, problems = load_rules(rules_dir, display_root=root)
+    (`render=False`: load only, for a copy already checked in a child process).
+
+    Files are named from each folder's name down (`rules/x.yaml`, as the bot tells a
+    lead in Slack, whichever copy it checked), or with `as_given` by the paths given,
+    as the user typed them in a terminal (`../team-pack/rules/x.yaml`)."""
+    refused = sorted(
+        refused_files(rules_dir, as_given) + refused_files(narratives, as_given),
+        key=lambda p: p.file,
+    )
+    ruleset, problems = load_rules(rules_dir, display_root=None if as_given else rules_dir.parent)
     narrator = Narrator(narratives, locale)
     if len(ruleset.rules) > MAX_RULES or not render:
         return Pack(ruleset, narrator), _unique(refused + problems)
-    pack, more = _check_templates(ruleset, narrator, narratives, locale)
+    shown = narratives if as_given else Path(narratives.name)
+    pack, more = _check_templates(ruleset, narrator, narratives, locale, shown)
     return pack, _unique(refused + problems + more)
 
 
-def refused_files(folder: Path) -> list[Problem]:
+def refused_files(folder: Path, as_given: bool = False) -> list[Problem]:
     """Every file of a pack folder that may not be read (a link out of it, a pipe, a
-    file too large), named from the folder down, whether or not anything reads it."""
+    file too large), named from the folder down (or by the path given), whether or not
+    anything reads it."""
+    shown = folder if as_given else Path(folder.name)
     return [
         Problem(
-            f"{folder.name}/{path.relative_to(folder)}" if path != folder else folder.name,
+            str(shown / path.relative_to(folder)) if path != folder else str(shown),
             None,
             None,
             reason,
@@ -73,14 +89,14 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _check_templates(
-    ruleset: RuleSet, narrator: Narrator, narratives: Path, locale: str
+    ruleset: RuleSet, narrator: Narrator, narratives: Path, locale: str, shown: Path
 ) -> tuple[Pack, list[Problem]]:
     problems: list[Problem] = []
     if not (narratives / locale).is_dir():
         languages = sorted(p.name for p in narratives.glob("*") if p.is_dir())
         problems.append(
             Problem(
-                _relative(str(narratives / locale), narratives),
+                _relative(str(narratives / locale), narratives, shown),
                 None,
                 None,
                 f"no templates in language '{locale}' (there are: "
@@ -91,20 +107,20 @@ def _check_templates(
         return Pack(ruleset, narrator), problems
     for rule in ruleset.rules:
         problems.extend(check_rule_conditions(rule))
-        problems.extend(_check_rule_template(rule, narrator, narratives))
-    problems.extend(_check_layouts(narrator, narratives))
+        problems.extend(_check_rule_template(rule, narrator, narratives, shown))
+    problems.extend(_check_layouts(narrator, narratives, shown))
     return Pack(ruleset, narrator), problems
 
 
-def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
+def _check_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Problem]:
     """Render every layout and message template against its sample contexts."""
     problems: list[Problem] = []
     for name, contexts in SAMPLES.items():
-        display = _template_path(narratives, narrator.locale, name)
+        display = _template_path(shown, narrator.locale, name)
         try:
             template = narrator.env.get_template(name)
         except TemplateRefusedError as exc:
-            problems.append(_refused(exc, narrator, narratives))
+            problems.append(_refused(exc, narrator, shown))
             continue
         except TemplateNotFound as exc:
             missing = exc.name if exc.name != name else None
@@ -114,7 +130,7 @@ def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
         except TemplateSyntaxError as exc:
             problems.append(
                 Problem(
-                    (exc.filename and _relative(exc.filename, narratives)) or display,
+                    (exc.filename and _relative(exc.filename, narratives, shown)) or display,
                     exc.lineno,
                     None,
                     f"template syntax error: {exc.message}",
@@ -136,31 +152,34 @@ def _check_layouts(narrator: Narrator, narratives: Path) -> list[Problem]:
     return problems
 
 
-def _refused(exc: TemplateRefusedError, narrator: Narrator, narratives: Path) -> Problem:
+def _refused(exc: TemplateRefusedError, narrator: Narrator, shown: Path) -> Problem:
     """A template that may not be read, named as the survey of the files names it."""
-    return Problem(_template_path(narratives, narrator.locale, exc.name), None, None, exc.reason)
+    return Problem(_template_path(shown, narrator.locale, exc.name), None, None, exc.reason)
 
 
-def _relative(filename: str, narratives: Path) -> str:
+def _relative(filename: str, narratives: Path, shown: Path) -> str:
     path = Path(filename)
     try:
-        return f"{narratives.name}/{path.relative_to(narratives)}"
+        return str(shown / path.relative_to(narratives))
     except ValueError:
         return filename
 
 
-def _template_path(narratives: Path, locale: str, name: str) -> str:
-    """How a template is named in messages: from the narratives folder down."""
-    return f"{narratives.name}/{locale}/{name}"
+def _template_path(shown: Path, locale: str, name: str) -> str:
+    """How a template is named in messages: from the narratives folder down, the folder
+    named as `shown`."""
+    return str(shown / locale / name)
 
 
-def _check_rule_template(rule: Rule, narrator: Narrator, narratives: Path) -> list[Problem]:
+def _check_rule_template(
+    rule: Rule, narrator: Narrator, narratives: Path, shown: Path
+) -> list[Problem]:
     name = f"rules/{rule.spec.template_name}.j2"
-    display = _template_path(narratives, narrator.locale, name)
+    display = _template_path(shown, narrator.locale, name)
     try:
         template = narrator.env.get_template(name)
     except TemplateRefusedError as exc:
-        return [_refused(exc, narrator, narratives)]
+        return [_refused(exc, narrator, shown)]
     except TemplateNotFound:
         return [
             Problem(

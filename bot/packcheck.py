@@ -58,13 +58,14 @@ def check_isolated(
     *,
     seconds: float = CHECK_SECONDS,
     memory: int = CHECK_MEMORY,
+    as_given: bool = False,
 ) -> Checked:
     """`check_pack` in a child process; its problems, or one saying why it stopped."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(
         target=_check_in_child,
-        args=(send, rules_dir, narratives, locale, memory),
+        args=(send, rules_dir, narratives, locale, memory, as_given),
         name="rule-pack-check",
         daemon=True,
     )
@@ -123,7 +124,7 @@ def check_isolated(
 
 
 def _check_in_child(
-    send: Connection, rules_dir: Path, narratives: Path, locale: str, memory: int
+    send: Connection, rules_dir: Path, narratives: Path, locale: str, memory: int, as_given: bool
 ) -> None:
     try:
         try:
@@ -134,7 +135,7 @@ def _check_in_child(
             pass  # no such limit here (Windows): the time budget still holds
         from bot.pack import check_pack
 
-        pack, problems = check_pack(rules_dir, narratives, locale)
+        pack, problems = check_pack(rules_dir, narratives, locale, as_given=as_given)
         checked = Checked(tuple(problems), len(pack.ruleset.rules), len(pack.ruleset.files))
         send.send(("ok", checked))
     except MemoryError:

@@ -245,13 +245,14 @@ def rule_test_files(rules_dir: Path) -> list[Path]:
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
 
 
-def run_rule_tests(rules_dir: Path, pack: Pack) -> TestReport:
-    """Run every rules/tests/*.yaml against `pack`; collect every failure with its place."""
+def run_rule_tests(rules_dir: Path, pack: Pack, *, as_given: bool = False) -> TestReport:
+    """Run every rules/tests/*.yaml against `pack`; collect every failure with its place
+    (files named from the rules folder's name down, or with `as_given` by the path given)."""
     failures: list[Problem] = []
     tests = expectations = 0
     files = rule_test_files(rules_dir)
     for path in files:
-        display = _display(path, rules_dir.parent)
+        display = str(path) if as_given else _display(path, rules_dir.parent)
         located, problems = load_yaml(path, display, rules_dir)
         failures.extend(problems)
         if located is None:

@@ -26,6 +26,8 @@ ROWS = [
 @pytest.fixture
 def runner(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "cli.db"))
+    # The store exists, as after a first command: saying it was created is tested apart.
+    Store(tmp_path / "cli.db").close()
     monkeypatch.setenv("NARRATOR_RULES", str(root / "rules"))
     monkeypatch.setenv("NARRATOR_NARRATIVES", str(root / "narratives"))
     monkeypatch.delenv("NARRATOR_DEBUG", raising=False)
@@ -140,7 +142,7 @@ def test_rules_check_passes_on_the_shipped_pack(runner: CliRunner):
     assert result.output.endswith("files: all good.\n")
 
 
-def test_rules_check_reports_problems_and_exits_1(runner: CliRunner, tmp_path: Path):
+def test_rules_check_reports_problems_and_exits_1(runner: CliRunner, tmp_path: Path, root: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "x.yaml").write_text(
@@ -149,19 +151,44 @@ def test_rules_check_reports_problems_and_exits_1(runner: CliRunner, tmp_path: P
     result = runner.invoke(cli, ["rules", "check", str(rules)])
     assert result.exit_code == 1
     assert result.stdout == (
-        "rules/x.yaml:5:16: rule \"x\": condition: unknown metric or param 'impresions' "
+        f"{rules}/x.yaml:5:16: rule \"x\": condition: unknown metric or param 'impresions' "
         "(did you mean 'impressions'?)\n"
     )
-    assert result.stderr == "1 problem found.\n"
-
-
-def test_migrate_is_idempotent(runner: CliRunner):
-    first = runner.invoke(cli, ["migrate"])
-    assert (
-        "schema is up to date (version 1)" in first.output or "applied migrations 1" in first.output
+    assert result.stderr == (
+        f"{rules} has no narratives/ folder beside it: its rules are checked with the "
+        f"configured templates in {root / 'narratives'}.\n1 problem found.\n"
     )
+
+
+def test_migrate_is_idempotent(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "fresh.db"))
+    first = runner.invoke(cli, ["migrate"])
+    assert "applied migrations 1" in first.output
     second = runner.invoke(cli, ["migrate"])
     assert second.output.endswith(f"schema is up to date (version {MIGRATIONS[-1].version})\n")
+    assert "Created" not in second.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["migrate"], ["ask", "help"], ["import", "posts.csv"], ["demo"], ["digest", "list"]],
+)
+def test_a_command_that_creates_the_store_says_where(
+    args: list[str], runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The default store is a file in the current folder: a new one is named in full."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NARRATOR_DB")
+    csv_file(tmp_path, *ROWS)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    created = tmp_path / "narrator.db"
+    assert created.exists()
+    assert result.stderr.startswith(
+        f"Created the store {created} (NARRATOR_DB names another file).\n"
+    )
+    again = runner.invoke(cli, args)
+    assert "Created the store" not in again.output
 
 
 def test_a_broken_rule_pack_stops_ask_with_the_problems(
@@ -173,7 +200,8 @@ def test_a_broken_rule_pack_stops_ask_with_the_problems(
     monkeypatch.setenv("NARRATOR_RULES", str(rules))
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("rules/x.yaml:2:1: YAML syntax error")
+    # named as NARRATOR_RULES gives the folder, not from the current folder down
+    assert result.stderr.startswith(f"{rules}/x.yaml:2:1: YAML syntax error")
     assert "Traceback" not in result.output
 
 

@@ -149,7 +149,7 @@ def test_narrator_import_prints_what_was_detected(
     )
     result = CliRunner().invoke(cli, ["import", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output == (
+    assert result.stdout == (
         f"{path}: 1 account, 1 post (1 new, 0 updated), 1 snapshot (1 new, 0 changed, "
         "0 unchanged). Read as a spreadsheet saved it: columns separated by ';', thousands "
         "written apart (1 200 or 1.200), Windows-1252 text, not UTF-8.\n"
