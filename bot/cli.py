@@ -64,6 +64,36 @@ def _settings() -> Settings:
     return load_settings()
 
 
+_FORMAT_HELP = {
+    "text": "text: for reading in a terminal",
+    "slack": "slack: the Slack message's mrkdwn, as Slack gets it",
+    "json": "json: the data behind it",
+}
+
+
+def _format_option(*choices: str) -> Callable[[F], F]:
+    """`--format`: terminal text by default; `slack` previews the mrkdwn Slack gets."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help="; ".join(_FORMAT_HELP[c] for c in choices) + ".",
+    )
+
+
+def _echo_reply_text(text: str, fmt: str) -> None:
+    """A reply's words: the mrkdwn itself for `slack`, else drawn for a terminal (bold
+    and colour on a TTY, plain text in a pipe), from the same rendered text."""
+    if fmt == "slack":
+        click.echo(text, nl=False)
+        return
+    from bot.terminal.render import show
+
+    show(text)
+
+
 def _moment(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -85,8 +115,9 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: the demo's export time).")
+@_format_option("text", "slack")
 @_friendly
-def demo(at: str | None) -> None:
+def demo(at: str | None, fmt: str) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
@@ -99,7 +130,7 @@ def demo(at: str | None) -> None:
             if index:
                 click.echo("─" * 60)
             reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
-            click.echo(reply.text, nl=False)
+            _echo_reply_text(reply.text, fmt)
     click.echo(
         f"\n(Demo data in {settings.db}, evaluated as of {to_utc_text(moment)}. "
         f'Try: narrator ask "last10 demo-page" --at {to_utc_text(moment)})',
@@ -209,14 +240,7 @@ def _counted(count: int, noun: str) -> str:
 
 @cli.command()
 @click.argument("command")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: the Slack message; json: the data behind it.",
-)
+@_format_option("text", "slack", "json")
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
 @_friendly
 def ask(command: str, fmt: str, at: str | None) -> None:
@@ -232,7 +256,7 @@ def ask(command: str, fmt: str, at: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
     else:
-        click.echo(reply.text, nl=False)
+        _echo_reply_text(reply.text, fmt)
     if not reply.ok:
         sys.exit(1)
 
@@ -319,9 +343,7 @@ def test_(directory: Path | None) -> None:
     help="Try another value for a param, e.g. --set max_ratio=4 (repeatable).",
 )
 @click.option("--at", "at", help="As of this ISO time (default: now).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_format_option("text", "slack", "json")
 @_friendly
 def backtest(
     rule: str, account: str, last: int | None, settings: tuple[str, ...], at: str | None, fmt: str
@@ -336,7 +358,7 @@ def backtest(
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(pack.narrator.render("messages/backtest.j2", **context), nl=False)
+        _echo_reply_text(pack.narrator.render("messages/backtest.j2", **context), fmt)
 
 
 @cli.command()
@@ -455,9 +477,10 @@ def clock(once: bool, at: str | None) -> None:
 
 @cli.group(invoke_without_command=True)
 @click.option("--at", "at", help="As of this ISO time (default: now).")
+@_format_option("text", "slack", "json")
 @click.pass_context
 @_friendly
-def accounts(ctx: click.Context, at: str | None) -> None:
+def accounts(ctx: click.Context, at: str | None, fmt: str) -> None:
     """Accounts and where their data comes from (imported files or LinkedIn's API, with
     the last sync and the next); `accounts connect` ties one to LinkedIn."""
     if ctx.invoked_subcommand is not None:
@@ -466,7 +489,10 @@ def accounts(ctx: click.Context, at: str | None) -> None:
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
     with Store(settings.db) as store:
         reply = handle("accounts", store=store, pack=pack, at=_moment(at))
-    click.echo(reply.text, nl=False)
+    if fmt == "json":
+        click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
+    else:
+        _echo_reply_text(reply.text, fmt)
 
 
 @accounts.command(name="connect")
@@ -616,9 +642,7 @@ def digest_off(channel: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the digest's chart to this PNG file.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_format_option("text", "slack", "json")
 @_friendly
 def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -> None:
     """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
@@ -633,7 +657,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
     if fmt == "json":
         click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))
     else:
-        click.echo(shown.reply.text, nl=False)
+        _echo_reply_text(shown.reply.text, fmt)
     if not shown.reply.ok:
         sys.exit(1)
     if chart is not None and shown.digest is not None:
@@ -646,7 +670,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
 
 
 def _print_reply(reply: Any) -> None:
-    click.echo(reply.text, nl=False)
+    _echo_reply_text(reply.text, "text")
     if not reply.ok:
         sys.exit(1)
 
