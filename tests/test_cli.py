@@ -100,11 +100,17 @@ def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path
     assert '"posts": 2' in listed.output  # p1 and p3, not p2
 
 
-def test_ask_prints_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):
+def test_ask_prints_terminal_text_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):
     runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
     text = runner.invoke(cli, ["ask", "last10", "--at", "2026-03-10T00:00:00Z"])
     assert text.exit_code == 0
-    assert text.output.startswith("*acme: the last post*")
+    assert text.output.startswith("acme: the last post, as of 10 Mar 2026")
+    assert "```" not in text.output
+    slack = runner.invoke(
+        cli, ["ask", "last10", "--format", "slack", "--at", "2026-03-10T00:00:00Z"]
+    )
+    assert slack.output.startswith("*acme: the last post*")
+    assert "```" in slack.output
     result = runner.invoke(
         cli, ["ask", "last10 acme", "--format", "json", "--at", "2026-03-10T00:00:00Z"]
     )
@@ -121,7 +127,7 @@ def test_ask_refusals_exit_1_with_a_message(runner: CliRunner, tmp_path: Path):
     runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
     result = runner.invoke(cli, ["ask", "last10 nobody"])
     assert result.exit_code == 1
-    assert result.output.startswith("I have no account called `nobody`.")
+    assert result.output.startswith("I have no account called nobody.")
 
 
 def test_a_bad_time_is_a_usage_error(runner: CliRunner):

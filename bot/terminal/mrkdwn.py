@@ -167,7 +167,7 @@ def _atom(match: re.Match[str]) -> Span:
         address = unescape(target)
         return Span(_words(label) if label else address, link=address)
     if target.startswith("@"):  # a user: <@U123>
-        return Span(label and "@" + _words(label) or target, bold=True)
+        return Span((label and "@" + _words(label)) or target, bold=True)
     if target.startswith("#"):  # a channel: <#C123|general>
         return Span("#" + _words(label) if label else target, bold=True)
     if target.startswith("!"):  # <!here>, <!date^...|fallback>
