@@ -205,9 +205,9 @@ def _import_summary(path: Path, batch: Any, summary: Any) -> str:
     s, p = summary.snapshots, summary.posts
     parts = [
         f"{path}: {_counted(batch.accounts, 'account')}, "
-        f"{_counted(batch.posts, 'post')} ({p.new} new, {p.changed} updated), "
+        f"{_counted(batch.posts, 'post')} ({p.new:,} new, {p.changed:,} updated), "
         f"{_counted(batch.snapshots, 'snapshot')} "
-        f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
+        f"({s.new:,} new, {s.changed:,} changed, {s.unchanged:,} unchanged)"
     ]
     if batch.kind != "interchange CSV":
         parts[0] = f"{path} ({batch.kind}): " + parts[0].split(": ", 1)[1]

@@ -316,3 +316,61 @@ def test_any_write_since_makes_the_file_read_again(runner: CliRunner, tmp_path: 
     assert "2 snapshots (0 new, 1 changed, 1 unchanged)" in again.output
     third = runner.invoke(cli, ["import", str(path)])
     assert third.output.endswith("Nothing new: the store already held all of it.\n")
+
+
+def test_an_import_summary_writes_every_count_with_separators(runner: CliRunner, tmp_path: Path):
+    """ "1,500 snapshots (1500 new...)" wrote the same number two ways."""
+    rows = [
+        f"acme,p{n % 3},2026-03-01T09:00:00Z,2026-03-{2 + n // 3 // 60:02d}T"
+        f"{n // 3 // 60 % 24:02d}:{n // 3 % 60:02d}:00Z,{100 + n},60,5,1,0"
+        for n in range(1500)
+    ]
+    result = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    assert result.exit_code == 0, result.output
+    assert "1,500 snapshots (1,500 new, 0 changed, 0 unchanged)" in result.output
+    again = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows[:1200], name="b.csv"))])
+    assert "1,200 snapshots (0 new, 0 changed, 1,200 unchanged)" in again.output
+
+
+def test_slack_only_commands_in_the_terminal_say_how_to_do_it_here(
+    runner: CliRunner, tmp_path: Path
+):
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
+    expected = {
+        "link acme": "narrator accounts",
+        "unlink acme": "narrator accounts",
+        "mute low-engagement": "narrator rules backtest RULE",
+        "unmute low-engagement": "narrator rules backtest RULE",
+        "digest weekly mon 09:00": "narrator digest subscribe --channel",
+        "checkin on": 'narrator ask "post URL-OR-ID"',
+    }
+    for command, how in expected.items():
+        result = runner.invoke(cli, ["ask", command])
+        assert result.exit_code == 1, command
+        word = command.split()[0]
+        assert result.output.startswith(f"{word} is a Slack command: "), result.output
+        assert how in result.output
+        assert "linked here" not in result.output
+    empty = tmp_path / "empty.db"
+    for command in (["accounts"], ["ask", "accounts"], ["ask", "last10"]):
+        said = runner.invoke(cli, command, env={"NARRATOR_DB": str(empty)}).output
+        assert "narrator import FILE" in said
+        assert "linked here" not in said
+
+
+def test_ask_help_json_holds_the_help(runner: CliRunner):
+    data = json.loads(runner.invoke(cli, ["ask", "help", "--format", "json"]).output)
+    assert data["commands"] == ["last10", "post", "why", "accounts", "rules", "help"]
+    assert "`last10 [ACCOUNT]`: the last 10 posts" in data["text"]
+    assert "/linkedin" not in data["text"]
+
+
+def test_a_suggestion_is_written_once_as_it_is(runner: CliRunner, tmp_path: Path):
+    rows = [row.replace("acme,", "r&d,", 1) for row in ROWS]
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    result = runner.invoke(cli, ["ask", "last10 r&x"])
+    assert (
+        result.output == "I have no account called r&x. Did you mean r&d? You can ask about: r&d.\n"
+    )
+    slack = runner.invoke(cli, ["ask", "last10 r&x", "--format", "slack"]).output
+    assert "Did you mean `r&amp;d`?" in slack  # Slack reads &amp; as &
