@@ -119,18 +119,31 @@ def cli() -> None:
 @_friendly
 def demo(at: str | None, fmt: str) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
+    from bot.progress import steps
+
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
     batch = demo_batch()
-    with Store(settings.db) as store:
-        store.clear_account_data([a.id for a in batch.accounts])
-        store.write(batch)
-        for index, account in enumerate(batch.accounts):
-            if index:
-                click.echo("─" * 60)
-            reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
-            _echo_reply_text(reply.text, fmt)
+    texts = []
+    # The bar (on a terminal, past a second) is gone before the first word is printed.
+    with steps(2 + len(batch.accounts)) as progress:
+        progress.step("Loading the rules")
+        pack = load_pack(settings.rules, settings.narratives, settings.locale)
+        progress.advance()
+        progress.step(f"Writing the demo accounts to {settings.db}")
+        with Store(settings.db) as store:
+            store.clear_account_data([a.id for a in batch.accounts])
+            store.write(batch)
+            progress.advance()
+            for account in batch.accounts:
+                progress.step(f"Reading {account.id}'s last 10 posts")
+                reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
+                texts.append(reply.text)
+                progress.advance()
+    for index, text in enumerate(texts):
+        if index:
+            click.echo("─" * 60)
+        _echo_reply_text(text, fmt)
     click.echo(
         f"\n(Demo data in {settings.db}, evaluated as of {to_utc_text(moment)}. "
         f'Try: narrator ask "last10 demo-page" --at {to_utc_text(moment)})',
@@ -305,10 +318,20 @@ def check(directory: Path | None) -> None:
 @_friendly
 def test_(directory: Path | None) -> None:
     """Run the rule unit tests in DIR/tests/*.yaml (default: NARRATOR_RULES)."""
+    from bot.progress import steps
+    from bot.rule_tests import rule_test_files
+
     settings = _settings()
     rules_dir = directory or settings.rules
-    pack = load_pack(rules_dir, settings.narratives, settings.locale)
-    report = run_rule_tests(rules_dir, pack)
+    with steps(1 + len(rule_test_files(rules_dir))) as progress:
+        progress.step("Loading the rules")
+        pack = load_pack(rules_dir, settings.narratives, settings.locale)
+
+        def testing(name: str) -> None:
+            progress.advance()
+            progress.step(f"Testing {name}")
+
+        report = run_rule_tests(rules_dir, pack, on_file=testing)
     for failure in report.failures:
         click.echo(str(failure))
     summary = (
@@ -350,11 +373,17 @@ def backtest(
 ) -> None:
     """How often RULE would have fired on an account's recent posts (or weeks), and how
     that changes with other param values."""
+    from bot.progress import steps
+
     config = _settings()
     moment = _moment(at)
-    pack = load_pack(config.rules, config.narratives, config.locale)
-    with Store(config.db) as store:
-        context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
+    with steps(2) as progress:
+        progress.step("Loading the rules")
+        pack = load_pack(config.rules, config.narratives, config.locale)
+        progress.advance()
+        progress.step(f"Trying {rule} on {account}'s posts")
+        with Store(config.db) as store:
+            context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
