@@ -150,6 +150,7 @@ def test_a_terminal_gets_bold_colour_and_links(pack):
         ("at 09:00:00 :not_an_emoji:", "at 09:00:00 :not_an_emoji:"),
         ("*#3 <https://lnkd.in/x|Title>* · 18 Nov", "#3 Title (https://lnkd.in/x) · 18 Nov"),
         ("a * b * c", "a * b * c"),
+        ("[bold]not markup[/bold] [link=x]", "[bold]not markup[/bold] [link=x]"),
         ("```\nonly one line\n```", "only one line"),
     ],
 )
