@@ -63,7 +63,7 @@ def test_a_bad_import_lists_every_problem_and_writes_nothing(runner: CliRunner, 
     ]
     assert "Traceback" not in result.output
     accounts = runner.invoke(cli, ["ask", "last10"])
-    assert "There is no LinkedIn data to read yet." in accounts.output
+    assert "There is no LinkedIn data to read yet: import an export file" in accounts.output
 
 
 def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path: Path):
