@@ -3,10 +3,10 @@
 What it measures
 ----------------
 The synthetic store of benchmarks/slack_bot.py (--accounts accounts x --posts posts
-x --snapshots snapshots each, fixed seed; cached in benchmarks/results/ and
-reused), with one channel subscribed to a digest of every account. For --rounds
-rounds it times, with time.perf_counter(), the steps the clock takes before it
-posts:
+x --snapshots snapshots each, fixed seed; in a temporary folder removed at the end,
+or kept in --store-dir with --keep and reused), with one channel subscribed to a
+digest of every account. For --rounds rounds it times, with time.perf_counter(),
+the steps the clock takes before it posts:
 
 * build: for each account, the week's posts and the account's week over week
   measured and judged (`measure` + `evaluate`, as last10 does) and put into words
@@ -37,7 +37,13 @@ for path in (REPO, REPO / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from slack_bot import DEFAULT_SEED, prepare_store  # noqa: E402
+from slack_bot import (  # noqa: E402
+    DEFAULT_SEED,
+    StoreInfo,
+    add_store_options,
+    prepare_store,
+    store_folder,
+)
 
 from bot.commands import Reply  # noqa: E402
 from bot.digest.send import chart_png, digest_for, digest_text  # noqa: E402
@@ -58,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--max-age-hours", type=float, default=24 * 30)
     parser.add_argument("--regenerate", action="store_true")
+    add_store_options(parser)
     args = parser.parse_args(argv)
-    info = prepare_store(args)
+    with store_folder(args) as folder:
+        return _run(args, prepare_store(args, folder))
+
+
+def _run(args: argparse.Namespace, info: StoreInfo) -> int:
     pack = load_pack(REPO / "rules", REPO / "narratives", "en")
     with Store(info.path) as store:
         accounts = sorted(store.account_ids())[: args.accounts]

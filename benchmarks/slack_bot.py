@@ -38,10 +38,12 @@ The synthetic store
 -------------------
 Generated with numpy (fixed --seed) and written with executemany in one
 transaction straight into a `bot.store.Store` file (which creates the
-schema), then cached as benchmarks/results/slack-store-<params>.db with a
-.json beside it; later runs reuse it while its "now" is less than
---max-age-hours old (the server reads the real clock, so the newest posts must
-stay recent).
+schema). At the defaults it is about 1.3 GB, so it goes to a new temporary folder
+(or the folder --store-dir names), said before anything is written, and is removed
+when the run ends, however it ends, unless --keep is given. A store kept in a
+--store-dir folder (slack-store-<params>.db with a .json beside it) is reused by
+later runs naming that folder while its "now" is less than --max-age-hours old
+(the server reads the real clock, so the newest posts must stay recent).
 
 * accounts `acct-0000`...: half `member`, half `organization`, each linked
   to its own channel `C0000`... (`Store.link`), with a follower count every
@@ -84,15 +86,17 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import sqlite3
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,6 +121,9 @@ from tests.slack.fakes import (  # noqa: E402
 )
 
 RESULTS = REPO / "benchmarks" / "results"
+#: What a snapshot costs on disk, with its post's share and the indexes (1.3 GB for
+#: the default 200 x 300 x 80), for saying how much room the store needs.
+STORE_BYTES_PER_SNAPSHOT = 280
 DEFAULT_SEED = 20260301
 ADMIN = "U0ADMIN"
 MEMBER = "U0MEMBER"
@@ -349,11 +356,65 @@ def check_store(path: Path) -> None:
         )
 
 
-def prepare_store(args: argparse.Namespace) -> StoreInfo:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"slack-store-a{args.accounts}-p{args.posts}-s{args.snapshots}-seed{args.seed}"
-    path = RESULTS / f"{name}.db"
-    meta_path = RESULTS / f"{name}.json"
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store-dir",
+        type=Path,
+        default=None,
+        help="folder for the synthetic store (default: a new temporary folder); "
+        "a recent store kept there with --keep is reused",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the store when the run ends (default: removed)"
+    )
+
+
+def _store_name(args: argparse.Namespace) -> str:
+    return f"slack-store-a{args.accounts}-p{args.posts}-s{args.snapshots}-seed{args.seed}"
+
+
+@contextlib.contextmanager
+def store_folder(args: argparse.Namespace) -> Iterator[Path]:
+    """The folder the store goes in, said before anything is written, and the store
+    removed when the run ends (Ctrl-C included) unless --keep."""
+    made = args.store_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="narrator-bench-")) if made else args.store_dir
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    size = args.accounts * args.posts * args.snapshots * STORE_BYTES_PER_SNAPSHOT
+    free = shutil.disk_usage(folder).free
+    then = "kept when the run ends" if args.keep else "removed when the run ends (--keep keeps it)"
+    print(
+        f"store: in {folder}, about {_size(size)} ({_size(free)} free there); {then}",
+        flush=True,
+    )
+    cached = (folder / f"{_store_name(args)}.db").exists()
+    try:
+        if not cached and free < size * 1.1:
+            raise SystemExit(
+                f"store: not enough room in {folder}: name a folder with more with --store-dir, "
+                "or make the store smaller (--accounts, --posts, --snapshots)"
+            )
+        yield folder
+    finally:
+        if not args.keep:
+            if made:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                name = _store_name(args)
+                for suffix in (".db", ".db-wal", ".db-shm", ".db.partial", ".json"):
+                    (folder / f"{name}{suffix}").unlink(missing_ok=True)
+            print(f"store: removed from {folder}", flush=True)
+
+
+def _size(count: float) -> str:
+    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.0f} MB"
+
+
+def prepare_store(args: argparse.Namespace, folder: Path) -> StoreInfo:
+    name = _store_name(args)
+    path = folder / f"{name}.db"
+    meta_path = folder / f"{name}.json"
     real_now = datetime.now(UTC)
     if path.exists() and meta_path.exists() and not args.regenerate:
         meta = json.loads(meta_path.read_text())
@@ -361,7 +422,7 @@ def prepare_store(args: argparse.Namespace) -> StoreInfo:
         age = real_now - now
         if age < timedelta(hours=args.max_age_hours):
             print(
-                f"store: reusing {path.relative_to(REPO)} (generated for {to_utc_text(now)}, "
+                f"store: reusing {path} (generated for {to_utc_text(now)}, "
                 f"{age.total_seconds() / 3600:.1f} h ago; --regenerate to rebuild)"
             )
             # Written by an older version? Migrate here, not inside the timed server.
@@ -380,7 +441,7 @@ def prepare_store(args: argparse.Namespace) -> StoreInfo:
                 meta.get("generated_in_seconds"),
                 cached=True,
             )
-        print(f"store: {path.relative_to(REPO)} is {age} old: regenerating")
+        print(f"store: {path} is {age} old: regenerating")
     now = real_now.replace(minute=0, second=0, microsecond=0)
     partial = path.with_suffix(".db.partial")
     partial.unlink(missing_ok=True)
@@ -413,7 +474,7 @@ def prepare_store(args: argparse.Namespace) -> StoreInfo:
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     print(
         f"store: generated in {elapsed:.1f} s ({written:.1f} s to write, "
-        f"{elapsed - written:.1f} s to check): {path.relative_to(REPO)}"
+        f"{elapsed - written:.1f} s to check): {path}"
     )
     return StoreInfo(path, now, args.accounts, posts, snapshots, elapsed)
 
@@ -927,14 +988,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--max-age-hours", type=float, default=24.0, help="reuse a cached store this recent"
     )
-    parser.add_argument("--regenerate", action="store_true", help="rebuild the cached store")
+    parser.add_argument("--regenerate", action="store_true", help="rebuild a kept store")
+    add_store_options(parser)
     args = parser.parse_args(argv)
 
-    store = prepare_store(args)
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    before = core_speed(workers or 1)
-    results = [run_processes(store, args, processes) for processes in args.processes]
-    report(store, args, results, (before, core_speed(workers or 1)))
+    RESULTS.mkdir(parents=True, exist_ok=True)  # the server logs
+    with store_folder(args) as folder:
+        store = prepare_store(args, folder)
+        workers = (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        )
+        before = core_speed(workers or 1)
+        results = [run_processes(store, args, processes) for processes in args.processes]
+        report(store, args, results, (before, core_speed(workers or 1)))
     # Goals not met is a result; requests that failed make the run unreliable.
     return 1 if any(result.failures() for result in results) else 0
 

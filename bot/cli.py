@@ -100,6 +100,36 @@ def _invoked_as() -> str:
     return shlex.quote(typed)
 
 
+_FORMAT_HELP = {
+    "text": "text: for reading in a terminal",
+    "slack": "slack: the Slack message's mrkdwn, as Slack gets it",
+    "json": "json: the data behind it",
+}
+
+
+def _format_option(*choices: str) -> Callable[[F], F]:
+    """`--format`: terminal text by default; `slack` previews the mrkdwn Slack gets."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help="; ".join(_FORMAT_HELP[c] for c in choices) + ".",
+    )
+
+
+def _echo_reply_text(text: str, fmt: str) -> None:
+    """A reply's words: the mrkdwn itself for `slack`, else drawn for a terminal (bold
+    and colour on a TTY, plain text in a pipe), from the same rendered text."""
+    if fmt == "slack":
+        click.echo(text, nl=False)
+        return
+    from bot.terminal.render import show
+
+    show(text)
+
+
 def _moment(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -122,21 +152,35 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: the demo's export time).")
+@_format_option("text", "slack")
 @_friendly
-def demo(at: str | None) -> None:
+def demo(at: str | None, fmt: str) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
+    from bot.progress import steps
+
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
-    pack = _pack(settings)
     batch = demo_batch()
-    with _store(settings) as store:
-        store.clear_account_data([a.id for a in batch.accounts])
-        store.write(batch)
-        for index, account in enumerate(batch.accounts):
-            if index:
-                click.echo("─" * 60)
-            reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
-            click.echo(reply.text, nl=False)
+    texts = []
+    # The bar (on a terminal, past a second) is gone before the first word is printed.
+    with steps(2 + len(batch.accounts)) as progress:
+        progress.step("Loading the rules")
+        pack = _pack(settings)
+        progress.advance()
+        progress.step(f"Writing the demo accounts to {settings.db}")
+        with _store(settings) as store:
+            store.clear_account_data([a.id for a in batch.accounts])
+            store.write(batch)
+            progress.advance()
+            for account in batch.accounts:
+                progress.step(f"Reading {account.id}'s last 10 posts")
+                reply = handle(f"last10 {account.id}", store=store, pack=pack, at=moment)
+                texts.append(reply.text)
+                progress.advance()
+    for index, text in enumerate(texts):
+        if index:
+            click.echo("─" * 60)
+        _echo_reply_text(text, fmt)
     click.echo(
         f"\n(Demo data in {settings.db.resolve()}, evaluated as of {to_utc_text(moment)}. "
         f'Try: {_invoked_as()} ask "last10 demo-page" --at {to_utc_text(moment)})',
@@ -211,9 +255,9 @@ def _import_summary(path: Path, batch: Any, summary: Any) -> str:
     s, p = summary.snapshots, summary.posts
     parts = [
         f"{path}: {_counted(batch.accounts, 'account')}, "
-        f"{_counted(batch.posts, 'post')} ({p.new} new, {p.changed} updated), "
+        f"{_counted(batch.posts, 'post')} ({p.new:,} new, {p.changed:,} updated), "
         f"{_counted(batch.snapshots, 'snapshot')} "
-        f"({s.new} new, {s.changed} changed, {s.unchanged} unchanged)"
+        f"({s.new:,} new, {s.changed:,} changed, {s.unchanged:,} unchanged)"
     ]
     if batch.kind != "interchange CSV":
         parts[0] = f"{path} ({batch.kind}): " + parts[0].split(": ", 1)[1]
@@ -246,14 +290,7 @@ def _counted(count: int, noun: str) -> str:
 
 @cli.command()
 @click.argument("command")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: the Slack message; json: the data behind it.",
-)
+@_format_option("text", "slack", "json")
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
 @_friendly
 def ask(command: str, fmt: str, at: str | None) -> None:
@@ -269,7 +306,7 @@ def ask(command: str, fmt: str, at: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
     else:
-        click.echo(reply.text, nl=False)
+        _echo_reply_text(reply.text, fmt)
     if not reply.ok:
         sys.exit(1)
 
@@ -378,10 +415,20 @@ def test_(directory: Path | None) -> None:
     """Run the rule unit tests in DIR/tests/*.yaml (default: the configured pack).
 
     DIR is a pack folder (holding rules/ and narratives/) or a folder of rule files."""
+    from bot.progress import steps
+    from bot.rule_tests import rule_test_files
+
     settings = _settings()
     rules_dir, narratives = _pack_of(directory, settings)
-    pack = load_pack(rules_dir, narratives, settings.locale, as_given=True)
-    report = run_rule_tests(rules_dir, pack, as_given=True)
+    with steps(1 + len(rule_test_files(rules_dir))) as progress:
+        progress.step("Loading the rules")
+        pack = load_pack(rules_dir, narratives, settings.locale, as_given=True)
+
+        def testing(name: str) -> None:
+            progress.advance()
+            progress.step(f"Testing {name}")
+
+        report = run_rule_tests(rules_dir, pack, as_given=True, on_file=testing)
     for failure in report.failures:
         click.echo(str(failure))
     summary = (
@@ -437,24 +484,28 @@ def _pack_of(directory: Path | None, settings: Settings) -> tuple[Path, Path]:
     help="Try another value for a param, e.g. --set max_ratio=4 (repeatable).",
 )
 @click.option("--at", "at", help="As of this ISO time (default: now).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_format_option("text", "slack", "json")
 @_friendly
 def backtest(
     rule: str, account: str, last: int | None, settings: tuple[str, ...], at: str | None, fmt: str
 ) -> None:
     """How often RULE would have fired on an account's recent posts (or weeks), and how
     that changes with other param values."""
+    from bot.progress import steps
+
     config = _settings()
     moment = _moment(at)
-    pack = _pack(config)
-    with _store(config) as store:
-        context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
+    with steps(2) as progress:
+        progress.step("Loading the rules")
+        pack = _pack(config)
+        progress.advance()
+        progress.step(f"Trying {rule} on {account}'s posts")
+        with _store(config) as store:
+            context, data = run_backtest(store, pack, rule, account, moment, last, list(settings))
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(pack.narrator.render("messages/backtest.j2", **context), nl=False)
+        _echo_reply_text(pack.narrator.render("messages/backtest.j2", **context), fmt)
 
 
 @cli.command()
@@ -573,9 +624,10 @@ def clock(once: bool, at: str | None) -> None:
 
 @cli.group(invoke_without_command=True)
 @click.option("--at", "at", help="As of this ISO time (default: now).")
+@_format_option("text", "slack", "json")
 @click.pass_context
 @_friendly
-def accounts(ctx: click.Context, at: str | None) -> None:
+def accounts(ctx: click.Context, at: str | None, fmt: str) -> None:
     """Accounts and where their data comes from (imported files or LinkedIn's API, with
     the last sync and the next); `accounts connect` ties one to LinkedIn."""
     if ctx.invoked_subcommand is not None:
@@ -584,7 +636,10 @@ def accounts(ctx: click.Context, at: str | None) -> None:
     pack = _pack(settings)
     with _store(settings) as store:
         reply = handle("accounts", store=store, pack=pack, at=_moment(at))
-    click.echo(reply.text, nl=False)
+    if fmt == "json":
+        click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
+    else:
+        _echo_reply_text(reply.text, fmt)
 
 
 @accounts.command(name="connect")
@@ -730,9 +785,7 @@ def digest_off(channel: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the digest's chart to this PNG file.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_format_option("text", "slack", "json")
 @_friendly
 def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -> None:
     """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
@@ -747,7 +800,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
     if fmt == "json":
         click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))
     else:
-        click.echo(shown.reply.text, nl=False)
+        _echo_reply_text(shown.reply.text, fmt)
     if not shown.reply.ok:
         sys.exit(1)
     if chart is not None and shown.digest is not None:
@@ -760,7 +813,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
 
 
 def _print_reply(reply: Any) -> None:
-    click.echo(reply.text, nl=False)
+    _echo_reply_text(reply.text, "text")
     if not reply.ok:
         sys.exit(1)
 

@@ -38,9 +38,12 @@ class Steps:
                 transient=True,
             )
             self._task = self._bar.add_task("Starting", total=total)
-            self._timer = threading.Timer(DELAY_SECONDS, self._show)
-            self._timer.daemon = True
-            self._timer.start()
+            if DELAY_SECONDS <= 0:
+                self._show()
+            else:
+                self._timer = threading.Timer(DELAY_SECONDS, self._show)
+                self._timer.daemon = True
+                self._timer.start()
 
     def _show(self) -> None:
         with self._lock:

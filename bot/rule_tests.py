@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -245,14 +246,23 @@ def rule_test_files(rules_dir: Path) -> list[Path]:
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
 
 
-def run_rule_tests(rules_dir: Path, pack: Pack, *, as_given: bool = False) -> TestReport:
+def run_rule_tests(
+    rules_dir: Path,
+    pack: Pack,
+    *,
+    as_given: bool = False,
+    on_file: Callable[[str], None] | None = None,
+) -> TestReport:
     """Run every rules/tests/*.yaml against `pack`; collect every failure with its place
-    (files named from the rules folder's name down, or with `as_given` by the path given)."""
+    (files named from the rules folder's name down, or with `as_given` by the path given).
+    `on_file` is told each file's name as its tests start (a progress bar)."""
     failures: list[Problem] = []
     tests = expectations = 0
     files = rule_test_files(rules_dir)
     for path in files:
         display = str(path) if as_given else _display(path, rules_dir.parent)
+        if on_file is not None:
+            on_file(display)
         located, problems = load_yaml(path, display, rules_dir)
         failures.extend(problems)
         if located is None:

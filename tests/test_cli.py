@@ -65,7 +65,7 @@ def test_a_bad_import_lists_every_problem_and_writes_nothing(runner: CliRunner, 
     ]
     assert "Traceback" not in result.output
     accounts = runner.invoke(cli, ["ask", "last10"])
-    assert "There is no LinkedIn data to read yet." in accounts.output
+    assert "There is no LinkedIn data to read yet: import an export file" in accounts.output
 
 
 def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path: Path):
@@ -102,11 +102,17 @@ def test_several_files_are_each_imported_or_reported(runner: CliRunner, tmp_path
     assert '"posts": 2' in listed.output  # p1 and p3, not p2
 
 
-def test_ask_prints_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):
+def test_ask_prints_terminal_text_the_slack_text_or_the_json(runner: CliRunner, tmp_path: Path):
     runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
     text = runner.invoke(cli, ["ask", "last10", "--at", "2026-03-10T00:00:00Z"])
     assert text.exit_code == 0
-    assert text.output.startswith("*acme: the last post*")
+    assert text.output.startswith("acme: the last post, as of 10 Mar 2026")
+    assert "```" not in text.output
+    slack = runner.invoke(
+        cli, ["ask", "last10", "--format", "slack", "--at", "2026-03-10T00:00:00Z"]
+    )
+    assert slack.output.startswith("*acme: the last post*")
+    assert "```" in slack.output
     result = runner.invoke(
         cli, ["ask", "last10 acme", "--format", "json", "--at", "2026-03-10T00:00:00Z"]
     )
@@ -123,7 +129,7 @@ def test_ask_refusals_exit_1_with_a_message(runner: CliRunner, tmp_path: Path):
     runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
     result = runner.invoke(cli, ["ask", "last10 nobody"])
     assert result.exit_code == 1
-    assert result.output.startswith("I have no account called `nobody`.")
+    assert result.output.startswith("I have no account called nobody.")
 
 
 def test_a_bad_time_is_a_usage_error(runner: CliRunner):
@@ -338,3 +344,61 @@ def test_any_write_since_makes_the_file_read_again(runner: CliRunner, tmp_path: 
     assert "2 snapshots (0 new, 1 changed, 1 unchanged)" in again.output
     third = runner.invoke(cli, ["import", str(path)])
     assert third.output.endswith("Nothing new: the store already held all of it.\n")
+
+
+def test_an_import_summary_writes_every_count_with_separators(runner: CliRunner, tmp_path: Path):
+    """ "1,500 snapshots (1500 new...)" wrote the same number two ways."""
+    rows = [
+        f"acme,p{n % 3},2026-03-01T09:00:00Z,2026-03-{2 + n // 3 // 60:02d}T"
+        f"{n // 3 // 60 % 24:02d}:{n // 3 % 60:02d}:00Z,{100 + n},60,5,1,0"
+        for n in range(1500)
+    ]
+    result = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    assert result.exit_code == 0, result.output
+    assert "1,500 snapshots (1,500 new, 0 changed, 0 unchanged)" in result.output
+    again = runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows[:1200], name="b.csv"))])
+    assert "1,200 snapshots (0 new, 0 changed, 1,200 unchanged)" in again.output
+
+
+def test_slack_only_commands_in_the_terminal_say_how_to_do_it_here(
+    runner: CliRunner, tmp_path: Path
+):
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
+    expected = {
+        "link acme": "narrator accounts",
+        "unlink acme": "narrator accounts",
+        "mute low-engagement": "narrator rules backtest RULE",
+        "unmute low-engagement": "narrator rules backtest RULE",
+        "digest weekly mon 09:00": "narrator digest subscribe --channel",
+        "checkin on": 'narrator ask "post URL-OR-ID"',
+    }
+    for command, how in expected.items():
+        result = runner.invoke(cli, ["ask", command])
+        assert result.exit_code == 1, command
+        word = command.split()[0]
+        assert result.output.startswith(f"{word} is a Slack command: "), result.output
+        assert how in result.output
+        assert "linked here" not in result.output
+    empty = tmp_path / "empty.db"
+    for command in (["accounts"], ["ask", "accounts"], ["ask", "last10"]):
+        said = runner.invoke(cli, command, env={"NARRATOR_DB": str(empty)}).output
+        assert "narrator import FILE" in said
+        assert "linked here" not in said
+
+
+def test_ask_help_json_holds_the_help(runner: CliRunner):
+    data = json.loads(runner.invoke(cli, ["ask", "help", "--format", "json"]).output)
+    assert data["commands"] == ["last10", "post", "why", "accounts", "rules", "help"]
+    assert "`last10 [ACCOUNT]`: the last 10 posts" in data["text"]
+    assert "/linkedin" not in data["text"]
+
+
+def test_a_suggestion_is_written_once_as_it_is(runner: CliRunner, tmp_path: Path):
+    rows = [row.replace("acme,", "r&d,", 1) for row in ROWS]
+    runner.invoke(cli, ["import", str(csv_file(tmp_path, *rows))])
+    result = runner.invoke(cli, ["ask", "last10 r&x"])
+    assert (
+        result.output == "I have no account called r&x. Did you mean r&d? You can ask about: r&d.\n"
+    )
+    slack = runner.invoke(cli, ["ask", "last10 r&x", "--format", "slack"]).output
+    assert "Did you mean `r&amp;d`?" in slack  # Slack reads &amp; as &

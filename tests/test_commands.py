@@ -27,7 +27,7 @@ def add(store: Store, account: str, title: str = "Hello", reach: int = 600) -> N
 def test_no_data_yet(store: Store, pack: Pack):
     reply = handle("last10", store=store, pack=pack, at=AT)
     assert not reply.ok
-    assert reply.text.startswith("There is no LinkedIn data to read yet.")
+    assert reply.text.startswith("There is no LinkedIn data to read yet: import an export file")
 
 
 def test_the_only_account_may_be_left_out(store: Store, pack: Pack):

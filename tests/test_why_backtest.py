@@ -188,8 +188,10 @@ def test_backtest_from_the_cli(tmp_path: Path, root: Path, monkeypatch: pytest.M
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
     assert (
-        lines[0] == "*low-engagement* on demo-creator's last 30 posts, as of 23 Nov 2026, 18:00 UTC"
+        lines[0] == "low-engagement on demo-creator's last 30 posts, as of 23 Nov 2026, 18:00 UTC"
     )
+    slack = runner.invoke(cli, [*args, "--format", "slack"]).output
+    assert slack.startswith("*low-engagement* on demo-creator's last 30 posts")
     assert "• fired on 2 of 30; too early for 1" in lines
     assert any(line.startswith("• fired on ") and line.endswith(" (+4)") for line in lines)
     data = json.loads(runner.invoke(cli, [*args, "--format", "json"]).output)

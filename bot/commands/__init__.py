@@ -26,6 +26,9 @@ SUBCOMMANDS = ("last10", "post", "why", "accounts", "rules", "help")
 #: Subcommands only the Slack front door carries out: they change who sees what, or
 #: what the clock sends the channel they are asked in (the terminal has `narrator digest`).
 SLACK_SUBCOMMANDS = ("link", "unlink", "unmute", "digest", "checkin")
+#: What the terminal answers with the Slack way and its own: those, and `mute` (a
+#: button in Slack, so a word people type when they look for it).
+SLACK_ONLY = (*SLACK_SUBCOMMANDS, "mute")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ def handle(
         return _accounts(store, pack, caller, at)
     if sub == "rules":
         return _rules(pack, caller)
+    if caller.front != "slack" and sub in SLACK_ONLY:
+        return message(pack, "slack-only", ok=False, command=sub)
     known = [*SUBCOMMANDS, *(SLACK_SUBCOMMANDS if caller.front == "slack" else ())]
     close = difflib.get_close_matches(sub, known, n=1, cutoff=0.5)
     return message(
@@ -275,7 +280,15 @@ def _rules(pack: Pack, caller: Caller) -> Reply:
 
 
 def help_reply(pack: Pack, caller: Caller) -> Reply:
-    return message(pack, "help", front=caller.front, admins=list(caller.admins))
+    """The commands this front door carries out; JSON gets the words too."""
+    context = {"front": caller.front, "admins": list(caller.admins)}
+    text = pack.narrator.render("messages/help.j2", **context)
+    commands = [*SUBCOMMANDS, *(SLACK_SUBCOMMANDS if caller.front == "slack" else ())]
+    return Reply(
+        text=text,
+        kind="help",
+        data={"message": "help", **context, "commands": commands, "text": text},
+    )
 
 
 def message(pack: Pack, name: str, ok: bool = True, **context: Any) -> Reply:

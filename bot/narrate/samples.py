@@ -315,6 +315,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "front": "slack",
         },
         {"accounts": [], "front": "slack"},
+        {"accounts": [], "front": "terminal"},
     ],
     "messages/rules.j2": [
         {
@@ -359,7 +360,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "messages/usage.j2": [{"usage": "last10 [ACCOUNT]"}],
     "messages/public-in-dm.j2": [{}],
-    "messages/no-accounts.j2": [{"front": "slack"}],
+    "messages/no-accounts.j2": [{"front": "slack"}, {"front": "terminal"}],
+    "messages/slack-only.j2": [
+        {"command": command}
+        for command in ("link", "unlink", "mute", "unmute", "digest", "checkin", "other")
+    ],
     "messages/unknown-account.j2": [
         {"account": "acm", "suggestion": "acme", "accounts": ["acme", "globex"]},
         {"account": "zz", "suggestion": None, "accounts": []},
