@@ -26,7 +26,7 @@ from bot.config import Settings, load_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
 from bot.model import parse_moment, to_utc_text
-from bot.pack import load_pack
+from bot.pack import Pack, language_of, load_pack
 from bot.packcheck import check_isolated
 from bot.rule_tests import run_rule_tests
 from bot.store import Store
@@ -83,14 +83,38 @@ def cli() -> None:
     """
 
 
+def _lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "lang",
+        metavar="LANG",
+        help="Answer in this language (a folder of narratives/: en, fr); "
+        "default: NARRATOR_LOCALE, else en.",
+    )(func)
+
+
+def _speaking(pack: Pack, lang: str | None) -> Pack:
+    """The pack answering in `--lang`, which must name a language narratives/ holds."""
+    if lang is None:
+        return pack
+    chosen = language_of(lang, pack.languages)
+    if chosen is None:
+        raise click.BadParameter(
+            f"no narratives in '{lang}'; the languages are {', '.join(pack.languages)}",
+            param_hint="--lang",
+        )
+    return pack.speaking(chosen)
+
+
 @cli.command()
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: the demo's export time).")
+@_lang_option
 @_friendly
-def demo(at: str | None) -> None:
+def demo(at: str | None, lang: str | None) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    pack = _speaking(load_pack(settings.rules, settings.narratives, settings.locale), lang)
     batch = demo_batch()
     with Store(settings.db) as store:
         store.clear_account_data([a.id for a in batch.accounts])
@@ -218,15 +242,16 @@ def _counted(count: int, noun: str) -> str:
     help="text: the Slack message; json: the data behind it.",
 )
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
+@_lang_option
 @_friendly
-def ask(command: str, fmt: str, at: str | None) -> None:
+def ask(command: str, fmt: str, at: str | None, lang: str | None) -> None:
     """Run a bot command, as Slack would, and print the reply.
 
-    Example: narrator ask "last10 demo-creator"
+    Example: narrator ask "last10 demo-creator" --lang fr
     """
     settings = _settings()
     moment = _moment(at)
-    pack = load_pack(settings.rules, settings.narratives, settings.locale)
+    pack = _speaking(load_pack(settings.rules, settings.narratives, settings.locale), lang)
     with Store(settings.db) as store:
         reply = handle(command, store=store, pack=pack, at=moment)
     if fmt == "json":
