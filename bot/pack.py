@@ -91,12 +91,20 @@ def check_pack(
     if len(ruleset.rules) > MAX_RULES or not render:
         return pack, _unique(refused + problems)
     more = _check_templates(ruleset, narrator, narratives, locale)
-    if not more or (narratives / locale).is_dir():
-        more += _check_languages(narratives)
+    if (narratives / locale).is_dir():
+        parity = _check_languages(narratives)
         for name, other in narrators.items():
             if name != locale:
                 more += _check_narrator(ruleset, other, narratives)
+        more = parity + [p for p in more if not _said_missing(p, parity)]
     return pack, _unique(refused + problems + more)
+
+
+def _said_missing(problem: Problem, parity: list[Problem]) -> bool:
+    """Whether `problem` says a template is missing that a language check already named."""
+    if "is missing" not in problem.message and "does not exist" not in problem.message:
+        return False
+    return any(p.file == problem.file or p.file in problem.message for p in parity)
 
 
 def _known_language(name: str) -> bool:
