@@ -7,10 +7,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from jinja2 import Environment, nodes
 
+from bot.cli import cli
+from bot.demo import DEMO_NOW
+from bot.digest.send import digest_for, digest_text
+from bot.model import to_utc_text
 from bot.pack import check_pack, language_of, load_pack
-from tests.conftest import ROOT
+from tests.conftest import ROOT, check_golden
 
 NARRATIVES = ROOT / "narratives"
 LANGUAGES = sorted(p.name for p in NARRATIVES.iterdir() if p.is_dir())
@@ -165,3 +170,43 @@ def test_the_pack_speaks_every_language_and_falls_back_to_its_own(pack):
     french = load_pack(ROOT / "rules", NARRATIVES, "fr")
     assert french.narrator.locale == "fr"
     assert french.speaking("en").narrator.locale == "en"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("NARRATOR_RULES", str(ROOT / "rules"))
+    monkeypatch.setenv("NARRATOR_NARRATIVES", str(NARRATIVES))
+    monkeypatch.delenv("NARRATOR_LOCALE", raising=False)
+    return CliRunner()
+
+
+def test_the_french_demo_reply_is_golden(runner: CliRunner, monkeypatch: pytest.MonkeyPatch):
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    at = to_utc_text(DEMO_NOW)
+    french = runner.invoke(cli, ["ask", "last10 demo-creator", "--lang", "fr", "--at", at])
+    assert french.exit_code == 0, french.output
+    check_golden("ask-last10-demo-creator-fr.txt", french.stdout)
+    english = runner.invoke(cli, ["ask", "last10 demo-creator", "--at", at])
+    assert english.stdout.startswith("*Demo Creator: the last 10 posts*")
+    # NARRATOR_LOCALE says the same as --lang; --lang wins over it.
+    monkeypatch.setenv("NARRATOR_LOCALE", "fr")
+    assert runner.invoke(cli, ["ask", "last10 demo-creator", "--at", at]).stdout == french.stdout
+    again = runner.invoke(cli, ["ask", "last10 demo-creator", "--lang", "en", "--at", at])
+    assert again.stdout == english.stdout
+
+
+def test_a_language_without_narratives_is_refused_with_the_choices(runner: CliRunner):
+    result = runner.invoke(cli, ["ask", "help", "--lang", "de"])
+    assert result.exit_code == 2
+    assert "Invalid value for --lang: no narratives in 'de'; the languages are en, fr" in (
+        result.output
+    )
+
+
+def test_the_french_digest_is_golden(demo_store, pack):
+    from tests.test_digest import SENT, sub
+
+    french = pack.speaking("fr")
+    digest = digest_for(demo_store, french, sub(), SENT)
+    check_golden("digest-demo-fr.txt", digest_text(french, digest, sub()))

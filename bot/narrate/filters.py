@@ -252,6 +252,15 @@ def make_filters(locale: str) -> dict[str, Any]:
         when = _as_datetime(value)
         return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
 
+    def language_name(value: Any) -> str:
+        """A language code as this locale names it: "fr" is French, or français."""
+        if missing(value):
+            return MISSING
+        try:
+            return Locale.parse(str(value)).get_display_name(babel_locale) or str(value)
+        except (ValueError, TypeError, LookupError):
+            return str(value)
+
     def clip(value: Any, width: int) -> str:
         text = "" if missing(value) else " ".join(str(value).split())
         return text if len(text) <= width else text[: width - 1].rstrip() + "…"
@@ -309,6 +318,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         "weekday": weekday,
         "local_day": local_day,
         "moment": moment,
+        "language_name": language_name,
         "clip": clip,
         "ljust": ljust,
         "rjust": rjust,

@@ -275,3 +275,19 @@ def _count_data_changes(conn: sqlite3.Connection) -> None:
                 f"CREATE TRIGGER {table}_{event.lower()}_counts AFTER {event} ON {table} "
                 "BEGIN UPDATE data_generation SET generation = generation + 1 WHERE id = 1; END"
             )
+
+# Languages per channel (issue #15), appended as a block of their own.
+MIGRATIONS += (
+    Migration(
+        12,
+        "channel languages: the language the bot speaks in each Slack channel",
+        """
+CREATE TABLE channel_languages (
+    channel TEXT PRIMARY KEY,
+    locale TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) WITHOUT ROWID;
+""",
+    ),
+)
