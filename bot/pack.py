@@ -137,9 +137,7 @@ def _check_languages(narratives: Path) -> list[Problem]:
             continue
         root = narratives / name
         held[name] = {
-            p.relative_to(root).as_posix()
-            for p in survey(root).files
-            if p.suffix == ".j2"
+            p.relative_to(root).as_posix() for p in survey(root).files if p.suffix == ".j2"
         }
     every = sorted(set().union(*held.values())) if held else []
     for name, names in sorted(held.items()):

@@ -56,7 +56,13 @@ def manage(
     in_dm = is_direct_message(channel_id)
     if sub == "language":
         return _language(
-            args, store=store, pack=pack, user_id=user_id, channel_id=channel_id, admins=admins, at=at
+            args,
+            store=store,
+            pack=pack,
+            user_id=user_id,
+            channel_id=channel_id,
+            admins=admins,
+            at=at,
         )
     if user_id not in admins:
         return message(

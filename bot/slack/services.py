@@ -170,7 +170,9 @@ class Services:
         try:
             response = self.client().users_info(user=user_id, include_locale=True)
         except Exception as exc:
-            log.warning("users.info for %s failed (is the users:read scope granted?): %s", user_id, exc)
+            log.warning(
+                "users.info for %s failed (is the users:read scope granted?): %s", user_id, exc
+            )
             return None
         user = response.get("user") or {}
         found = user.get("locale") if isinstance(user, dict) else None

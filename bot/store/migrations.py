@@ -276,6 +276,7 @@ def _count_data_changes(conn: sqlite3.Connection) -> None:
                 "BEGIN UPDATE data_generation SET generation = generation + 1 WHERE id = 1; END"
             )
 
+
 # Languages per channel (issue #15), appended as a block of their own.
 MIGRATIONS += (
     Migration(

@@ -24,8 +24,7 @@ from tests.slack.test_http import all_text, ask
 def test_only_admins_choose_a_channels_language(running: Running):
     refused = all_text(ask(running, "language fr", hook="a"))
     assert refused == (
-        "Only admins can change the language this channel is answered in. "
-        f"Ask <@{ADMIN}>."
+        f"Only admins can change the language this channel is answered in. Ask <@{ADMIN}>."
     )
     with Store(running.db) as store:
         assert store.language(CREATOR_CHANNEL) is None
@@ -67,13 +66,18 @@ def test_a_french_channel_gets_last10_in_french_with_french_numbers(running: Run
             f["pct"](post["engagement_rate"]),
         ):
             assert f" {shown}" in line
-    assert "\u202f" in table and "\xa0%" in table  # 1 506, 3,4 %: Babel's French spaces
+    assert "\u202f" in table
+    assert "\xa0%" in table
     text = all_text(message)
-    assert "Masquer narrow-audience ici" in text and "Pourquoi ?" in text
-    assert "Mute" not in text and "Why?" not in text
-    assert message["text"].startswith("Demo Creator : ") and "constats" in message["text"]
+    assert "Masquer narrow-audience ici" in text
+    assert "Pourquoi ?" in text
+    assert "Mute" not in text
+    assert "Why?" not in text
+    assert message["text"].startswith("Demo Creator : ")
+    assert "constats" in message["text"]
     check_golden(
-        "last10-demo-creator-fr.slack.json", json.dumps(message, indent=1, ensure_ascii=False) + "\n"
+        "last10-demo-creator-fr.slack.json",
+        json.dumps(message, indent=1, ensure_ascii=False) + "\n",
     )
     # The channel next door still speaks the default language.
     other = all_text(ask(running, "help", channel=EMPTY_CHANNEL, hook="o"))
@@ -91,7 +95,10 @@ def test_help_and_errors_come_in_the_channels_language_with_the_same_command_wor
     error = all_text(ask(running, "lats10", hook="e"))
     assert error.startswith("Je ne connais pas `lats10`. Vouliez-vous dire `last10` ?")
     refused = all_text(ask(running, "link demo-page", hook="l"))
-    assert refused == f"Seuls les admins peuvent modifier les comptes que voit ce canal. Demandez à <@{ADMIN}>."
+    assert (
+        refused
+        == f"Seuls les admins peuvent modifier les comptes que voit ce canal. Demandez à <@{ADMIN}>."
+    )
 
 
 def test_a_dm_follows_the_users_slack_locale_when_slack_gives_it(running: Running):
@@ -101,7 +108,8 @@ def test_a_dm_follows_the_users_slack_locale_when_slack_gives_it(running: Runnin
     french = all_text(ask(running, "help", channel=DM, hook="b"))
     assert french.startswith("*Insight Narrator* lit")
     calls = running.slack.method_calls("users.info")
-    assert calls and all(c.body.get("include_locale") in ("true", "1", True) for c in calls)
+    assert calls
+    assert all(c.body.get("include_locale") in ("true", "1", True) for c in calls)
     # A locale the narratives do not hold keeps the bot's language.
     running.slack.user_locales[MEMBER] = "de-DE"
     assert all_text(ask(running, "help", channel=DM, hook="c")).startswith(
@@ -118,4 +126,7 @@ def test_the_clock_sends_a_french_channels_digest_in_french(setup, root):  # noq
         store.set_language(CHANNEL, "fr", by=ADMIN, at=DEMO_NOW)
         tick(store, [work.jobs], FixedClock(DUE), "w1")
     (digest,) = digests(fake)
-    assert digest["text"] == "*Récapitulatif de la semaine : du 16 nov. au 22 nov. 2026* (Europe/Paris)"
+    assert (
+        digest["text"]
+        == "*Récapitulatif de la semaine : du 16 nov. au 22 nov. 2026* (Europe/Paris)"
+    )
