@@ -79,7 +79,8 @@ def cli() -> None:
     """Insight Narrator: LinkedIn post analytics in plain words, with the numbers.
 
     Settings come from the environment: NARRATOR_DB (default narrator.db),
-    NARRATOR_RULES (rules/), NARRATOR_NARRATIVES (narratives/).
+    NARRATOR_RULES (rules/), NARRATOR_NARRATIVES (narratives/), NARRATOR_LOCALE
+    (en: the default language; `--lang` overrides it).
     """
 
 
