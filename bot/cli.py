@@ -645,9 +645,13 @@ def digest_off(channel: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@_lang_option
 @_friendly
-def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -> None:
-    """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
+def digest_preview(
+    channel: str, at: str | None, chart: Path | None, fmt: str, lang: str | None
+) -> None:
+    """Print a channel's digest as it would be sent now (nothing is sent or remembered),
+    in the channel's language unless --lang says another."""
     from bot.digest.commands import preview
     from bot.digest.send import chart_png
 
@@ -655,6 +659,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
     moment = _moment(at)
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
     with Store(settings.db) as store:
+        pack = _speaking(pack.speaking(store.language(channel)), lang)
         shown = preview(store, pack, channel=channel, at=moment)
     if fmt == "json":
         click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))

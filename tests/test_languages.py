@@ -15,6 +15,7 @@ from bot.demo import DEMO_NOW
 from bot.digest.send import digest_for, digest_text
 from bot.model import to_utc_text
 from bot.pack import check_pack, language_of, load_pack
+from bot.store import Store
 from tests.conftest import ROOT, check_golden
 
 NARRATIVES = ROOT / "narratives"
@@ -210,3 +211,18 @@ def test_the_french_digest_is_golden(demo_store, pack):
     french = pack.speaking("fr")
     digest = digest_for(demo_store, french, sub(), SENT)
     check_golden("digest-demo-fr.txt", digest_text(french, digest, sub()))
+
+
+def test_a_digest_preview_speaks_the_channels_language(runner: CliRunner, tmp_path: Path):
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    subscribe = ["digest", "subscribe", "--channel", "C0PARIS", "--account", "demo-creator"]
+    subscribe += ["--weekly", "mon", "09:00", "--tz", "Europe/Paris"]
+    assert runner.invoke(cli, subscribe).exit_code == 0
+    with Store(tmp_path / "cli.db") as store:
+        store.set_language("C0PARIS", "fr", by="U0ADMIN", at=DEMO_NOW)
+    preview = ["digest", "preview", "--channel", "C0PARIS", "--at", "2026-11-23T08:00:00Z"]
+    french = runner.invoke(cli, preview)
+    assert french.exit_code == 0, french.output
+    assert french.stdout.startswith("*Récapitulatif de la semaine : du 16 nov. au 22 nov. 2026*")
+    english = runner.invoke(cli, [*preview, "--lang", "en"])
+    assert english.stdout.startswith("*Weekly digest: 16 Nov to 22 Nov 2026*")
