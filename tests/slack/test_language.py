@@ -130,3 +130,28 @@ def test_the_clock_sends_a_french_channels_digest_in_french(setup, root):  # noq
         digest["text"]
         == "*Récapitulatif de la semaine : du 16 nov. au 22 nov. 2026* (Europe/Paris)"
     )
+
+
+def test_a_french_channels_first_hour_checkin_is_in_french(tmp_path, root):
+    from bot.checkin.send import CheckinJobs
+    from bot.demo import demo_batch
+    from tests.slack.fakes import FakeSlack
+    from tests.slack.test_checkin_delivery import CHANNEL as CHECKIN_CHANNEL
+    from tests.slack.test_checkin_delivery import PUBLISHED
+
+    fake = FakeSlack()
+    try:
+        pack = load_pack(root / "rules", root / "narratives", "en")
+        poster = Poster(clock_client(fake.api_url, BOT_TOKEN), interval=0)
+        work = CheckinJobs(pack=lambda: pack, poster=poster)
+        with Store(tmp_path / "bot.db") as store:
+            store.write(demo_batch())
+            before = PUBLISHED - timedelta(days=1)
+            store.link(CHECKIN_CHANNEL, "demo-creator", by=ADMIN, at=before)
+            store.checkin_on(CHECKIN_CHANNEL, by=ADMIN, at=before)
+            store.set_language(CHECKIN_CHANNEL, "fr", by=ADMIN, at=before)
+            tick(store, [work.jobs], FixedClock(PUBLISHED + timedelta(hours=2)), "w1")
+        (message,) = fake.messages(CHECKIN_CHANNEL, "checkin:")
+        assert message["text"].startswith(":stopwatch: *Point de première heure :")
+    finally:
+        fake.close()
