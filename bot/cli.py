@@ -29,7 +29,7 @@ from bot.config import Settings, load_settings
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
 from bot.model import parse_moment, to_utc_text
-from bot.pack import load_pack
+from bot.pack import Pack, language_of, load_pack
 from bot.packcheck import check_isolated
 from bot.rule_tests import run_rule_tests
 from bot.store import Store
@@ -146,15 +146,40 @@ def cli() -> None:
 
     Settings come from the environment: NARRATOR_DB (default narrator.db in the
     current folder), NARRATOR_PACK (a folder made by `narrator init`; default: the
-    rule pack installed with the package), or NARRATOR_RULES and NARRATOR_NARRATIVES.
+    rule pack installed with the package), or NARRATOR_RULES and NARRATOR_NARRATIVES;
+    NARRATOR_LOCALE (en: the default language; `--lang` overrides it).
     """
+
+
+def _lang_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "lang",
+        metavar="LANG",
+        help="Answer in this language (a folder of narratives/: en, fr); "
+        "default: NARRATOR_LOCALE, else en.",
+    )(func)
+
+
+def _speaking(pack: Pack, lang: str | None) -> Pack:
+    """The pack answering in `--lang`, which must name a language narratives/ holds."""
+    if lang is None:
+        return pack
+    chosen = language_of(lang, pack.languages)
+    if chosen is None:
+        raise click.BadParameter(
+            f"no narratives in '{lang}'; the languages are {', '.join(pack.languages)}",
+            param_hint="--lang",
+        )
+    return pack.speaking(chosen)
 
 
 @cli.command()
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: the demo's export time).")
 @_format_option("text", "slack")
+@_lang_option
 @_friendly
-def demo(at: str | None, fmt: str) -> None:
+def demo(at: str | None, fmt: str, lang: str | None) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
     from bot.progress import steps
 
@@ -165,7 +190,7 @@ def demo(at: str | None, fmt: str) -> None:
     # The bar (on a terminal, past a second) is gone before the first word is printed.
     with steps(2 + len(batch.accounts)) as progress:
         progress.step("Loading the rules")
-        pack = _pack(settings)
+        pack = _speaking(_pack(settings), lang)
         progress.advance()
         progress.step(f"Writing the demo accounts to {settings.db}")
         with _store(settings) as store:
@@ -292,15 +317,16 @@ def _counted(count: int, noun: str) -> str:
 @click.argument("command")
 @_format_option("text", "slack", "json")
 @click.option("--at", "at", help="Evaluate as of this ISO time (default: now).")
+@_lang_option
 @_friendly
-def ask(command: str, fmt: str, at: str | None) -> None:
+def ask(command: str, fmt: str, at: str | None, lang: str | None) -> None:
     """Run a bot command, as Slack would, and print the reply.
 
-    Example: narrator ask "last10 demo-creator"
+    Example: narrator ask "last10 demo-creator" --lang fr
     """
     settings = _settings()
     moment = _moment(at)
-    pack = _pack(settings)
+    pack = _speaking(_pack(settings), lang)
     with _store(settings) as store:
         reply = handle(command, store=store, pack=pack, at=moment)
     if fmt == "json":
@@ -786,9 +812,13 @@ def digest_off(channel: str) -> None:
     help="Also write the digest's chart to this PNG file.",
 )
 @_format_option("text", "slack", "json")
+@_lang_option
 @_friendly
-def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -> None:
-    """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
+def digest_preview(
+    channel: str, at: str | None, chart: Path | None, fmt: str, lang: str | None
+) -> None:
+    """Print a channel's digest as it would be sent now (nothing is sent or remembered),
+    in the channel's language unless --lang says another."""
     from bot.digest.commands import preview
     from bot.digest.send import chart_png
 
@@ -796,6 +826,7 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
     moment = _moment(at)
     pack = _pack(settings)
     with _store(settings) as store:
+        pack = _speaking(pack.speaking(store.language(channel)), lang)
         shown = preview(store, pack, channel=channel, at=moment)
     if fmt == "json":
         click.echo(json.dumps(shown.reply.data, indent=2, ensure_ascii=False))

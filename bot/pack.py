@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import traceback
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,45 @@ from bot.rules.trial import TYPICAL, check_rule_conditions
 
 @dataclass(frozen=True)
 class Pack:
+    """Rules and the narratives that speak for them. `narrator` speaks the language
+    this pack answers in; `narrators` holds every language of narratives/."""
+
     ruleset: RuleSet
     narrator: Narrator
+    narrators: Mapping[str, Narrator] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self.narrators)) or (self.narrator.locale,)
+
+    def speaking(self, locale: str | None) -> Pack:
+        """This pack answering in `locale` (a Slack locale such as "fr-FR" reads as
+        "fr"); a language narratives/ does not hold keeps the current one."""
+        chosen = language_of(locale, self.languages)
+        if chosen is None or chosen == self.narrator.locale:
+            return self
+        return replace(self, narrator=self.narrators[chosen])
+
+
+def language_of(locale: str | None, languages: Sequence[str]) -> str | None:
+    """The language of `languages` that `locale` names ("fr", "fr-FR", "fr_CA"), or None."""
+    if not locale:
+        return None
+    wanted = locale.replace("-", "_").strip()
+    if wanted in languages:
+        return wanted
+    base = wanted.split("_", 1)[0].lower()
+    return base if base in languages else None
+
+
+def language_folders(narratives: Path) -> list[str]:
+    """The languages narratives/ holds: one folder each (en, fr, ...)."""
+    try:
+        return sorted(
+            p.name for p in narratives.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+    except OSError:
+        return []
 
 
 def load_pack(
@@ -59,12 +97,78 @@ def check_pack(
         key=lambda p: p.file,
     )
     ruleset, problems = load_rules(rules_dir, display_root=None if as_given else rules_dir.parent)
-    narrator = Narrator(narratives, locale)
+    languages = [name for name in language_folders(narratives) if _known_language(name)]
+    narrators = {name: Narrator(narratives, name) for name in languages}
+    narrator = narrators.get(locale) or Narrator(narratives, locale)
+    pack = Pack(ruleset, narrator, narrators)
     if len(ruleset.rules) > MAX_RULES or not render:
-        return Pack(ruleset, narrator), _unique(refused + problems)
+        return pack, _unique(refused + problems)
     shown = narratives if as_given else Path(narratives.name)
-    pack, more = _check_templates(ruleset, narrator, narratives, locale, shown)
+    more = _check_templates(ruleset, narrator, narratives, locale, shown)
+    if (narratives / locale).is_dir():
+        parity = _check_languages(narratives, shown)
+        for name, other in narrators.items():
+            if name != locale:
+                more += _check_narrator(ruleset, other, narratives, shown)
+        more = parity + [p for p in more if not _said_missing(p, parity)]
     return pack, _unique(refused + problems + more)
+
+
+def _said_missing(problem: Problem, parity: list[Problem]) -> bool:
+    """Whether `problem` says a template is missing that a language check already named."""
+    if "is missing" not in problem.message and "does not exist" not in problem.message:
+        return False
+    return any(p.file == problem.file or p.file in problem.message for p in parity)
+
+
+def _known_language(name: str) -> bool:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _check_languages(narratives: Path, shown: Path) -> list[Problem]:
+    """Every language folder holds the same templates: one line per template that
+    one language has and another lacks, and one per folder Babel cannot name."""
+    problems: list[Problem] = []
+    folders = language_folders(narratives)
+    held: dict[str, set[str]] = {}
+    for name in folders:
+        if not _known_language(name):
+            problems.append(
+                Problem(
+                    str(shown / name),
+                    None,
+                    None,
+                    f"'{name}' is not a language code (en, fr, de, pt_BR...); "
+                    "rename the folder or move it out of the narratives folder",
+                )
+            )
+            continue
+        root = narratives / name
+        held[name] = {
+            p.relative_to(root).as_posix() for p in survey(root).files if p.suffix == ".j2"
+        }
+    every = sorted(set().union(*held.values())) if held else []
+    for name, names in sorted(held.items()):
+        for template in every:
+            if template not in names:
+                has = next(other for other in sorted(held) if template in held[other])
+                problems.append(
+                    Problem(
+                        _template_path(shown, name, template),
+                        None,
+                        None,
+                        f"missing: {narratives.name}/{has} has this template and "
+                        f"{narratives.name}/{name} does not; copy it from "
+                        f"{narratives.name}/{has} and translate it",
+                    )
+                )
+    return problems
 
 
 def refused_files(folder: Path, as_given: bool = False) -> list[Problem]:
@@ -90,10 +194,10 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 def _check_templates(
     ruleset: RuleSet, narrator: Narrator, narratives: Path, locale: str, shown: Path
-) -> tuple[Pack, list[Problem]]:
+) -> list[Problem]:
     problems: list[Problem] = []
     if not (narratives / locale).is_dir():
-        languages = sorted(p.name for p in narratives.glob("*") if p.is_dir())
+        languages = language_folders(narratives)
         problems.append(
             Problem(
                 _relative(str(narratives / locale), narratives, shown),
@@ -104,12 +208,22 @@ def _check_templates(
                 f"narratives/{locale} and translate it, or set NARRATOR_LOCALE to one of those",
             )
         )
-        return Pack(ruleset, narrator), problems
+        return problems
     for rule in ruleset.rules:
         problems.extend(check_rule_conditions(rule))
+    return problems + _check_narrator(ruleset, narrator, narratives, shown)
+
+
+def _check_narrator(
+    ruleset: RuleSet, narrator: Narrator, narratives: Path, shown: Path
+) -> list[Problem]:
+    """Render one language's rule templates against sample findings, and its layouts
+    and messages against their sample contexts."""
+    problems: list[Problem] = []
+    for rule in ruleset.rules:
         problems.extend(_check_rule_template(rule, narrator, narratives, shown))
     problems.extend(_check_layouts(narrator, narratives, shown))
-    return Pack(ruleset, narrator), problems
+    return problems
 
 
 def _check_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Problem]:

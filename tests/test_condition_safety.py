@@ -103,7 +103,7 @@ def ratio_pack(tmp_path: Path, root: Path, condition: str) -> Pack:
     rules.mkdir()
     (rules / "ratio.yaml").write_text(RATIO.format(condition=condition), encoding="utf-8")
     narratives = tmp_path / "narratives"
-    shutil.copytree(root / "narratives", narratives)
+    shutil.copytree(root / "narratives" / "en", narratives / "en")  # one language: its rule
     (narratives / "en" / "rules" / "comment-starved.j2").write_text(
         "{% block finding %}Few comments.{% endblock %}{% block next %}{% endblock %}",
         encoding="utf-8",

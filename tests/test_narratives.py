@@ -63,10 +63,39 @@ def test_english_filters(name, args, expected):
 
 
 def test_french_filters_follow_french_conventions():
-    assert FR["pct"](0.0312) == "3,1%"
+    # Babel's French: a narrow no-break space groups thousands, a no-break space
+    # comes before %, a comma before decimals; the pattern is the locale's, not ours.
+    assert FR["num"](12345) == "12\u202f345"
+    assert FR["pct"](0.0312) == "3,1\xa0%"
+    assert FR["pct"](0.034, 1) == "3,4\xa0%"
+    assert FR["signed_pct"](0.6) == "+60\xa0%"
+    assert FR["ratio"](5.2) == "1:5,2"
     assert FR["ratio"](5.34) == "1:5,3"
     assert FR["compact"](12345) == "12,3\xa0k"
     assert FR["day"]("2026-11-21T09:00:00Z") == "21 nov."
+    assert FR["day"]("2026-11-23T09:00:00Z", "EEE d MMM") == "lun. 23 nov."
+    assert FR["weekday"](1) == "mardi"
+    assert FR["moment"]("2026-11-23T18:00:00Z") == "23 nov. 2026, 18:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "french"),
+    [
+        (0, "0 replies", "0 réponse"),  # French counts zero as one
+        (1, "1 reply", "1 réponse"),
+        (1.4, "1 reply", "1 réponse"),
+        (2, "2 replies", "2 réponses"),
+        (1500, "1,500 replies", "1\u202f500 réponses"),
+    ],
+)
+def test_count_agrees_with_the_number_in_each_language(value, english, french):
+    assert EN["count"](value, "reply", "replies") == english
+    assert FR["count"](value, "réponse", "réponses") == french
+
+
+def test_weekday_names_follow_the_locale():
+    assert [EN["weekday"](d) for d in (0, 6)] == ["Monday", "Sunday"]
+    assert [FR["weekday"](d) for d in (0, 6)] == ["lundi", "dimanche"]
 
 
 @pytest.mark.parametrize(

@@ -94,4 +94,14 @@ def test_a_deleted_message_is_reported(tmp_path: Path, root: Path):
     shutil.copytree(root / "narratives", tmp_path / "narratives")
     (tmp_path / "narratives" / "en" / "messages" / "apology.j2").unlink()
     _, problems = check_pack(root / "rules", tmp_path / "narratives")
+    assert [str(p) for p in problems] == [
+        "narratives/en/messages/apology.j2: missing: narratives/fr has this template and "
+        "narratives/en does not; copy it from narratives/fr and translate it"
+    ]
+
+
+def test_a_deleted_message_of_the_only_language_is_reported(tmp_path: Path, root: Path):
+    shutil.copytree(root / "narratives" / "en", tmp_path / "narratives" / "en")
+    (tmp_path / "narratives" / "en" / "messages" / "apology.j2").unlink()
+    _, problems = check_pack(root / "rules", tmp_path / "narratives")
     assert [str(p) for p in problems] == ["narratives/en/messages/apology.j2: template is missing"]

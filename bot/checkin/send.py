@@ -87,7 +87,7 @@ class CheckinJobs:
         return f"{sent} sent, {skipped} too late"
 
     def send(self, channel: str, checkin: CheckIn, store: Store, run: Run) -> str:
-        pack = self.pack()
+        pack = self.pack().speaking(store.language(channel))  # the channel's language
         (message, *_) = render(
             Reply(text=checkin_text(pack, checkin), kind="checkin"), pack.narrator
         )

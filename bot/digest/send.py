@@ -116,7 +116,8 @@ class DigestJobs:
         ]
 
     def run(self, sub: Subscription, store: Store, run: Run) -> str | None:
-        pack = self.pack()
+        # In the channel's language (`/linkedin language`), else the bot's.
+        pack = self.pack().speaking(store.language(sub.channel) or sub.locale)
         digest = digest_for(store, pack, sub, run.due)
         text = digest_text(pack, digest, sub)
         messages = render(Reply(text=text, kind="digest"), pack.narrator)

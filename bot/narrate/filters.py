@@ -150,6 +150,9 @@ def _apart(write: Any, value: float, threshold: Any, digits: int) -> int:
 
 def make_filters(locale: str) -> dict[str, Any]:
     babel_locale = Locale.parse(locale)
+    # The locale's own percent pattern ("#,##0%" in English, "#,##0 %" in French),
+    # its number part widened to the decimals asked for.
+    percent_pattern = babel_locale.percent_formats[None].pattern
 
     def num(value: Any, digits: int = 0, against: Any = None) -> str:
         """1,234; with `against`, as for pct (hour 4.5 past hour 4, never "hour 4")."""
@@ -180,8 +183,8 @@ def make_filters(locale: str) -> dict[str, Any]:
 
     def _percent(value: Any, digits: int, trim: bool) -> str:
         decimals = ("#" if trim else "0") * digits
-        pattern = "#,##0" + ("." + decimals if digits else "") + "%"
-        return _pattern(pattern).apply(value, babel_locale)
+        number = "#,##0" + ("." + decimals if digits else "")
+        return _pattern(percent_pattern.replace("#,##0", number, 1)).apply(value, babel_locale)
 
     def signed_pct(value: Any, digits: int = 0) -> str:
         if missing(value):
@@ -209,7 +212,10 @@ def make_filters(locale: str) -> dict[str, Any]:
         if missing(value):
             return f"{MISSING} {plural}"
         text = num(value)  # the word agrees with the number shown: 0.75 reads "1 reply"
-        return f"{text} {singular if text == num(1) else plural}"
+        shown = round(float(value))
+        # The locale's plural rule: English "0 replies", French "0 réponse".
+        one = shown >= 0 and babel_locale.plural_form(shown) == "one"
+        return f"{text} {singular if one else plural}"
 
     def per1k(value: Any, digits: int = 1) -> str:
         if missing(value):
@@ -221,10 +227,18 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_timedelta(timedelta(hours=float(hours)), threshold=2, locale=locale)
 
-    def day(moment: Any) -> str:
+    def day(moment: Any, pattern: str = "d MMM") -> str:
+        """A moment's date, e.g. "23 Nov" ("EEE d MMM": "Mon 23 Nov", "lun. 23 nov.")."""
         if missing(moment):
             return MISSING
-        return format_date(_as_datetime(moment), "d MMM", locale=locale)
+        return format_date(_as_datetime(moment), pattern, locale=locale)
+
+    def weekday(value: Any, width: str = "wide") -> str:
+        """A weekday number (0 is Monday) as the locale names it: Tuesday, mardi."""
+        if missing(value):
+            return MISSING
+        names = babel_locale.days["format"][width]
+        return str(names[int(value) % 7])
 
     def local_day(value: Any, pattern: str = "d MMM") -> str:
         """A calendar date ('2026-11-16') written out, e.g. with "EEEE d MMMM y"."""
@@ -237,6 +251,15 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         when = _as_datetime(value)
         return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
+
+    def language_name(value: Any) -> str:
+        """A language code as this locale names it: "fr" is French, or français."""
+        if missing(value):
+            return MISSING
+        try:
+            return Locale.parse(str(value)).get_display_name(babel_locale) or str(value)
+        except (ValueError, TypeError, LookupError):
+            return str(value)
 
     def clip(value: Any, width: int) -> str:
         text = "" if missing(value) else " ".join(str(value).split())
@@ -292,8 +315,10 @@ def make_filters(locale: str) -> dict[str, Any]:
         "plain": plain,
         "age": age,
         "day": day,
+        "weekday": weekday,
         "local_day": local_day,
         "moment": moment,
+        "language_name": language_name,
         "clip": clip,
         "ljust": ljust,
         "rjust": rjust,

@@ -381,7 +381,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"admins": [], "is_dm": True, "what": "links"},
         {"admins": ["U1"], "is_dm": False, "what": "digest"},
         {"admins": ["U1"], "is_dm": False, "what": "checkin"},
+        {"admins": ["U1"], "is_dm": False, "what": "language"},
     ],
+    "messages/language.j2": [
+        {"changed": True, "language": "fr"},
+        {"changed": False, "language": "en"},
+    ],
+    "messages/language-unknown.j2": [{"value": "de", "languages": ["en", "fr"]}],
     "messages/linked.j2": [
         {"account": "acme", "target": "U1", "is_user": True, "changed": True},
         {"account": "acme", "target": "C1", "is_user": False, "changed": False},

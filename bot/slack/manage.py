@@ -1,5 +1,6 @@
-"""The Slack-only subcommands: link, unlink and unmute (who sees what), and digest
-and checkin (what the clock sends a channel, in bot/slack/subscriptions.py)."""
+"""The Slack-only subcommands: link, unlink and unmute (who sees what), language
+(which language the bot speaks in a channel), and digest and checkin (what the clock
+sends a channel, in bot/slack/subscriptions.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import difflib
 from datetime import datetime
 
 from bot.commands import Reply, message
-from bot.pack import Pack
+from bot.pack import Pack, language_of
 from bot.slack import subscriptions
 from bot.slack.access import is_direct_message, mentioned_user
 from bot.store import Store
@@ -53,6 +54,16 @@ def manage(
     if sub == "unmute":
         return _unmute(args, store=store, pack=pack, channel_id=channel_id)
     in_dm = is_direct_message(channel_id)
+    if sub == "language":
+        return _language(
+            args,
+            store=store,
+            pack=pack,
+            user_id=user_id,
+            channel_id=channel_id,
+            admins=admins,
+            at=at,
+        )
     if user_id not in admins:
         return message(
             pack, "not-admin", ok=False, admins=sorted(admins), is_dm=in_dm, what="links"
@@ -100,3 +111,35 @@ def _unmute(args: list[str], *, store: Store, pack: Pack, channel_id: str) -> Re
         known=known,
         suggestion=close[0] if close else None,
     )
+
+
+def _language(
+    args: list[str],
+    *,
+    store: Store,
+    pack: Pack,
+    user_id: str,
+    channel_id: str,
+    admins: frozenset[str],
+    at: datetime,
+) -> Reply:
+    """`language fr|en`: the language the bot speaks where it is asked, for admins.
+    The answer comes in the language chosen."""
+    if len(args) != 1:
+        return message(pack, "usage", ok=False, usage=f"language {'|'.join(pack.languages)}")
+    chosen = language_of(args[0], pack.languages)
+    if chosen is None:
+        return message(
+            pack, "language-unknown", ok=False, value=args[0], languages=list(pack.languages)
+        )
+    if user_id not in admins:
+        return message(
+            pack,
+            "not-admin",
+            ok=False,
+            admins=sorted(admins),
+            is_dm=is_direct_message(channel_id),
+            what="language",
+        )
+    changed = store.set_language(channel_id, chosen, by=user_id, at=at)
+    return message(pack.speaking(chosen), "language", changed=changed, language=chosen)

@@ -32,6 +32,7 @@ from bot.commands import Reply, message
 from bot.errors import StoreBusy
 from bot.pack import Pack
 from bot.reload import PackHolder, ReloadStatus
+from bot.slack.access import is_direct_message
 from bot.slack.blocks import Message, render
 from bot.store import Store
 
@@ -153,11 +154,43 @@ class Services:
         future.add_done_callback(_log_failure)
         return future
 
+    def pack_for(self, store: Store, channel_id: str, user_id: str | None = None) -> Pack:
+        """The serving pack, speaking the language of the place asked from: the one an
+        admin chose for the channel (or DM), else in a DM the user's Slack locale, else
+        the bot's (NARRATOR_LOCALE)."""
+        pack = self.holder.current()
+        chosen = store.language(channel_id) if channel_id else None
+        if chosen is None and user_id and is_direct_message(channel_id):
+            chosen = self.user_locale(user_id)
+        return pack.speaking(chosen)
+
+    def user_locale(self, user_id: str) -> str | None:
+        """The user's Slack locale ("fr-FR"), from users.info with include_locale; None
+        when Slack does not say (a failed call is logged, and the default is used)."""
+        try:
+            response = self.client().users_info(user=user_id, include_locale=True)
+        except Exception as exc:
+            log.warning(
+                "users.info for %s failed (is the users:read scope granted?): %s", user_id, exc
+            )
+            return None
+        user = response.get("user") or {}
+        found = user.get("locale") if isinstance(user, dict) else None
+        return found if isinstance(found, str) and found else None
+
     def deliver(
-        self, response_url: str, reply: Reply, *, public: bool = False, replace: bool = False
+        self,
+        response_url: str,
+        reply: Reply,
+        *,
+        public: bool = False,
+        replace: bool = False,
+        pack: Pack | None = None,
     ) -> None:
-        """Post a reply to response_url, split into as many messages as Slack's limits need."""
-        for index, msg in enumerate(render(reply, self.holder.current().narrator)):
+        """Post a reply to response_url, split into as many messages as Slack's limits
+        need, in the words of `pack` (the language it was answered in)."""
+        narrator = (pack or self.holder.current()).narrator
+        for index, msg in enumerate(render(reply, narrator)):
             self.post(response_url, msg, public=public, replace=replace and index == 0)
 
     def post(self, response_url: str, msg: Message, *, public: bool, replace: bool = False) -> None:

@@ -290,3 +290,20 @@ ALTER TABLE linkedin_connections ADD COLUMN days_read_on TEXT;
 """,
     ),
 )
+
+
+# Languages per channel (issue #15), appended as a block of their own.
+MIGRATIONS += (
+    Migration(
+        12,
+        "channel languages: the language the bot speaks in each Slack channel",
+        """
+CREATE TABLE channel_languages (
+    channel TEXT PRIMARY KEY,
+    locale TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) WITHOUT ROWID;
+""",
+    ),
+)

@@ -19,7 +19,8 @@ EVENT_WAIT = 1.0
 
 
 class SlackTables(Connection):
-    """`slack_links`, `slack_mutes` and `slack_events`; each write commits at once."""
+    """`slack_links`, `slack_mutes`, `channel_languages` and `slack_events`; each write
+    commits at once."""
 
     def link(self, target: str, account_id: str, by: str, at: datetime) -> bool:
         """Link an account to a channel or a user; False if it was already linked."""
@@ -64,6 +65,23 @@ class SlackTables(Connection):
                 (channel,),
             )
         )
+
+    def set_language(self, channel: str, locale: str, by: str, at: datetime) -> bool:
+        """Say which language the bot speaks in `channel`; False if it already did."""
+        if self.language(channel) == locale:
+            return False
+        return self._change(
+            "INSERT OR REPLACE INTO channel_languages (channel, locale, set_by, set_at) "
+            "VALUES (?, ?, ?, ?)",
+            (channel, locale, by, to_utc_text(at)),
+        )
+
+    def language(self, channel: str) -> str | None:
+        """The language chosen for `channel`, or None (the bot's default)."""
+        row = self.conn.execute(
+            "SELECT locale FROM channel_languages WHERE channel = ?", (channel,)
+        ).fetchone()
+        return row[0] if row else None
 
     def first_sight(self, event_id: str, at: datetime) -> bool:
         """Record an event id; True only the first time it is seen (Slack retries).

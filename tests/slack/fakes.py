@@ -58,6 +58,9 @@ class FakeSlack:
     files: list[dict[str, Any]] = field(default_factory=list)  # completed uploads
     #: user id -> Slack time zone (users.info)
     user_zones: dict[str, str] = field(default_factory=dict)
+    #: user id -> Slack locale such as "fr-FR" (users.info with include_locale); none
+    #: given: users.info leaves the locale out, as Slack does without include_locale
+    user_locales: dict[str, str] = field(default_factory=dict)
     #: channels the bot is not in: posting there fails with not_in_channel
     closed: set[str] = field(default_factory=set)
     #: method -> answers of HTTP 500 still to give (after doing the work, like a timeout)
@@ -167,7 +170,11 @@ class FakeSlack:
         if method == "users.info":
             user = body.get("user", "")
             zone = self.user_zones.get(user, "America/Los_Angeles")
-            return {"ok": True, "user": {"id": user, "tz": zone}}
+            found: dict[str, Any] = {"id": user, "tz": zone}
+            wanted = str(body.get("include_locale", "")).lower() in ("true", "1")
+            if wanted and user in self.user_locales:
+                found["locale"] = self.user_locales[user]
+            return {"ok": True, "user": found}
         if method == "files.getUploadURLExternal":
             file_id = f"F{len(self.uploads) + len(self.files) + 1:06d}"
             return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}

@@ -33,6 +33,7 @@ def explain(services: Services, body: dict[str, Any], post: str) -> None:
     response_url = body.get("response_url")
     try:
         store = services.store()
+        pack = services.pack_for(store, _channel(body), body["user"]["id"])
         caller = caller_for(
             store,
             user_id=body["user"]["id"],
@@ -43,11 +44,11 @@ def explain(services: Services, body: dict[str, Any], post: str) -> None:
         reply = handle(
             f"why {post}",
             store=store,
-            pack=services.holder.current(),
+            pack=pack,
             at=services.clock(),
             caller=caller,
         )
-        services.deliver(response_url, reply)
+        services.deliver(response_url, reply, pack=pack)
     except Exception:
         services.apologise(response_url, "explaining a post")
 
@@ -55,7 +56,7 @@ def explain(services: Services, body: dict[str, Any], post: str) -> None:
 def mute_rule(services: Services, body: dict[str, Any], rule: str) -> None:
     response_url = body.get("response_url")
     try:
-        pack = services.holder.current()
+        pack = services.pack_for(services.store(), _channel(body), body["user"]["id"])
         if rule not in pack.ruleset.ids:
             reply = message(
                 pack, "unmuted", ok=False, rule=rule, changed=False, known=False, suggestion=None
@@ -65,6 +66,6 @@ def mute_rule(services: Services, body: dict[str, Any], rule: str) -> None:
                 _channel(body), rule, by=body["user"]["id"], at=services.clock()
             )
             reply = message(pack, "muted", rule=rule, changed=changed)
-        services.deliver(response_url, reply)
+        services.deliver(response_url, reply, pack=pack)
     except Exception:
         services.apologise(response_url, "muting a rule")

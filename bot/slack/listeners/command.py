@@ -27,9 +27,9 @@ def answer(services: Services, command: dict[str, Any]) -> None:
     response_url = command.get("response_url")
     try:
         store = services.store()
-        pack = services.holder.current()
         at = services.clock()
         user_id, channel_id = command["user_id"], command["channel_id"]
+        pack = services.pack_for(store, channel_id, user_id)
         words = (command.get("text") or "").split()
         sub = words[0].lower() if words else ""
         if sub in SLACK_SUBCOMMANDS:
@@ -57,7 +57,7 @@ def answer(services: Services, command: dict[str, Any]) -> None:
                 # A DM shows the asker the accounts linked to them; posting that in a
                 # DM with someone else would show it to a person who may not see them.
                 reply = message(pack, "public-in-dm", ok=False)
-        services.deliver(response_url, reply, public=reply.public and reply.ok)
+        services.deliver(response_url, reply, public=reply.public and reply.ok, pack=pack)
     except Exception:
         services.apologise(response_url, "answering /linkedin")
 

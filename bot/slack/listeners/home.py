@@ -45,7 +45,8 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
 
 def home_blocks(services: Services, user_id: str) -> list[dict[str, Any]]:
     store = services.store()
-    narrator = services.holder.current().narrator
+    # The Home tab belongs to the user: it speaks their Slack language when known.
+    narrator = services.holder.current().speaking(services.user_locale(user_id)).narrator
     at = services.clock()
     linked = frozenset(store.linked_accounts(user_id))
     caller = Caller(visible=None if user_id in services.admins else linked)
