@@ -173,7 +173,10 @@ def test_a_broken_rule_pack_stops_ask_with_the_problems(
     monkeypatch.setenv("NARRATOR_RULES", str(rules))
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("rules/x.yaml:2:1: YAML syntax error")
+    assert result.stderr.startswith(
+        'rules/x.yaml:1:8: the [ opened here is not closed: "rules: ["; close it with ] '
+        "on the same line"
+    )
     assert "Traceback" not in result.output
 
 

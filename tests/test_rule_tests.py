@@ -146,8 +146,21 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
                 "time zone: add Z for UTC or an offset such as +01:00"
             ],
         ),
+        (
+            """tests:
+  - name: a missing colon
+    posts:
+      - {id: p, metrics: {impressions: 4}}
+    expect
+      - {rule: narrow-audience, post: p, outcome: fired}
+""",
+            [
+                'rules/tests/case.yaml:5:5: a colon is missing after the key: "expect"; '
+                'write "expect:"'
+            ],
+        ),
     ],
-    ids=["outcome", "says", "typo", "unknown", "malformed", "no-at", "no-zone"],
+    ids=["outcome", "says", "typo", "unknown", "malformed", "no-at", "no-zone", "yaml"],
 )
 def test_failures_say_where_and_what(text: str, expected: list[str], tmp_path: Path, root: Path):
     assert run_fixture(text, tmp_path, root) == expected
