@@ -35,6 +35,7 @@ from bot.model import COUNTERS, parse_moment
 from bot.pack import Pack, finding_context
 from bot.rules.engine import Evaluation, evaluate
 from bot.rules.loader import _validation_problems
+from bot.rules.model import as_written
 from bot.rules.yamlfile import Located, load_yaml
 
 DEFAULT_ACCOUNT = "test-account"
@@ -61,6 +62,9 @@ def _moment(value: Any) -> datetime:
 
 
 def _number(value: Any) -> float:
+    written = as_written(value)
+    if written is not None:
+        return float(written)
     if isinstance(value, bool) or not isinstance(value, int | float):
         shown = f"'{value}'" if isinstance(value, str) else repr(value)
         raise ValueError(f"{shown} is not a number; write it without quotes, or null for missing")

@@ -78,3 +78,24 @@ def test_a_language_without_templates_is_one_clear_problem(root: Path):
         "narratives/de: no templates in language 'de' (there are: en); copy narratives/en to "
         "narratives/de and translate it, or set NARRATOR_LOCALE to one of those"
     ]
+
+
+def test_numbers_written_as_the_narrative_shows_them_are_read_exactly(tmp_path: Path, root: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "engagement.yaml").write_text(
+        (root / "rules" / "engagement.yaml")
+        .read_text(encoding="utf-8")
+        .replace("min_rate: 0.02", "min_rate: 2%")
+        .replace("min_impressions: 200", "min_impressions: 1,200")
+        .replace("params: {min_rate: 0.015}", "params: {min_rate: 1.5 %}"),
+        encoding="utf-8",
+    )
+    pack, problems = check_pack(rules, root / "narratives", "en")
+    assert [str(p) for p in problems] == []
+    rule = pack.ruleset.get("low-engagement")
+    assert rule is not None
+    assert rule.spec.params["min_rate"] == 0.02
+    assert rule.spec.params["min_impressions"] == 1200
+    assert isinstance(rule.spec.params["min_impressions"], int)
+    assert rule.spec.overrides[0].params["min_rate"] == 0.015

@@ -113,9 +113,9 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
       - {rule: narrow-audience, post: p, outcome: fires}
 """,
             [
-                "rules/tests/case.yaml:4:9: posts.0: give the post either "
+                "rules/tests/case.yaml:4:9: posts, item 1: give the post either "
                 "'metrics', or 'snapshots' / 'hourly'",
-                "rules/tests/case.yaml:6:51: expect.0.outcome: 'fires' is not allowed: "
+                "rules/tests/case.yaml:6:51: expect, item 1, outcome: 'fires' is not allowed: "
                 "Input should be 'fired', 'quiet', 'not_ready', 'no_data' or 'undefined'",
             ],
         ),
@@ -142,7 +142,7 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
       - {rule: narrow-audience, post: p, outcome: no_data}
 """,
             [
-                "rules/tests/case.yaml:5:31: posts.0.published_at: '2026-03-01T09:00:00' has no "
+                "rules/tests/case.yaml:5:31: posts, item 1, published_at: '2026-03-01T09:00:00' has no "
                 "time zone: add Z for UTC or an offset such as +01:00"
             ],
         ),
