@@ -99,3 +99,42 @@ def test_numbers_written_as_the_narrative_shows_them_are_read_exactly(tmp_path: 
     assert rule.spec.params["min_impressions"] == 1200
     assert isinstance(rule.spec.params["min_impressions"], int)
     assert rule.spec.overrides[0].params["min_rate"] == 0.015
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "values.engagement_rate|pct(",
+            "values.engagement_rate|percnt(",
+            ":2:135: rule \"low-engagement\": unknown filter 'percnt' (did you mean 'pct'?)",
+        ),
+        (
+            "{% if values.engagement_rate <",
+            "{% if values.engagement_rate is numbr and values.engagement_rate <",
+            ":2:200: rule \"low-engagement\": unknown test 'numbr' (did you mean 'number'?)",
+        ),
+        (
+            "{{ values.interactions|num }}",
+            "{{ valus.interactions|num }}",
+            ":2:22: rule \"low-engagement\": unknown name 'valus' (did you mean 'values'?)",
+        ),
+        (
+            "{{ values.interactions|num }}",
+            "{{ values.interaction|num }}",
+            ":2:29: rule \"low-engagement\": template reads 'interaction', which the rule does "
+            "not provide (did you mean 'interactions'?)",
+        ),
+    ],
+    ids=["filter", "test", "name", "value"],
+)
+def test_template_mistakes_give_line_column_and_the_name_meant(
+    old: str, new: str, expected: str, tmp_path: Path, root: Path
+):
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    template = tmp_path / "narratives" / "en" / "rules" / "low-engagement.j2"
+    text = template.read_text(encoding="utf-8")
+    assert old in text
+    template.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _, problems = check_pack(root / "rules", tmp_path / "narratives", "en")
+    assert [str(p) for p in problems] == ["narratives/en/rules/low-engagement.j2" + expected]
