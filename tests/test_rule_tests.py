@@ -53,7 +53,10 @@ def run_fixture(text: str, tmp_path: Path, root: Path) -> list[str]:
             [
                 'rules/tests/case.yaml:6:9: test "wrong outcome": narrow-audience on post p: '
                 "expected fired, got quiet (impressions_per_member_reached=4.9, impressions=100, "
-                "members_reached=20, max_ratio=5)"
+                "members_reached=20, max_ratio=5). max_ratio is 5 in rules/distribution.yaml, and "
+                "this expectation holds only with max_ratio below 4.9: it was written for another "
+                "max_ratio. If the change is meant, update the test (expect quiet, or change its "
+                "numbers); if not, set max_ratio back"
             ],
         ),
         (
@@ -171,3 +174,42 @@ def test_a_rules_folder_without_tests_runs_none(tmp_path: Path, root: Path):
     shutil.copytree(root / "rules", rules, ignore=shutil.ignore_patterns("tests"))
     report = run_rule_tests(rules, load_pack(rules, root / "narratives"))
     assert (report.files, report.tests, report.failures) == (0, 0, ())
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ("engagement.yaml", "min_rate: 0.02\n", "min_rate: 0.018\n"),
+            "low-engagement on post low: expected fired, got quiet (post_age_hours=200, "
+            "impressions=1206, engagement_rate=0.0199, interactions=24, min_rate=0.018, "
+            "min_age_hours=24, min_impressions=200). min_rate is 0.018 in rules/engagement.yaml, "
+            "and this expectation holds only with min_rate above 0.0199: it was written for "
+            "another min_rate. If the change is meant, update the test (expect quiet, or change "
+            "its numbers); if not, set min_rate back",
+        ),
+        (
+            ("engagement.yaml", "params: {min_rate: 0.015}", "params: {min_rate: 0.017}"),
+            "low-engagement on post page-ok: expected quiet, got fired (post_age_hours=200, "
+            "impressions=1200, engagement_rate=0.016, interactions=40, min_rate=0.017, "
+            "min_age_hours=24, min_impressions=200). min_rate is 0.017 in rules/engagement.yaml "
+            "(the override for company pages), and this expectation holds only with min_rate "
+            "0.016 or less: it was written for another min_rate. If the change is meant, update "
+            "the test (expect fired, or change its numbers); if not, set min_rate back",
+        ),
+    ],
+    ids=["default", "override"],
+)
+def test_a_changed_threshold_is_named_with_the_value_the_test_needs(
+    edit: tuple[str, str, str], expected: str, tmp_path: Path, root: Path
+):
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    name, old, new = edit
+    text = (rules / name).read_text(encoding="utf-8")
+    assert old in text
+    (rules / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    failures = [
+        str(f) for f in run_rule_tests(rules, load_pack(rules, root / "narratives")).failures
+    ]
+    assert any(f.endswith(expected) for f in failures), failures
