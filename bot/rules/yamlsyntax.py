@@ -81,6 +81,12 @@ def explain(exc: Any, text: str) -> Syntax:
     found = re.search(r"found character '(.+)' that cannot start any token", problem)
     if found and pline is not None:
         char = found.group(1)
+        if char == "\\t":
+            return Syntax(
+                pline,
+                pcol,
+                f"a tab is not allowed here: {_quote(lines[pline - 1])}; use spaces",
+            )
         return Syntax(
             pline,
             pcol,
