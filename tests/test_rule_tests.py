@@ -213,3 +213,14 @@ def test_a_changed_threshold_is_named_with_the_value_the_test_needs(
         str(f) for f in run_rule_tests(rules, load_pack(rules, root / "narratives")).failures
     ]
     assert any(f.endswith(expected) for f in failures), failures
+
+
+def test_test_values_may_be_written_as_the_narrative_shows_them(tmp_path: Path, root: Path):
+    text = """tests:
+  - name: 1.99% is below the 2% floor
+    posts:
+      - {id: p, metrics: {engagement_rate: 1.99%, impressions: "1,206", interactions: 24, post_age_hours: 200}}
+    expect:
+      - {rule: low-engagement, post: p, outcome: fired, says: ["24 interactions on 1,206 impressions is 1.99%"]}
+"""
+    assert run_fixture(text, tmp_path, root) == []
