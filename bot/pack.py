@@ -14,6 +14,12 @@ from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxErro
 from bot.errors import Problem, RuleError
 from bot.limits import MAX_RULES, survey
 from bot.metrics.catalogue import SCOPES
+from bot.narrate.diagnose import (
+    attribute_column,
+    did_you_mean,
+    missing_attribute,
+    unknown_name,
+)
 from bot.narrate.env import TemplateRefusedError
 from bot.narrate.limits import TemplateLimitError
 from bot.narrate.render import Narrator
@@ -242,12 +248,13 @@ def _check_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Pr
             problems.append(Problem(display, None, None, f"template {what}"))
             continue
         except TemplateSyntaxError as exc:
+            column, message = _syntax(exc, narrator)
             problems.append(
                 Problem(
                     (exc.filename and _relative(exc.filename, narratives, shown)) or display,
                     exc.lineno,
-                    None,
-                    f"template syntax error: {exc.message}",
+                    column,
+                    message,
                 )
             )
             continue
@@ -256,12 +263,17 @@ def _check_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Pr
                 narrator.render(name, **context)
             except Exception as exc:  # whatever a lead's template raises is its problem
                 line = _template_line(exc, template)
-                message = (
-                    f"template reads an undefined value: {exc}"
-                    if isinstance(exc, UndefinedError)
-                    else f"template fails: {_detail(exc)}"
-                )
-                problems.append(Problem(display, line, None, message))
+                said = unknown_name(exc, narrator.env, _source(template), line, context)
+                if said is not None:
+                    line, column, message = said.line, said.column, said.message
+                else:
+                    column = None
+                    message = (
+                        f"template reads an undefined value: {exc}"
+                        if isinstance(exc, UndefinedError)
+                        else f"template fails: {_detail(exc)}"
+                    )
+                problems.append(Problem(display, line, column, message))
                 break
     return problems
 
@@ -306,11 +318,8 @@ def _check_rule_template(
             )
         ]
     except TemplateSyntaxError as exc:
-        return [
-            Problem(
-                display, exc.lineno, None, f"template syntax error: {exc.message}", rule=rule.id
-            )
-        ]
+        column, message = _syntax(exc, narrator)
+        return [Problem(display, exc.lineno, column, message, rule=rule.id)]
     if "finding" not in template.blocks:
         return [Problem(display, 1, None, "template has no {% block finding %}", rule=rule.id)]
     problems: list[Problem] = []
@@ -326,11 +335,14 @@ def _check_rule_template(
     seen: set[str] = set()
     for context in (full, sparse):
         for block in ("finding", "next", "trait"):
+            column = None
             try:
                 narrator.block(name, block, **context, trait=SAMPLE_TRAIT)
             except UndefinedError as exc:
                 line = _template_line(exc, template)
-                message = _undefined_message(exc, rule)
+                line, column, message = _undefined_message(
+                    exc, rule, template, line, narrator, [*context, "trait"]
+                )
             except TemplateLimitError as exc:
                 # Over its budget: one problem, and no more renders spent finding others.
                 line = _template_line(exc, template)
@@ -340,14 +352,18 @@ def _check_rule_template(
                 return problems
             except Exception as exc:  # whatever a lead's template raises is its problem
                 line = _template_line(exc, template)
-                message = f"template fails: {_detail(exc)}"
-                if context is sparse:
-                    message = f"template fails when a value it shows is missing: {_detail(exc)}"
+                said = unknown_name(exc, narrator.env, _source(template), line)
+                if said is not None:
+                    line, column, message = said.line, said.column, said.message
+                else:
+                    message = f"template fails: {_detail(exc)}"
+                    if context is sparse:
+                        message = f"template fails when a value it shows is missing: {_detail(exc)}"
             else:
                 continue
             if message not in seen:
                 seen.add(message)
-                problems.append(Problem(display, line, None, message, rule=rule.id))
+                problems.append(Problem(display, line, column, message, rule=rule.id))
     return problems
 
 
@@ -366,18 +382,63 @@ def _read_by_conditions(rule: Rule) -> set[str]:
     return names
 
 
-def _undefined_message(exc: UndefinedError, rule: Rule) -> str:
-    text = str(exc)
-    if "has no attribute" in text:
-        missing = text.rsplit("attribute", 1)[-1].strip(" '\"")
-        if missing in SCOPES[rule.spec.scope]:
+def _undefined_message(
+    exc: UndefinedError,
+    rule: Rule,
+    template: Template,
+    line: int | None,
+    narrator: Narrator,
+    names: list[str],
+) -> tuple[int | None, int | None, str]:
+    """What a rule template read that is not there, where, and the name meant."""
+    source = _source(template)
+    said = unknown_name(exc, narrator.env, source, line, names)
+    if said is not None:
+        return said.line, said.column, said.message
+    missing = missing_attribute(exc)
+    if missing is not None:
+        lines = source.splitlines()
+        text = lines[line - 1] if line and 0 < line <= len(lines) else None
+        column = attribute_column(text, missing)
+        metrics = SCOPES[rule.spec.scope]
+        if missing in metrics:
             return (
-                f"template reads values.{missing}, which the rule does not provide; "
-                f"add it to the rule's 'shows:' list"
+                line,
+                column,
+                (
+                    f"template reads values.{missing}, which the rule does not provide; "
+                    f"add it to the rule's 'shows:' list"
+                ),
             )
         if missing not in rule.spec.params:
-            return f"template reads '{missing}', which the rule does not provide"
-    return f"template reads an undefined value: {text}"
+            hint = did_you_mean(missing, [*rule.reads, *rule.spec.params])
+            return (
+                line,
+                column,
+                (f"template reads '{missing}', which the rule does not provide{hint}"),
+            )
+    return line, None, f"template reads an undefined value: {exc}"
+
+
+def _syntax(exc: TemplateSyntaxError, narrator: Narrator) -> tuple[int | None, str]:
+    """A template syntax error's column and words: an unknown filter or test named,
+    with the one meant; anything else as Jinja says it."""
+    said = unknown_name(exc, narrator.env, exc.source or "", exc.lineno)
+    if said is not None and said.line == exc.lineno:
+        return said.column, said.message
+    if said is not None:
+        return None, said.message
+    return None, f"template syntax error: {exc.message}"
+
+
+def _source(template: Template) -> str:
+    """A template's source, or nothing if it cannot be read again."""
+    if template.filename is None:
+        return ""
+    try:
+        return Path(template.filename).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _template_line(exc: BaseException, template: Template) -> int | None:

@@ -34,8 +34,9 @@ from bot.errors import Problem
 from bot.metrics import ACCOUNT_CATALOGUE, CATALOGUE, account_metrics, post_metrics, posting_slots
 from bot.model import COUNTERS, parse_moment
 from bot.pack import Pack, finding_context
-from bot.rules.engine import Evaluation, evaluate
-from bot.rules.loader import _validation_problems
+from bot.rules.engine import OUTCOMES, Evaluation, decide, evaluate
+from bot.rules.loader import Rule, _validation_problems
+from bot.rules.model import as_written
 from bot.rules.yamlfile import Located, load_yaml
 
 DEFAULT_ACCOUNT = "test-account"
@@ -62,6 +63,9 @@ def _moment(value: Any) -> datetime:
 
 
 def _number(value: Any) -> float:
+    written = as_written(value)
+    if written is not None:
+        return float(written)
     if isinstance(value, bool) or not isinstance(value, int | float):
         shown = f"'{value}'" if isinstance(value, str) else repr(value)
         raise ValueError(f"{shown} is not a number; write it without quotes, or null for missing")
@@ -386,11 +390,13 @@ def _run_case(
             continue
         explained = next(e for e in evaluation.explain(str(subject)) if e.rule.id == rule.id)
         if explained.outcome != expected.outcome:
+            flip = threshold_for(rule, evaluation.frame.loc[subject], explained, expected.outcome)
             problems.append(
                 problem(
                     path,
                     f"{rule.id} on {scope} {subject}: expected {expected.outcome}, got "
-                    f"{explained.outcome} ({_describe(explained.values, explained.params)})",
+                    f"{explained.outcome} ({_describe(explained.values, explained.params)})"
+                    + (f". {flip}" if flip else ""),
                 )
             )
             continue
@@ -413,6 +419,103 @@ def _run_case(
                         )
                     )
     return problems
+
+
+#: How far from its value a param is tried, as factors: the search for the value an
+#: expectation was written for starts from these, then narrows to the boundary.
+_FACTORS = np.array(
+    [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.01, 1.05, 1.1, 1.25, 1.5, 2, 4, 10]
+)
+
+
+def threshold_for(rule: Rule, row: pd.Series, explained: Any, wanted: str) -> str | None:
+    """Which param of `rule`, moved alone, gives the `wanted` outcome on `row`, and
+    past which value: the value the expectation was written for, told without any
+    history (a test file records no params). Said as how to update the test."""
+    names = set(rule.condition.names) | set(rule.requires.names if rule.requires else ())
+    values = {n: float(pd.to_numeric(row.get(n), errors="coerce")) for n in names}
+    code = OUTCOMES.index(wanted)
+    best: tuple[float, str, float, float] | None = None
+    for name, current in explained.params.items():
+        found = _boundary(rule, values, explained.params, name, float(current), code)
+        if found is None:
+            continue
+        edge, moved = found
+        distance = abs(moved - current) / (abs(current) or 1.0)
+        if best is None or distance < best[0]:
+            best = (distance, name, edge, moved)
+    if best is None:
+        return None
+    _, name, edge, moved = best
+    current = explained.params[name]
+    shown = float(f"{edge:.6g}")
+    up = moved > current
+    if _outcomes(rule, values, explained.params, name, np.array([shown]))[0] == code:
+        needed = f"{shown:g} or {'more' if up else 'less'}"
+    else:
+        needed = f"{'above' if up else 'below'} {shown:g}"
+    source = explained.param_sources.get(name, "default")
+    where = rule.file if source == "default" else f"{rule.file} ({_override_words(source)})"
+    return (
+        f"{name} is {_fmt(current)} in {where}, and this expectation holds only with {name} "
+        f"{needed}: it was written for another {name}. If the change is meant, update the "
+        f"test (expect {explained.outcome}, or change its numbers); if not, set {name} back"
+    )
+
+
+def _override_words(source: str) -> str:
+    kind, _, target = source.partition(":")
+    if kind == "kind":
+        return (
+            "the override for company pages"
+            if target == "organization"
+            else ("the override for member profiles")
+        )
+    return f"the override for {target}"
+
+
+def _boundary(
+    rule: Rule,
+    values: dict[str, float],
+    params: dict[str, Any],
+    name: str,
+    current: float,
+    code: int,
+) -> tuple[float, float] | None:
+    """The value of param `name` past which the outcome becomes `code`, and a value
+    that gives it; None if no value tried does."""
+    scale = abs(current) or 1.0
+    tried = np.unique(
+        np.concatenate(
+            [
+                current * _FACTORS if current else _FACTORS - 1,
+                [v for v in values.values() if math.isfinite(v)],
+                [v * (1 + s * 1e-9) for v in values.values() if math.isfinite(v) for s in (-1, 1)],
+            ]
+        )
+    )
+    outcomes = _outcomes(rule, values, params, name, tried)
+    good = tried[outcomes == code]
+    if good.size == 0:
+        return None
+    moved = float(good[np.argmin(np.abs(good - current))])
+    low, high = current, moved  # the outcome is wrong at low, right at high
+    for _ in range(6):  # narrow to the boundary, 64 values a round
+        grid = np.linspace(low, high, 64)
+        right = _outcomes(rule, values, params, name, grid) == code
+        first = int(np.argmax(right))
+        low, high = float(grid[max(first - 1, 0)]), float(grid[first])
+        if abs(high - low) <= scale * 1e-12:
+            break
+    return high, moved
+
+
+def _outcomes(
+    rule: Rule, values: dict[str, float], params: dict[str, Any], name: str, tried: np.ndarray
+) -> np.ndarray:
+    rows = len(tried)
+    columns = {n: np.full(rows, v) for n, v in values.items()}
+    return decide(rule, columns, {**params, name: tried.astype(float)}, rows)
 
 
 def _unknown(what: str, name: str, known: Any) -> str:

@@ -207,7 +207,10 @@ def test_a_broken_rule_pack_stops_ask_with_the_problems(
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 1
     # named as NARRATOR_RULES gives the folder, not from the current folder down
-    assert result.stderr.startswith(f"{rules}/x.yaml:2:1: YAML syntax error")
+    assert result.stderr.startswith(
+        f'{rules}/x.yaml:1:8: the [ opened here is not closed: "rules: ["; close it with ] '
+        "on the same line"
+    )
     assert "Traceback" not in result.output
 
 
@@ -402,3 +405,44 @@ def test_a_suggestion_is_written_once_as_it_is(runner: CliRunner, tmp_path: Path
     )
     slack = runner.invoke(cli, ["ask", "last10 r&x", "--format", "slack"]).output
     assert "Did you mean `r&amp;d`?" in slack  # Slack reads &amp; as &
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["ask", "last10 demo-creator"], ["demo"]])
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (
+            lambda db: db.write_text("account,post\nacme,p1\n" * 50),
+            "{db} is not a SQLite database, so not an Insight Narrator store: point NARRATOR_DB "
+            "at your store, or at a new file name to start one (to import a spreadsheet or CSV, "
+            "run: narrator import {db})",
+        ),
+        (
+            lambda db: db.mkdir(),
+            "NARRATOR_DB is {db}, which is a folder, not a database file: point NARRATOR_DB at "
+            "a file, such as {db}/narrator.db",
+        ),
+        (
+            lambda db: (Store(db).close(), db.chmod(0o444)),
+            "the database {db} is read-only: make it writable (chmod u+w {db}), or copy it to a "
+            "folder you can write to and point NARRATOR_DB at the copy",
+        ),
+        (
+            lambda db: None,
+            "the database {db} cannot be created: the folder {db.parent} does not exist; create "
+            "it, or point NARRATOR_DB at a file in an existing folder",
+        ),
+    ],
+    ids=["not-sqlite", "folder", "read-only", "no-folder"],
+)
+def test_an_unusable_narrator_db_is_named_with_its_fix(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command, make, expected
+):
+    db = tmp_path / ("missing" if "created" in expected else ".") / "store.db"
+    make(db)
+    monkeypatch.setenv("NARRATOR_DB", str(db))
+    result = runner.invoke(cli, command)
+    assert result.exit_code == 1
+    assert result.stderr == expected.format(db=db) + "\n"
+    assert "Traceback" not in result.output
+    assert "something went wrong" not in result.output

@@ -146,8 +146,9 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path):
     with pytest.raises(StoreError) as info:
         Store(db)
     assert str(info.value) == (
-        f"{db} is not an Insight Narrator database (SQLite says: file is not a database): "
-        "point NARRATOR_DB at the right file, or at a new one"
+        f"{db} is not a SQLite database, so not an Insight Narrator store: point NARRATOR_DB "
+        "at your store, or at a new file name to start one (to import a spreadsheet or CSV, "
+        f"run: narrator import {db})"
     )
     assert not isinstance(info.value, StoreBusy)
 

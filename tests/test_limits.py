@@ -111,46 +111,46 @@ def run_case(tmp_path: Path, root: Path, pack: Pack, text: str) -> list[str]:
     [
         (
             'hourly: {impressions: [300, "1x9000"]}',
-            "posts.0.hourly.impressions: the hourly gains cover 9,001 hours; "
+            "posts, item 1, hourly.impressions: the hourly gains cover 9,001 hours; "
             "a post's cover at most 8,760 (a year)",
         ),
         (
             'hourly: {impressions: ["1x300000000"]}',
-            "posts.0.hourly.impressions: the hourly gains cover 300,000,000 hours; "
+            "posts, item 1, hourly.impressions: the hourly gains cover 300,000,000 hours; "
             "a post's cover at most 8,760 (a year)",
         ),
         (
             'hourly: {impressions: ["1x99999999999999999999999"]}',
-            "posts.0.hourly.impressions: the hourly gains cover "
+            "posts, item 1, hourly.impressions: the hourly gains cover "
             "99,999,999,999,999,999,999,999 hours; a post's cover at most 8,760 (a year)",
         ),
         (
             'hourly: {impressions: ["5x-3"]}',
-            "posts.0.hourly.impressions: '5x-3' repeats 5 -3 times; "
+            "posts, item 1, hourly.impressions: '5x-3' repeats 5 -3 times; "
             "write a whole number of hours from 1, such as 5x70",
         ),
         (
             'hourly: {impressions: ["5x0"]}',
-            "posts.0.hourly.impressions: '5x0' repeats 5 0 times; "
+            "posts, item 1, hourly.impressions: '5x0' repeats 5 0 times; "
             "write a whole number of hours from 1, such as 5x70",
         ),
         (
             'hourly: {impressions: ["infx2"]}',
-            "posts.0.hourly.impressions: 'infx2' repeats 'inf', which is not a number",
+            "posts, item 1, hourly.impressions: 'infx2' repeats 'inf', which is not a number",
         ),
         (
             "hourly: {impressions: [.inf]}",
-            "posts.0.hourly.impressions: inf is not a number; write it without quotes, "
+            "posts, item 1, hourly.impressions: inf is not a number; write it without quotes, "
             "or null for missing",
         ),
         (
             "snapshots: [{hours: 1e300, impressions: 5}]",
-            "posts.0.snapshots.0.hours: 1e+300 is out of range: "
+            "posts, item 1, snapshots, item 1, hours: 1e+300 is out of range: "
             "a snapshot is from 0 to 87,600 hours (ten years) after publishing",
         ),
         (
             "snapshots: [{hours: -5, impressions: 5}]",
-            "posts.0.snapshots.0.hours: -5 is out of range: "
+            "posts, item 1, snapshots, item 1, hours: -5 is out of range: "
             "a snapshot is from 0 to 87,600 hours (ten years) after publishing",
         ),
         (
@@ -160,7 +160,7 @@ def run_case(tmp_path: Path, root: Path, pack: Pack, text: str) -> list[str]:
         ),
         (
             "snapshots: [{hours: 5, impressions: .nan}]",
-            "posts.0.snapshots.0.impressions: nan is not a number; write it without quotes, "
+            "posts, item 1, snapshots, item 1, impressions: nan is not a number; write it without quotes, "
             "or null for missing",
         ),
     ],

@@ -96,12 +96,12 @@ def test_without_a_matching_override_params_stay_scalars(ruleset):
         ),
         (
             "      - account_kind: company\n        params: {max_ratio: 8}\n",
-            "rules/r.yaml:9:23: rule \"narrow-audience\": overrides.0.account_kind: 'company' is not "
+            "rules/r.yaml:9:23: rule \"narrow-audience\": overrides, item 1, account_kind: 'company' is not "
             "allowed: one of member, organization",
         ),
         (
             "      - params: {max_ratio: 8}\n",
-            "rules/r.yaml:9:9: rule \"narrow-audience\": overrides.0: give either 'account' or "
+            "rules/r.yaml:9:9: rule \"narrow-audience\": overrides, item 1: give either 'account' or "
             "'account_kind' (exactly one)",
         ),
         (

@@ -75,6 +75,66 @@ def test_a_misspelt_threshold_in_against_is_a_problem(tmp_path: Path, root: Path
 def test_a_language_without_templates_is_one_clear_problem(root: Path):
     _, problems = check_pack(root / "rules", root / "narratives", "de")
     assert [str(p) for p in problems] == [
-        "narratives/de: no templates in language 'de' (there are: en); copy narratives/en to "
+        "narratives/de: no templates in language 'de' (there are: en, fr); copy narratives/en to "
         "narratives/de and translate it, or set NARRATOR_LOCALE to one of those"
     ]
+
+
+def test_numbers_written_as_the_narrative_shows_them_are_read_exactly(tmp_path: Path, root: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "engagement.yaml").write_text(
+        (root / "rules" / "engagement.yaml")
+        .read_text(encoding="utf-8")
+        .replace("min_rate: 0.02", "min_rate: 2%")
+        .replace("min_impressions: 200", "min_impressions: 1,200")
+        .replace("params: {min_rate: 0.015}", "params: {min_rate: 1.5 %}"),
+        encoding="utf-8",
+    )
+    pack, problems = check_pack(rules, root / "narratives", "en")
+    assert [str(p) for p in problems] == []
+    rule = pack.ruleset.get("low-engagement")
+    assert rule is not None
+    assert rule.spec.params["min_rate"] == 0.02
+    assert rule.spec.params["min_impressions"] == 1200
+    assert isinstance(rule.spec.params["min_impressions"], int)
+    assert rule.spec.overrides[0].params["min_rate"] == 0.015
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "values.engagement_rate|pct(",
+            "values.engagement_rate|percnt(",
+            ":2:135: rule \"low-engagement\": unknown filter 'percnt' (did you mean 'pct'?)",
+        ),
+        (
+            "{% if values.engagement_rate <",
+            "{% if values.engagement_rate is numbr and values.engagement_rate <",
+            ":2:200: rule \"low-engagement\": unknown test 'numbr' (did you mean 'number'?)",
+        ),
+        (
+            "{{ values.interactions|num }}",
+            "{{ valus.interactions|num }}",
+            ":2:22: rule \"low-engagement\": unknown name 'valus' (did you mean 'values'?)",
+        ),
+        (
+            "{{ values.interactions|num }}",
+            "{{ values.interaction|num }}",
+            ":2:29: rule \"low-engagement\": template reads 'interaction', which the rule does "
+            "not provide (did you mean 'interactions'?)",
+        ),
+    ],
+    ids=["filter", "test", "name", "value"],
+)
+def test_template_mistakes_give_line_column_and_the_name_meant(
+    old: str, new: str, expected: str, tmp_path: Path, root: Path
+):
+    shutil.copytree(root / "narratives", tmp_path / "narratives")
+    template = tmp_path / "narratives" / "en" / "rules" / "low-engagement.j2"
+    text = template.read_text(encoding="utf-8")
+    assert old in text
+    template.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _, problems = check_pack(root / "rules", tmp_path / "narratives", "en")
+    assert [str(p) for p in problems] == ["narratives/en/rules/low-engagement.j2" + expected]

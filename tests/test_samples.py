@@ -66,7 +66,12 @@ def test_every_template_file_has_samples_or_is_a_partial_or_rule(root: Path):
         (
             "messages/help.j2",
             "{{ front }} {{ nope }}",
-            "narratives/en/messages/help.j2:1: template reads an undefined value: 'nope' is undefined",
+            "narratives/en/messages/help.j2:1:16: unknown name 'nope'",
+        ),
+        (
+            "messages/help.j2",
+            "{{ front }}\n{{ 'x' if frnt }}",
+            "narratives/en/messages/help.j2:2:11: unknown name 'frnt' (did you mean 'front'?)",
         ),
         (
             "messages/help.j2",

@@ -125,7 +125,7 @@ def test_a_layout_that_extends_itself_is_refused_with_its_place(workspace: Path)
 
 def test_lorem_ipsum_of_any_length_is_gone(workspace: Path):
     assert check_finding(workspace, "{{ lipsum(999999) }}") == [
-        f"{TEMPLATE}:2: rule \"widening\": template reads an undefined value: 'lipsum' is undefined"
+        f"{TEMPLATE}:2:4: rule \"widening\": unknown name 'lipsum'"
     ]
 
 

@@ -301,3 +301,17 @@ def _plain(value: Any) -> float | None:
         return None
     number = float(value)
     return None if math.isnan(number) else float(f"{number:.12g}")
+
+
+def decide(
+    rule: Rule, columns: dict[str, np.ndarray], params: dict[str, Any], rows: int
+) -> np.ndarray:
+    """The outcome codes of one rule on `rows` rows given as columns: what `evaluate`
+    decides, for callers that vary a param (`narrator rules test` finding which
+    threshold an expectation was written for)."""
+    verdict = rule.condition.evaluate(columns, params, rows)
+    outcome = _decided(verdict, verdict.true.astype(np.int8))
+    if rule.requires is not None:
+        ready = rule.requires.evaluate(columns, params, rows)
+        outcome = _decided(ready, np.where(ready.value, outcome, NOT_READY).astype(np.int8))
+    return outcome

@@ -180,7 +180,8 @@ def _validation_problems(
             help_ = KEY_HELP.get(field)
             message = f"missing key '{field}'" + (f": {help_}" if help_ else "")
         else:
-            line, col = located.where(loc)
+            # An empty value has no place of its own: point at its key.
+            line, col = located.where(loc, key=err.get("input") is None)
             message = f"{_dotted(loc)}: {_plain_error(err, field)}"
         account = _override_account(located.data, loc)
         problems.append(Problem(display, line, col, message, rule=rule_id, account=account))
@@ -217,10 +218,19 @@ def _rule_id(data: Any, loc: tuple[Any, ...]) -> str | None:
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
+    """A place in a file as a lead counts: keys joined by dots, list positions from 1
+    (pydantic counts from 0): `overrides, item 1, params.min_rate`."""
     # Within one rule (or one rule test), name the key from there down.
     inside_item = len(loc) > 2 and loc[0] in ("rules", "tests") and isinstance(loc[1], int)
-    parts = [str(p) for p in (loc[2:] if inside_item else loc)]
-    return ".".join(parts) or "file"
+    parts: list[str] = []
+    for part in loc[2:] if inside_item else loc:
+        if isinstance(part, int):
+            parts.append(f", item {part + 1}, ")
+        elif parts and not parts[-1].endswith(", "):
+            parts.append(f".{part}")
+        else:
+            parts.append(str(part))
+    return "".join(parts).strip(", ") or "file"
 
 
 def _plain_error(err: Any, field: str) -> str:
@@ -239,6 +249,13 @@ def _plain_error(err: Any, field: str) -> str:
         return f"must be a list, such as [a, b]; got {shown}"
     if kind in {"dict_type", "model_type"} and field == "rules":
         return f"each rule is a mapping of keys (id, description, condition, ...); got {shown}"
+    if value is None and field == "params":
+        return (
+            "is empty; list each param under it, such as 'min_rate: 0.02', "
+            "or remove the line 'params:'"
+        )
+    if value is None:
+        return f"is empty; give it a value, or remove the line '{field}:'"
     if kind in {"dict_type", "model_type"}:
         return f"must be a mapping of names to values; got {shown}"
     if kind == "string_too_short":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +24,43 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$", strict=True)]
 
 
+_PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*%$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def as_written(value: Any) -> int | float | None:
+    """A number written as the narratives show it: `2%` is 0.02, `1,200` is 1200.
+
+    Returns None for text that is no such number. A ratio (`1:4`) or a decimal
+    comma (`1,5`) is refused with the exact number to write: `1:4` could as well
+    mean 0.25 as 4, and `1,5` 1.5 as 15."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    percent = _PERCENT.match(text)
+    if percent:
+        return float(Decimal(percent.group(1)) / 100)
+    if _GROUPED.match(text):
+        plain = text.replace(",", "")
+        return float(plain) if "." in plain else int(plain)
+    ratio = _RATIO.match(text)
+    if ratio and Decimal(ratio.group(1)) != 0:
+        left, right = Decimal(ratio.group(1)), Decimal(ratio.group(2))
+        raise ValueError(
+            f"'{value}' is a ratio as the narratives show it (1:N for N impressions per "
+            f"member reached); write the number it stands for: {float(right / left):g}"
+        )
+    if _DECIMAL_COMMA.match(text):
+        raise ValueError(f"'{value}' has a decimal comma; write {text.replace(',', '.')}")
+    return None
+
+
 def _number(value: Any) -> int | float:
+    written = as_written(value)
+    if written is not None:
+        return written
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         shown = f"'{value}'" if isinstance(value, str) else repr(value)
         raise ValueError(f"{shown} is not a number; write it without quotes, such as 5 or 0.02")

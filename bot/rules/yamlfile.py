@@ -25,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.errors import Problem
 from bot.limits import PackFileError, number_too_large, read_pack_file
+from bot.rules.yamlsyntax import duplicate_key, explain
 
 Path_ = tuple[str | int, ...]
 
@@ -104,30 +105,18 @@ def parse_yaml(text: str, display: str) -> tuple[Located | None, list[Problem]]:
         mark = exc.problem_mark
         key = str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "?"
         first = _first_key_line(text, key, exc.context_mark, mark)
+        line = mark.line + 1 if mark else None
         return None, [
             Problem(
                 display,
-                mark.line + 1 if mark else None,
+                line,
                 mark.column + 1 if mark else None,
-                f"key '{key}' appears twice in the same mapping"
-                + (f" (first on line {first})" if first else "")
-                + "; keep one",
+                duplicate_key(text, line, key, first),
             )
         ]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "invalid YAML"
-        hint = ""
-        if "\t" in text:
-            hint = " (tabs are not allowed for indentation in YAML; use spaces)"
-        return None, [
-            Problem(
-                display,
-                mark.line + 1 if mark else None,
-                mark.column + 1 if mark else None,
-                f"YAML syntax error: {what}{hint}",
-            )
-        ]
+        said = explain(exc, text)
+        return None, [Problem(display, said.line, said.column, said.message)]
     located = Located(data=None, text=text)
     try:
         data = _plain(root, (), located, [0])

@@ -9,6 +9,7 @@ each waiting up to WRITE_WAIT for the one before.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,76 @@ WRITE_WAIT = 120.0
 _WAL_RETRY = 0.01
 
 
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def unusable_file(path: str) -> str | None:
+    """Why the database file `path` cannot be used, in words that name it and the
+    fix, or None: a folder, a missing folder, a file that is not SQLite, a file or
+    folder marked read-only. Told before SQLite opens it, whose own words ("unable
+    to open database file") name neither."""
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        return (
+            f"NARRATOR_DB is {path}, which is a folder, not a database file: point "
+            f"NARRATOR_DB at a file, such as {target / 'narrator.db'}"
+        )
+    if not folder.is_dir():
+        return (
+            f"the database {path} cannot be created: the folder {folder} does not exist; "
+            "create it, or point NARRATOR_DB at a file in an existing folder"
+        )
+    if target.is_file():
+        try:
+            with target.open("rb") as file:
+                head = file.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            return f"the database {path} cannot be read ({exc.strerror}); {_FIX_ACCESS}"
+        if head and head != SQLITE_HEADER[: len(head)]:
+            return _not_sqlite(path)
+        if not _writable(target):
+            return _read_only(path)
+    if not _writable(folder):
+        return (
+            f"the folder {folder} of the database {path} is read-only, and SQLite writes "
+            "its journal next to the database: make the folder writable, or point "
+            "NARRATOR_DB at a file in a folder you can write to"
+        )
+    return None
+
+
+_FIX_ACCESS = "check that this program may read and write it, or point NARRATOR_DB at another file"
+
+
+def _writable(path: Path) -> bool:
+    """Writable by this program, and not marked read-only for everyone (which even an
+    administrator's program, whom the system lets write anyway, takes as meant)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & 0o222) and os.access(path, os.W_OK)
+
+
+def _not_sqlite(path: str) -> str:
+    return (
+        f"{path} is not a SQLite database, so not an Insight Narrator store: point "
+        "NARRATOR_DB at your store, or at a new file name to start one (to import a "
+        f"spreadsheet or CSV, run: narrator import {path})"
+    )
+
+
+def _read_only(path: str) -> str:
+    return (
+        f"the database {path} is read-only: make it writable (chmod u+w {path}), or copy "
+        "it to a folder you can write to and point NARRATOR_DB at the copy"
+    )
+
+
 def is_busy(exc: sqlite3.Error) -> bool:
     """Another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any variant)."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -48,6 +119,9 @@ class Connection:
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
         self.path = str(path)
+        unusable = unusable_file(self.path)
+        if unusable is not None:
+            raise StoreError(unusable)
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.write_wait)
         except sqlite3.Error as exc:
@@ -193,10 +267,9 @@ class Connection:
                 "try again when it is done"
             )
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-            return StoreError(
-                f"{self.path} is not an Insight Narrator database (SQLite says: {exc}): "
-                "point NARRATOR_DB at the right file, or at a new one"
-            )
+            return StoreError(_not_sqlite(self.path))
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            return StoreError(_read_only(self.path))
         return StoreError(
             f"{doing} {self.path}: {exc}; check that the disk has room and that this "
             "program may write to the file and its folder"
