@@ -12,7 +12,7 @@ import pytest
 from bot.metrics import account_metrics, post_metrics, posting_slots
 from bot.model import COUNTERS
 
-AT = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+AT = datetime(2026, 3, 15, 0, 0, tzinfo=UTC)  # a midnight: weeks are cut at midnight
 ACCOUNTS = pd.DataFrame({"id": ["acme"], "kind": ["member"]})
 
 

@@ -31,6 +31,7 @@ from bot.commands.loading import measure
 from bot.digest.memory import Memory, remember
 from bot.metrics import posting_slots
 from bot.metrics.catalogue import PERIOD_DAYS
+from bot.metrics.zones import week_bounds
 from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.rules.engine import Finding, evaluate
@@ -132,9 +133,10 @@ def _account(
     measured = measure(store, account_id, end)
     posts = measured.posts
     published = pd.DatetimeIndex(pd.to_datetime(posts["published_at"], utc=True))
-    start = pd.Timestamp(end - WEEK)
-    this_week = posts[np.asarray(published >= start)]
-    last_week = posts[np.asarray((published >= start - WEEK) & (published < start))]
+    # The account's weeks, cut at its own midnights as its week-over-week reading is.
+    before, start, stop = week_bounds(pd.Timestamp(end), measured.account.timezone)
+    this_week = posts[np.asarray((published >= start) & (published < stop))]
+    last_week = posts[np.asarray((published >= before) & (published < start))]
     account = account_context(measured.account)
     # Numbered as last10 numbers them at the same moment (newest first).
     numbers = {post_id: i for i, post_id in enumerate(posts.index, start=1)}
@@ -173,7 +175,11 @@ def _account(
     steps: list[dict[str, Any]] = []
     reading, across = [], []
     # The posting-time audit, as last10 gives it, only when an account finding speaks.
-    slots = posting_slots(posts, account_id) if account_findings else []
+    slots = (
+        posting_slots(posts, account_id, zone=measured.account.timezone)
+        if account_findings
+        else []
+    )
     for finding in account_findings:
         rendered = {
             **render_finding(pack, finding, account=account, slots=slots),

@@ -11,13 +11,15 @@ import math
 import re
 import unicodedata
 import urllib.parse
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import NumberPattern, format_compact_decimal, parse_pattern
-from jinja2 import Undefined
+from jinja2 import Undefined, pass_context
+from jinja2.runtime import Context
 
 from bot.metrics.catalogue import SCOPES
 
@@ -221,10 +223,20 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_timedelta(timedelta(hours=float(hours)), threshold=2, locale=locale)
 
-    def day(moment: Any) -> str:
+    # Times are UTC in the data; a reply about an account speaks in the account's zone,
+    # which its context names as `zone` (IANA; UTC where absent) and its header says once.
+    @pass_context
+    def day(context: Context, moment: Any) -> str:
         if missing(moment):
             return MISSING
-        return format_date(_as_datetime(moment), "d MMM", locale=locale)
+        return format_date(_in_zone(moment, context), "d MMM", locale=locale)
+
+    @pass_context
+    def clock(context: Context, moment: Any, pattern: str = "EEE HH:mm") -> str:
+        """A moment's local day and time in the reply's zone ("Tue 09:00")."""
+        if missing(moment):
+            return MISSING
+        return format_datetime(_in_zone(moment, context), pattern, locale=locale)
 
     def local_day(value: Any, pattern: str = "d MMM") -> str:
         """A calendar date ('2026-11-16') written out, e.g. with "EEEE d MMMM y"."""
@@ -232,11 +244,14 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_date(date.fromisoformat(str(value)[:10]), pattern, locale=locale)
 
-    def moment(value: Any) -> str:
+    @pass_context
+    def moment(context: Context, value: Any, named: bool = True) -> str:
+        """A moment with its zone named: "2 Mar 2026, 10:00 Europe/Paris" (`named=false`
+        where the reply has named it already)."""
         if missing(value):
             return MISSING
-        when = _as_datetime(value)
-        return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
+        text = format_datetime(_in_zone(value, context), "d MMM y, HH:mm", locale=locale)
+        return f"{text} {_zone(context)}" if named else text
 
     def clip(value: Any, width: int) -> str:
         text = "" if missing(value) else " ".join(str(value).split())
@@ -292,6 +307,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         "plain": plain,
         "age": age,
         "day": day,
+        "clock": clock,
         "local_day": local_day,
         "moment": moment,
         "clip": clip,
@@ -300,6 +316,21 @@ def make_filters(locale: str) -> dict[str, Any]:
         "link": link,
         "code": code,
     }
+
+
+def _zone(context: Context) -> str:
+    zone = context.get("zone")
+    return zone if isinstance(zone, str) and zone else "UTC"
+
+
+def _in_zone(value: Any, context: Context) -> datetime:
+    """A UTC moment (text or datetime) on the wall clock of the context's zone."""
+    return _as_datetime(value).astimezone(_tz(_zone(context)))
+
+
+@functools.cache
+def _tz(zone: str) -> tzinfo:
+    return UTC if zone == "UTC" else ZoneInfo(zone)
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -264,6 +264,16 @@ CREATE TABLE imported_files (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        11,
+        "account time zones: posting hours and weeks in the account's own zone",
+        # NULL: never set, read as UTC (demo and API accounts); an import sets a new
+        # account's zone from --tz or NARRATOR_TIMEZONE.
+        "ALTER TABLE accounts ADD COLUMN timezone TEXT",
+    ),
+)
+
 
 def _count_data_changes(conn: sqlite3.Connection) -> None:
     """Triggers, not the writers, count every change to the data: a writer added later,
