@@ -176,9 +176,7 @@ def _account(
     reading, across = [], []
     # The posting-time audit, as last10 gives it, only when an account finding speaks.
     slots = (
-        posting_slots(posts, account_id, zone=measured.account.timezone)
-        if account_findings
-        else []
+        posting_slots(posts, account_id, zone=measured.account.timezone) if account_findings else []
     )
     for finding in account_findings:
         rendered = {

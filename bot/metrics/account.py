@@ -18,7 +18,6 @@ from bot.metrics.catalogue import (
     ACCOUNT_CATALOGUE,
     BEST_POSTS_QUANTILE,
     CURVE_HOURS,
-    PERIOD_DAYS,
 )
 from bot.metrics.compute import _curve, interactions
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
