@@ -224,19 +224,18 @@ def make_filters(locale: str) -> dict[str, Any]:
         return format_timedelta(timedelta(hours=float(hours)), threshold=2, locale=locale)
 
     # Times are UTC in the data; a reply about an account speaks in the account's zone,
-    # which its context names as `zone` (IANA; UTC where absent) and its header says once.
-    @pass_context
-    def day(context: Context, moment: Any) -> str:
+    # which its context names as `zone` (IANA; UTC where absent: see `zoned`) and its
+    # header says once.
+    def day(moment: Any, zone: str | None = None) -> str:
         if missing(moment):
             return MISSING
-        return format_date(_in_zone(moment, context), "d MMM", locale=locale)
+        return format_date(_in_zone(moment, zone), "d MMM", locale=locale)
 
-    @pass_context
-    def clock(context: Context, moment: Any, pattern: str = "EEE HH:mm") -> str:
-        """A moment's local day and time in the reply's zone ("Tue 09:00")."""
+    def clock(moment: Any, pattern: str = "EEE HH:mm", zone: str | None = None) -> str:
+        """A moment's local day and time ("Tue 09:00")."""
         if missing(moment):
             return MISSING
-        return format_datetime(_in_zone(moment, context), pattern, locale=locale)
+        return format_datetime(_in_zone(moment, zone), pattern, locale=locale)
 
     def local_day(value: Any, pattern: str = "d MMM") -> str:
         """A calendar date ('2026-11-16') written out, e.g. with "EEEE d MMMM y"."""
@@ -244,14 +243,13 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_date(date.fromisoformat(str(value)[:10]), pattern, locale=locale)
 
-    @pass_context
-    def moment(context: Context, value: Any, named: bool = True) -> str:
+    def moment(value: Any, named: bool = True, zone: str | None = None) -> str:
         """A moment with its zone named: "2 Mar 2026, 10:00 Europe/Paris" (`named=false`
         where the reply has named it already)."""
         if missing(value):
             return MISSING
-        text = format_datetime(_in_zone(value, context), "d MMM y, HH:mm", locale=locale)
-        return f"{text} {_zone(context)}" if named else text
+        text = format_datetime(_in_zone(value, zone), "d MMM y, HH:mm", locale=locale)
+        return f"{text} {zone or 'UTC'}" if named else text
 
     def clip(value: Any, width: int) -> str:
         text = "" if missing(value) else " ".join(str(value).split())
@@ -318,14 +316,25 @@ def make_filters(locale: str) -> dict[str, Any]:
     }
 
 
-def _zone(context: Context) -> str:
-    zone = context.get("zone")
-    return zone if isinstance(zone, str) and zone else "UTC"
+#: The filters that write a moment on the wall clock of the reply's zone.
+ZONED = ("day", "clock", "moment")
 
 
-def _in_zone(value: Any, context: Context) -> datetime:
-    """A UTC moment (text or datetime) on the wall clock of the context's zone."""
-    return _as_datetime(value).astimezone(_tz(_zone(context)))
+def zoned(func: Any) -> Any:
+    """`func` taking its zone from the template's `zone` (the account's) unless given."""
+
+    @pass_context
+    def in_reply_zone(context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
+        zone = context.get("zone")
+        kwargs.setdefault("zone", zone if isinstance(zone, str) and zone else None)
+        return func(value, *args, **kwargs)
+
+    return functools.wraps(func)(in_reply_zone)
+
+
+def _in_zone(value: Any, zone: str | None) -> datetime:
+    """A UTC moment (text or datetime) on the wall clock of `zone` (UTC if None)."""
+    return _as_datetime(value).astimezone(_tz(zone or "UTC"))
 
 
 @functools.cache
