@@ -364,6 +364,27 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"admins": [], "is_dm": True, "what": "links"},
         {"admins": ["U1"], "is_dm": False, "what": "digest"},
         {"admins": ["U1"], "is_dm": False, "what": "checkin"},
+        {"admins": ["U1"], "is_dm": False, "what": "timezone"},
+    ],
+    "messages/timezone.j2": [
+        {
+            "accounts": [
+                {"id": "acme", "name": "Acme", "zone": "Europe/Paris"},
+                {"id": "globex", "name": "Globex", "zone": "UTC"},
+            ],
+            "before": None,
+            "changed": False,
+        },
+        {
+            "accounts": [{"id": "acme", "name": "Acme", "zone": "Europe/Paris"}],
+            "before": "UTC",
+            "changed": True,
+        },
+        {
+            "accounts": [{"id": "acme", "name": "Acme", "zone": "UTC"}],
+            "before": "UTC",
+            "changed": False,
+        },
     ],
     "messages/linked.j2": [
         {"account": "acme", "target": "U1", "is_user": True, "changed": True},

@@ -1,5 +1,6 @@
-"""The Slack-only subcommands: link, unlink and unmute (who sees what), and digest
-and checkin (what the clock sends a channel, in bot/slack/subscriptions.py)."""
+"""The Slack-only subcommands: link, unlink and unmute (who sees what), digest
+and checkin (what the clock sends a channel, in bot/slack/subscriptions.py), and
+timezone (an account's zone, in bot/slack/zones.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from bot.commands import Reply, message
 from bot.pack import Pack
-from bot.slack import subscriptions
+from bot.slack import subscriptions, zones
 from bot.slack.access import is_direct_message, mentioned_user
 from bot.store import Store
 
@@ -49,6 +50,10 @@ def manage(
             channel_id=channel_id,
             admins=admins,
             at=at,
+        )
+    if sub == "timezone":
+        return zones.timezone(
+            args, store=store, pack=pack, user_id=user_id, channel_id=channel_id, admins=admins
         )
     if sub == "unmute":
         return _unmute(args, store=store, pack=pack, channel_id=channel_id)
