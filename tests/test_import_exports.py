@@ -3,9 +3,8 @@ by what is inside them, read with their real-world quirks, stored at their own g
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 

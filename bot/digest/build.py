@@ -1,8 +1,9 @@
 """Build a channel's digest: per account, the week against the week before.
 
-Every number comes from the metrics `last10` uses, measured as of the week's end
-(midnight starting the digest's day, in the subscription's zone): `narrator ask
-"last10 ACCOUNT" --at WEEK_END` shows the same posts with the same numbers and
+Every number comes from the metrics `last10` uses, measured as of the account's
+week's end: the last midnight in the account's zone before the digest is sent (for
+an account in the subscription's zone, midnight starting the digest's day). `narrator
+ask "last10 ACCOUNT" --at WEEK_END` shows the same posts with the same numbers and
 findings. Rules decide what is said; their tags decide where it goes:
 `trend` findings are the week's reading, a post's `positive` findings make it one
 to learn from, its other `audience` findings mark it as under par for the
@@ -82,8 +83,12 @@ def build_digest(
     muted: Collection[str] = (),
     history: Sequence[tuple[str, Sequence[Said]]] = (),
     fallback_from: datetime | None = None,
+    sent_at: datetime | None = None,
 ) -> Digest:
-    """The digest of the week ending at `end` (UTC) for `accounts`.
+    """The digest of the week ending at `end` (UTC; midnight in the subscription's
+    `zone`) for `accounts`. Each account is measured at its own week's end: the last
+    midnight in its zone before `sent_at` (default `end`), so a digest covers the seven
+    days before it is sent wherever the account is.
 
     history: the channel's earlier digests, newest first (store.digest_history).
     fallback_from: set when a preview moved back from an empty week (its end)."""
@@ -96,7 +101,7 @@ def build_digest(
         if account_id not in known:
             continue
         part, account_said, points = _account(
-            store, pack, account_id, end, muted, remember(history, account_id)
+            store, pack, account_id, sent_at or end, muted, remember(history, account_id)
         )
         parts.append(part)
         said.extend(account_said)
@@ -126,15 +131,16 @@ def _account(
     store: Store,
     pack: Pack,
     account_id: str,
-    end: datetime,
+    sent_at: datetime,
     muted: Collection[str],
     memory: Memory,
 ) -> tuple[dict[str, Any], list[Said], list[ChartPost]]:
-    measured = measure(store, account_id, end)
+    # The account's weeks, cut at its own midnights as its week-over-week reading is.
+    zone = store.timezone(account_id) or "UTC"
+    before, start, stop = week_bounds(pd.Timestamp(sent_at), zone)
+    measured = measure(store, account_id, stop.to_pydatetime())
     posts = measured.posts
     published = pd.DatetimeIndex(pd.to_datetime(posts["published_at"], utc=True))
-    # The account's weeks, cut at its own midnights as its week-over-week reading is.
-    before, start, stop = week_bounds(pd.Timestamp(end), measured.account.timezone)
     this_week = posts[np.asarray((published >= start) & (published < stop))]
     last_week = posts[np.asarray((published >= before) & (published < start))]
     account = account_context(measured.account)
