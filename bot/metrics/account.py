@@ -82,7 +82,7 @@ def account_metrics_of(
         known = np.isfinite(last)
         m["hours_since_observed"][known] = now - last[known]
         _weekly(m, k, post_account, seen, marks)
-    own = marks[np.maximum(post_account, 0)]  # each post's account's marks
+    own = _own(marks, post_account)
     m["posts_week"] = _count(post_account, (published >= own[:, 1]) & (published < own[:, 2]), k)
     m["posts_prev_week"] = _count(
         post_account, (published >= own[:, 0]) & (published < own[:, 1]), k
@@ -103,6 +103,14 @@ def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:
     """Each row's account as its index in `ids` (-1 for an account not asked about)."""
     lookup = {name: i for i, name in enumerate(ids)}
     return np.array([lookup.get(a, -1) for a in as_text(accounts).tolist()], dtype=int)
+
+
+def _own(marks: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each post's account's week marks; NaN for a post of an account not asked about."""
+    out = np.full((len(codes), 3), np.nan)
+    asked = codes >= 0
+    out[asked] = marks[codes[asked]]
+    return out
 
 
 def _count(codes: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -134,7 +142,7 @@ def _weekly(
     published, pos = seen.published, seen.pos
     n = len(published)
     hours = seen.observed - published[pos]
-    query = marks[np.maximum(post_account, 0)] - published[:, None]
+    query = _own(marks, post_account) - published[:, None]
     values = {c: seen.counter(c) for c in ("impressions", "members_reached")}
     values["interactions"] = interactions(seen, values)
     for counter, name in (
