@@ -37,10 +37,14 @@ def apply_account_series(
     export's days are the account's calendar days."""
     week = pd.Timedelta(days=PERIOD_DAYS)
     m["reach_is_unique"] = np.zeros(len(ids))
-    for code, account in enumerate(ids):
+    given = (days is not None and len(days)) or (periods is not None and len(periods))
+    ends: dict[str, pd.Timestamp] = {}  # worked out once per zone, not per account
+    for code, account in enumerate(ids if given else ()):
         zone = "UTC" if zones is None else str(zones[code])
-        # The local calendar day the moment falls on, as the naive midnight `day` holds.
-        end = local_midnight(moment, zone).tz_localize(None).tz_localize(moment.tz)
+        if zone not in ends:
+            # The local day the moment falls on, as the UTC midnight `day` holds.
+            ends[zone] = local_midnight(moment, zone).tz_localize(None).tz_localize(moment.tz)
+        end = ends[zone]
         bounds = ((end - 2 * week, end - week, "_prev_week"), (end - week, end, "_week"))
         if days is not None and len(days):
             mine = days[days["account"] == account]
