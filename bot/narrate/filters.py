@@ -337,7 +337,7 @@ def _in_zone(value: Any, zone: str | None) -> datetime:
     return _as_datetime(value).astimezone(_tz(zone or "UTC"))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # bounded: a template may name any zone
 def _tz(zone: str) -> tzinfo:
     return UTC if zone == "UTC" else ZoneInfo(zone)
 
