@@ -130,6 +130,17 @@ def _echo_reply_text(text: str, fmt: str) -> None:
     show(text)
 
 
+def _zone(value: str, hint: str) -> str:
+    """An IANA zone name, or a usage error that says what to write instead."""
+    from bot.clock.schedule import ScheduleError, parse_zone
+    from bot.config import zone_problem
+
+    try:
+        return parse_zone(value)
+    except ScheduleError as exc:
+        raise click.BadParameter(zone_problem(value, exc.suggestion), param_hint=hint) from None
+
+
 def _moment(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -230,9 +241,19 @@ def demo(at: str | None, fmt: str, lang: str | None) -> None:
     "observed_at",
     help="When the export was taken (ISO time); default: the time written in the file.",
 )
+@click.option(
+    "--tz",
+    "zone",
+    help="The account's time zone, e.g. Europe/Paris: its posting hours and weeks are read "
+    "in it (default for a new account: NARRATOR_TIMEZONE, else UTC).",
+)
 @_friendly
 def import_(
-    files: tuple[Path, ...], account: str | None, kind: str | None, observed_at: str | None
+    files: tuple[Path, ...],
+    account: str | None,
+    kind: str | None,
+    observed_at: str | None,
+    zone: str | None,
 ) -> None:
     """Import LinkedIn export files or interchange CSVs; each file is all or nothing.
 
@@ -242,6 +263,7 @@ def import_(
 
     settings = _settings()
     moment = _moment(observed_at) if observed_at else None
+    zone = _zone(zone, "--tz") if zone is not None else None
     failed: list[Path] = []
     with _store(settings) as store, steps(len(files)) as progress:
         for path in files:
@@ -253,6 +275,8 @@ def import_(
                     account=account,
                     kind=kind,
                     observed_at=moment,
+                    timezone=zone,
+                    default_zone=settings.timezone,
                     on_step=progress.step,
                     waiting=_waiting_for(path, settings.db),
                 )
@@ -666,6 +690,32 @@ def accounts(ctx: click.Context, at: str | None, fmt: str) -> None:
         click.echo(json.dumps(reply.data, indent=2, ensure_ascii=False))
     else:
         _echo_reply_text(reply.text, fmt)
+
+
+@accounts.command(name="timezone")
+@click.argument("account")
+@click.argument("zone", required=False)
+@_friendly
+def accounts_timezone(account: str, zone: str | None) -> None:
+    """Show ACCOUNT's time zone, or set it to ZONE (e.g. Europe/Paris): its posting hours,
+    days and weeks are read in it."""
+    settings = _settings()
+    with Store(settings.db) as store:
+        current = store.timezone(account)
+        if current is None:
+            raise click.BadParameter(
+                f"there is no account '{account[:100]}'; `narrator accounts` lists them",
+                param_hint="ACCOUNT",
+            )
+        if zone is None:
+            click.echo(f"{account}: times in {current}.")
+            return
+        zone = _zone(zone, "ZONE")
+        if zone == current:
+            click.echo(f"{account}: times in {zone} already.")
+            return
+        store.set_timezone(account, zone)
+    click.echo(f"{account}: times in {zone} from now on (it was {current}).")
 
 
 @accounts.command(name="connect")

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         "PACK/narratives)"
     )
     locale: str = Field(default="en", description="language of the narratives")
+    timezone: str = Field(
+        default="UTC",
+        description="the time zone (IANA) an account imported without --tz gets",
+    )
     debug: bool = Field(default=False, description="show tracebacks of internal errors")
     digest_grace_hours: float = Field(
         default=6.0,
@@ -105,6 +109,16 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not a language code such as en or de") from None
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from bot.clock.schedule import ScheduleError, parse_zone
+
+        try:
+            return parse_zone(value)
+        except ScheduleError as exc:
+            raise ValueError(zone_problem(value, exc.suggestion)) from None
+
     @field_validator("linkedin_api_url", "linkedin_oauth_url")
     @classmethod
     def _linkedin_url(cls, value: str) -> str:
@@ -122,6 +136,15 @@ class Settings(BaseSettings):
     @property
     def narratives_dir(self) -> Path:
         return self.narratives / self.locale
+
+
+def zone_problem(value: str, suggestion: str | None) -> str:
+    """A zone that is not one, in plain words."""
+    hint = f"did you mean {suggestion}? " if suggestion else ""
+    return (
+        f"'{value[:80]}' is not a time zone name: {hint}Use a name of the tz database such "
+        "as Europe/Paris or America/New_York (region first, case as written)"
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

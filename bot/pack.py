@@ -535,6 +535,8 @@ def finding_context(
         "params": params,
         "sources": sources if sources is not None else dict.fromkeys(params, "default"),
         "account": account,
+        # The zone the filters write times in (day, clock, moment): the account's.
+        "zone": account.get("timezone") or "UTC",
     }
     if post is not None:
         context["post"] = post

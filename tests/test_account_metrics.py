@@ -12,12 +12,17 @@ import pytest
 from bot.metrics import account_metrics, post_metrics, posting_slots
 from bot.model import COUNTERS
 
-AT = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+AT = datetime(2026, 3, 15, 0, 0, tzinfo=UTC)  # a midnight: weeks are cut at midnight
 ACCOUNTS = pd.DataFrame({"id": ["acme"], "kind": ["member"]})
 
 
 def build(
-    posts: list[tuple[str, datetime]], rows: list[dict], followers: list[tuple[datetime, int]] = ()
+    posts: list[tuple[str, datetime]],
+    rows: list[dict],
+    followers: list[tuple[datetime, int]] = (),
+    *,
+    at: datetime = AT,
+    zone: str | None = None,
 ):
     post_frame = pd.DataFrame(
         {
@@ -48,8 +53,9 @@ def build(
             "followers": [float(n) for _, n in followers],
         }
     )
-    metrics = post_metrics(post_frame, snaps, fol, AT)
-    return account_metrics(ACCOUNTS, post_frame, snaps, fol, metrics, AT).loc["acme"], metrics
+    metrics = post_metrics(post_frame, snaps, fol, at)
+    accounts = ACCOUNTS if zone is None else ACCOUNTS.assign(timezone=[zone])
+    return account_metrics(accounts, post_frame, snaps, fol, metrics, at).loc["acme"], metrics
 
 
 def test_week_over_week_counts_what_each_week_gained():
@@ -206,3 +212,86 @@ def test_posting_slots_rank_weekday_and_hour_by_early_engagement():
         {("Monday", 2), ("Tuesday", 3)},
         {("Monday", 3), ("Tuesday", 2)},
     )
+
+
+# -- the account's own time zone --
+
+PARIS = "Europe/Paris"
+
+
+def _slots_of(published: list[datetime], at: datetime, zone: str) -> list[tuple[str, int, int]]:
+    posts, rows = [], []
+    for i, when in enumerate(published):
+        posts.append((f"p{i}", when))
+        rows += hourly(f"p{i}", when, 2, 1000, 0.05)
+    _, metrics = build(posts, rows, at=at)
+    return [
+        (s["day_name"], s["hour"], s["posts"]) for s in posting_slots(metrics, "acme", zone=zone)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("published", "at"),
+    [
+        # Tuesdays at 09:00 in Paris around the last Sunday of March (29 Mar 2026):
+        # 08:00 UTC in winter time, 07:00 UTC in summer time.
+        (
+            ["2026-03-17T08:00Z", "2026-03-24T08:00Z", "2026-03-31T07:00Z", "2026-04-07T07:00Z"],
+            "2026-04-20T00:00Z",
+        ),
+        # ... and around the last Sunday of October (25 Oct 2026), the other way.
+        (
+            ["2026-10-13T07:00Z", "2026-10-20T07:00Z", "2026-10-27T08:00Z", "2026-11-03T08:00Z"],
+            "2026-11-20T00:00Z",
+        ),
+    ],
+)
+def test_the_posting_time_audit_speaks_of_paris_hours_across_a_clock_change(published, at):
+    moments = [pd.Timestamp(p).to_pydatetime() for p in published]
+    at = pd.Timestamp(at).to_pydatetime()
+    # One slot in Paris, where the team posts at 09:00 every Tuesday...
+    assert _slots_of(moments, at, PARIS) == [("Tuesday", 9, 4)]
+    # ... which UTC would split in two hours, neither the one the team knows.
+    assert sorted(_slots_of(moments, at, "UTC")) == [("Tuesday", 7, 2), ("Tuesday", 8, 2)]
+
+
+def test_a_post_late_on_monday_in_utc_is_a_tuesday_post_in_paris():
+    late = [datetime(2026, 2, d, 23, 30, tzinfo=UTC) for d in (2, 9)]  # Mondays, UTC
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    assert _slots_of(late, at, PARIS) == [("Tuesday", 0, 2)]
+    assert _slots_of(late, at, "UTC") == [("Monday", 23, 2)]
+
+
+def _counted(published: list[datetime], at: datetime, zone: str | None) -> tuple[float, float]:
+    posts = [(f"p{i}", when) for i, when in enumerate(published)]
+    row, _ = build(posts, [], at=at, zone=zone)
+    return row["posts_prev_week"], row["posts_week"]
+
+
+def test_weeks_are_cut_at_midnight_in_the_accounts_zone():
+    at = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)  # Sunday noon
+    posts = [
+        datetime(2026, 3, 7, 23, 30, tzinfo=UTC),  # Sun 8 Mar 00:30 in Paris, Sat 7 in UTC
+        datetime(2026, 3, 14, 23, 30, tzinfo=UTC),  # Sun 15 Mar 00:30 in Paris: today there
+    ]
+    # In Paris this week is 8-14 March (from 7 Mar 23:00 UTC to 14 Mar 23:00 UTC).
+    assert _counted(posts, at, PARIS) == (0, 1)
+    # In UTC it is 8-14 March by UTC days: the first post falls in the week before.
+    assert _counted(posts, at, "UTC") == (1, 1)
+    assert _counted(posts, at, None) == (1, 1)  # no zone given: UTC
+
+
+def test_a_week_across_the_spring_change_lasts_167_hours_in_paris():
+    from bot.metrics.zones import week_bounds
+
+    at = pd.Timestamp("2026-04-01T12:00Z")
+    before, start, end = week_bounds(at, PARIS)
+    assert start == pd.Timestamp("2026-03-24T23:00Z")  # 25 Mar 00:00, winter time
+    assert end == pd.Timestamp("2026-03-31T22:00Z")  # 1 Apr 00:00, summer time
+    assert end - start == pd.Timedelta(hours=167)
+    assert start - before == pd.Timedelta(hours=168)
+    posts = [
+        datetime(2026, 3, 31, 21, 30, tzinfo=UTC),  # 23:30 on 31 Mar in Paris: this week
+        datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 00:30 on 1 Apr in Paris: today
+    ]
+    assert _counted(posts, at.to_pydatetime(), PARIS) == (0, 1)

@@ -446,3 +446,73 @@ def test_an_unusable_narrator_db_is_named_with_its_fix(
     assert result.stderr == expected.format(db=db) + "\n"
     assert "Traceback" not in result.output
     assert "something went wrong" not in result.output
+
+
+# -- the account's time zone --
+
+
+def _zone_of(tmp_path: Path, account: str) -> str | None:
+    with Store(tmp_path / "cli.db") as store:
+        return store.timezone(account)
+
+
+def test_import_sets_the_accounts_zone_and_a_new_account_gets_the_default(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = csv_file(tmp_path, *ROWS)
+    monkeypatch.setenv("NARRATOR_TIMEZONE", "America/New_York")
+    assert runner.invoke(cli, ["import", str(path)]).exit_code == 0
+    assert _zone_of(tmp_path, "acme") == "America/New_York"
+    # The default is for new accounts: one with a zone keeps it.
+    monkeypatch.setenv("NARRATOR_TIMEZONE", "Asia/Tokyo")
+    assert runner.invoke(cli, ["import", str(path)]).exit_code == 0
+    assert _zone_of(tmp_path, "acme") == "America/New_York"
+    # --tz sets it, even when the file itself is already in the store.
+    result = runner.invoke(cli, ["import", str(path), "--tz", "Europe/Paris"])
+    assert result.exit_code == 0, result.output
+    assert _zone_of(tmp_path, "acme") == "Europe/Paris"
+
+
+def test_a_zone_that_is_not_one_is_refused_before_anything_is_written(
+    runner: CliRunner, tmp_path: Path
+):
+    path = csv_file(tmp_path, *ROWS)
+    result = runner.invoke(cli, ["import", str(path), "--tz", "paris"])
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for --tz: 'paris' is not a time zone name: did you mean Europe/Paris?"
+        in result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert _zone_of(tmp_path, "acme") is None  # no account: nothing was imported
+
+
+def test_accounts_timezone_shows_and_sets_the_zone(runner: CliRunner, tmp_path: Path):
+    assert runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))]).exit_code == 0
+    assert runner.invoke(cli, ["accounts", "timezone", "acme"]).output == "acme: times in UTC.\n"
+    result = runner.invoke(cli, ["accounts", "timezone", "acme", "Europe/Paris"])
+    assert result.output == "acme: times in Europe/Paris from now on (it was UTC).\n"
+    bad = runner.invoke(cli, ["accounts", "timezone", "acme", "Europe/Pariss"])
+    assert bad.exit_code == 2
+    assert "did you mean Europe/Paris?" in bad.stderr
+    missing = runner.invoke(cli, ["accounts", "timezone", "acne", "UTC"])
+    assert missing.exit_code == 2
+    assert "there is no account 'acne'" in missing.stderr
+    # The replies about the account speak Paris time, and say so once.
+    reply = runner.invoke(cli, ["ask", "last10 acme", "--at", "2026-03-05T09:30:00Z"])
+    assert reply.exit_code == 0, reply.output
+    assert "as of 5 Mar 2026, 10:30 Europe/Paris" in reply.output
+    assert reply.output.count("Europe/Paris") == 1
+    assert "UTC" not in reply.output
+
+
+def test_a_bad_default_zone_is_named(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("NARRATOR_TIMEZONE", "Europe/Pari")
+    result = runner.invoke(cli, ["import", str(csv_file(tmp_path, *ROWS))])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "bad setting: NARRATOR_TIMEZONE: 'Europe/Pari' is not a time zone name: "
+        "did you mean Europe/Paris?"
+    )

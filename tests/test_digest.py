@@ -15,6 +15,7 @@ from matplotlib import image
 
 from bot.cli import cli
 from bot.commands import handle
+from bot.demo import demo_batch
 from bot.digest.build import build_digest, week_end
 from bot.digest.commands import preview, subscribe
 from bot.digest.send import chart_png, digest_for, digest_text
@@ -51,11 +52,14 @@ def test_the_demo_digest_reads_as_written(demo_store, pack):
 
 
 def test_digest_and_last10_never_disagree(demo_store, pack):
-    """Every post the digest names carries last10's number and figures at the same moment."""
+    """Every post the digest names carries last10's number and figures at the same moment:
+    the account's week's end, its last midnight before the digest is sent (the demo
+    accounts are in UTC, the subscription in Paris: an hour after END)."""
     digest = digest_for(demo_store, pack, sub(), SENT)
     for part in digest.context["accounts"]:
         account = part["account"]["id"]
-        last10 = handle(f"last10 {account}", store=demo_store, pack=pack, at=END)
+        at = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+        last10 = handle(f"last10 {account}", store=demo_store, pack=pack, at=at)
         shown = {p["id"]: p for p in last10.context["posts"]}
         groups = [*part["learn"], *part["under"], *part["standouts"]]
         assert groups, account
@@ -295,3 +299,34 @@ def test_the_done_when_from_the_terminal(tmp_path: Path, root: Path):
     bad = runner.invoke(cli, ["clock", "--at", "2026-11-23T08:00:00Z"], env=env)
     assert bad.exit_code == 2
     assert "--at needs --once" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("zone", "week_end"),
+    [
+        # In the subscription's zone: midnight starting the digest's day.
+        ("Europe/Paris", datetime(2026, 11, 22, 23, 0, tzinfo=UTC)),
+        # In UTC: Monday's midnight there, an hour later, so Sunday evening counts.
+        ("UTC", datetime(2026, 11, 23, 0, 0, tzinfo=UTC)),
+        # In New York (sent at 03:00 there): Monday's midnight there, 05:00 UTC.
+        ("America/New_York", datetime(2026, 11, 23, 5, 0, tzinfo=UTC)),
+        # In Tokyo: Monday began at 15:00 UTC on Sunday.
+        ("Asia/Tokyo", datetime(2026, 11, 22, 15, 0, tzinfo=UTC)),
+    ],
+)
+def test_each_account_s_week_ends_at_its_own_last_midnight_before_sending(
+    tmp_path, pack, zone, week_end
+):
+    from bot.commands.loading import measure
+
+    path = tmp_path / "z.db"
+    with Store(path) as store:
+        store.write(demo_batch())
+        store.set_timezone("demo-creator", zone)
+        digest = digest_for(store, pack, sub(accounts=("demo-creator",)), SENT)
+        (part,) = digest.context["accounts"]
+        row = measure(store, "demo-creator", week_end).account_metrics.iloc[0]
+    assert part["week"]["impressions_week"] == pytest.approx(row["impressions_week"])
+    assert part["week"]["posts_week"] == row["posts_week"]
+    named = "(its weeks and times in" in digest_text(pack, digest, sub())
+    assert named == (zone != "Europe/Paris")

@@ -4,6 +4,7 @@ by what is inside them, read with their real-world quirks, stored at their own g
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -418,6 +419,34 @@ def test_without_a_weekly_export_reach_is_said_to_be_an_upper_bound(tmp_path: Pa
         store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
         row = measure(store, "jane", at).account_metrics.loc["jane"]
     assert row["reach_is_unique"] == 0
+
+
+@pytest.mark.parametrize(
+    ("zone", "impressions_week"),
+    [
+        # 09:00 on 15 Feb in UTC: the weeks are 1-7 and 8-14 Feb, both exported.
+        ("UTC", 14000),
+        # 23:00 on 14 Feb in Honolulu: the week before runs from 31 Jan, a day no
+        # export covers, so the impressions summed over posts (none) stand.
+        ("Pacific/Honolulu", None),
+    ],
+)
+def test_an_exports_days_are_the_accounts_calendar_days(
+    tmp_path: Path, zone: str, impressions_week: int | None
+):
+    from bot.commands.loading import measure
+
+    at = datetime(2026, 2, 15, 9, tzinfo=UTC)
+    with Store(tmp_path / "w.db") as store:
+        store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
+        store.write(read_file(weekly_export(tmp_path, 8, 1500, 14000), account="jane"))
+        store.set_timezone("jane", zone)
+        row = measure(store, "jane", at).account_metrics.loc["jane"]
+    if impressions_week is None:
+        assert math.isnan(row["impressions_week"])
+    else:
+        assert (row["impressions_prev_week"], row["impressions_week"]) == (7000, 14000)
+        assert row["reach_is_unique"] == 1
 
 
 def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):

@@ -54,6 +54,17 @@ FR = make_filters("fr")
         ("age", (80,), "3 days"),
         ("day", ("2026-11-21T09:00:00Z",), "21 Nov"),
         ("moment", ("2026-11-21T09:05:00Z",), "21 Nov 2026, 09:05 UTC"),
+        # In the account's zone: a late Saturday in UTC is Sunday in Paris.
+        ("day", ("2026-11-21T23:30:00Z", "Europe/Paris"), "22 Nov"),
+        (
+            "moment",
+            ("2026-11-21T23:30:00Z", True, "Europe/Paris"),
+            "22 Nov 2026, 00:30 Europe/Paris",
+        ),
+        ("moment", ("2026-11-21T09:05:00Z", False, "Europe/Paris"), "21 Nov 2026, 10:05"),
+        ("clock", ("2026-11-24T08:00:00Z",), "Tue 08:00"),
+        # Summer time: 07:00 UTC is 09:00 in Paris on 31 March, after the change.
+        ("clock", ("2026-03-31T07:00:00Z", "EEE HH:mm", "Europe/Paris"), "Tue 09:00"),
         ("clip", ("a  long\ntitle here", 10), "a long ti…"),
         ("clip", (None, 10), ""),
     ],
@@ -140,6 +151,22 @@ def write(narrator: Narrator, name: str, text: str) -> None:
     path = narrator.root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def test_times_are_written_in_the_zone_the_reply_names(narrator: Narrator):
+    write(
+        narrator,
+        "t.j2",
+        "{{ t|day }} {{ t|clock }} {{ t|moment }} / {{ t|clock(zone='America/New_York') }}"
+        "{% for zone in ['UTC'] %} / {% include 'u.j2' %}{% endfor %}",
+    )
+    write(narrator, "u.j2", "{{ t|clock }}")  # an included part sees the zone set around it
+    text = narrator.render("t.j2", t="2026-03-29T22:30:00Z", zone="Europe/Paris")
+    assert text.strip() == (
+        "30 Mar Mon 00:30 30 Mar 2026, 00:30 Europe/Paris / Sun 18:30 / Sun 22:30"
+    )
+    # A context that names no zone speaks UTC, as every time before zones did.
+    assert narrator.render("t.j2", t="2026-03-29T22:30:00Z").startswith("29 Mar Sun 22:30")
 
 
 def test_every_value_is_escaped_but_template_text_is_not(narrator: Narrator):

@@ -223,7 +223,8 @@ def store_at_version(path: Path, version: int, data: Path) -> None:
         )
     conn.execute("ATTACH DATABASE ? AS data", (str(data),))
     old = [c[1] for c in conn.execute("PRAGMA table_info(snapshots)")]
-    conn.execute("INSERT INTO accounts SELECT * FROM data.accounts")
+    had = [c[1] for c in conn.execute("PRAGMA table_info(accounts)")]
+    conn.execute(f"INSERT INTO accounts SELECT {', '.join(had)} FROM data.accounts")
     conn.execute("INSERT INTO posts SELECT * FROM data.posts")
     conn.execute(f"INSERT INTO snapshots SELECT {', '.join(old)} FROM data.snapshots")
     conn.commit()
@@ -427,3 +428,30 @@ def test_clearing_account_data_keeps_the_account_and_its_links(store: Store):
     assert store.links() == [("C0MARKETING", "acme")]
     for table in ("posts", "snapshots", "snapshot_series", "follower_counts"):
         assert store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+
+
+def test_accounts_stored_before_time_zones_are_read_in_utc(tmp_path: Path):
+    with Store(tmp_path / "new.db") as store:
+        store.write(parse_csv(CSV, "a.csv"))
+        ids = store.account_ids()
+    path = tmp_path / "old.db"
+    # The migrations before zones (whatever their numbers), with the same accounts.
+    before = next(i for i, m in enumerate(MIGRATIONS) if "time zone" in m.description)
+    store_at_version(path, before, tmp_path / "new.db")
+    conn = sqlite3.connect(path)
+    assert "timezone" not in {c[1] for c in conn.execute("PRAGMA table_info(accounts)")}
+    conn.close()
+    with Store(path) as store:
+        assert [store.timezone(a) for a in ids] == ["UTC"] * len(ids)
+        assert {a.timezone for a in store.accounts()} == {"UTC"}
+        assert store.set_timezone(ids[0], "Europe/Paris")
+        assert not store.set_timezone(ids[0], "Asia/Tokyo", only_if_unset=True)
+        assert store.account(ids[0]).timezone == "Europe/Paris"
+        assert not store.set_timezone("nobody", "UTC")
+        assert store.timezone("nobody") is None
+
+
+def test_migrations_are_listed_in_the_order_of_their_versions():
+    """Migrations run in list order: blocks appended by parallel work must keep 1, 2, 3…"""
+    versions = [m.version for m in MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1))

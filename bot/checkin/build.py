@@ -70,6 +70,7 @@ def _context(measured: Measured, post_id: str, published: datetime, at: datetime
             "id": measured.account.id,
             "name": measured.account.name or measured.account.id,
         },
+        "zone": measured.account.timezone,
         "post": {
             "id": post_id,
             "title": row["title"] if isinstance(row["title"], str) else None,

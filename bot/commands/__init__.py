@@ -25,7 +25,7 @@ from bot.store import Store
 SUBCOMMANDS = ("last10", "post", "why", "accounts", "rules", "help")
 #: Subcommands only the Slack front door carries out: they change who sees what, or
 #: what the clock sends the channel they are asked in (the terminal has `narrator digest`).
-SLACK_SUBCOMMANDS = ("link", "unlink", "unmute", "digest", "checkin", "language")
+SLACK_SUBCOMMANDS = ("link", "unlink", "unmute", "digest", "checkin", "language", "timezone")
 #: What the terminal answers with the Slack way and its own: those, and `mute` (a
 #: button in Slack, so a word people type when they look for it).
 SLACK_ONLY = (*SLACK_SUBCOMMANDS, "mute")

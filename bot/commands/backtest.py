@@ -122,6 +122,7 @@ def backtest(
             "condition": rule.condition.source.strip(),
         },
         "account": account_id,
+        "zone": account.timezone,
         "as_of": to_utc_text(at),
         "count": len(subjects),
         "asked": count,

@@ -121,7 +121,12 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
         if rendered["next"]:
             steps.append({**rendered, "subject": "post:" + post["id"], "post": post})
     # The posting-time audit is only worth computing when an account finding speaks.
-    slots = posting_slots(report.history, report.account.id) if report.account_findings else []
+    zone = report.account.timezone
+    slots = (
+        posting_slots(report.history, report.account.id, zone=zone)
+        if report.account_findings
+        else []
+    )
     across = []
     for finding in report.account_findings:
         rendered = render_finding(pack, finding, account=account, slots=slots)
@@ -130,6 +135,7 @@ def report_context(report: Last10Report, pack: Pack) -> dict[str, Any]:
             steps.append({**rendered, "subject": "account"})
     return {
         "account": account,
+        "zone": zone,
         "as_of": to_utc_text(report.as_of),
         "posts": posts,
         "traits": traits,
@@ -169,6 +175,7 @@ def post_report(
     steps = [{**r, "subject": "post:" + post_id, "post": post} for r in rendered if r["next"]]
     context = {
         "account": account,
+        "zone": account["timezone"],
         "as_of": to_utc_text(at),
         "post": post,
         "findings": rendered,
@@ -547,6 +554,7 @@ def account_context(account: AccountRow) -> dict[str, Any]:
         "kind": account.kind,
         "followers": account.followers,
         "last_observed_at": account.last_observed_at,
+        "timezone": account.timezone,
     }
 
 

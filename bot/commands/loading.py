@@ -31,7 +31,13 @@ def measure(store: Store, account_id: str, at: datetime, posts: int = BASELINE_P
     # Post and account metrics share one pass over the snapshots.
     seen = observe(frame, history.snapshots, at, newest_first=True)
     metrics = post_metrics_of(seen, followers)
-    accounts = pd.DataFrame({"id": [account_id], "kind": [history.account.kind]})
+    accounts = pd.DataFrame(
+        {
+            "id": [account_id],
+            "kind": [history.account.kind],
+            "timezone": [history.account.timezone],
+        }
+    )
     account_frame = account_metrics_of(
         accounts,
         seen,

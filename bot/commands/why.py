@@ -68,6 +68,7 @@ def explain_post(
     context = {
         "post": post,
         "account": account_context(measured.account),
+        "zone": measured.account.timezone,
         "as_of": to_utc_text(at),
         "freshness": freshness,
         "verdicts": verdicts,

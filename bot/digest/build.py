@@ -1,8 +1,9 @@
 """Build a channel's digest: per account, the week against the week before.
 
-Every number comes from the metrics `last10` uses, measured as of the week's end
-(midnight starting the digest's day, in the subscription's zone): `narrator ask
-"last10 ACCOUNT" --at WEEK_END` shows the same posts with the same numbers and
+Every number comes from the metrics `last10` uses, measured as of the account's
+week's end: the last midnight in the account's zone before the digest is sent (for
+an account in the subscription's zone, midnight starting the digest's day). `narrator
+ask "last10 ACCOUNT" --at WEEK_END` shows the same posts with the same numbers and
 findings. Rules decide what is said; their tags decide where it goes:
 `trend` findings are the week's reading, a post's `positive` findings make it one
 to learn from, its other `audience` findings mark it as under par for the
@@ -31,6 +32,7 @@ from bot.commands.loading import measure
 from bot.digest.memory import Memory, remember
 from bot.metrics import posting_slots
 from bot.metrics.catalogue import PERIOD_DAYS
+from bot.metrics.zones import week_bounds
 from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.rules.engine import Finding, evaluate
@@ -81,8 +83,12 @@ def build_digest(
     muted: Collection[str] = (),
     history: Sequence[tuple[str, Sequence[Said]]] = (),
     fallback_from: datetime | None = None,
+    sent_at: datetime | None = None,
 ) -> Digest:
-    """The digest of the week ending at `end` (UTC) for `accounts`.
+    """The digest of the week ending at `end` (UTC; midnight in the subscription's
+    `zone`) for `accounts`. Each account is measured at its own week's end: the last
+    midnight in its zone before `sent_at` (default `end`), so a digest covers the seven
+    days before it is sent wherever the account is.
 
     history: the channel's earlier digests, newest first (store.digest_history).
     fallback_from: set when a preview moved back from an empty week (its end)."""
@@ -95,7 +101,7 @@ def build_digest(
         if account_id not in known:
             continue
         part, account_said, points = _account(
-            store, pack, account_id, end, muted, remember(history, account_id)
+            store, pack, account_id, sent_at or end, muted, remember(history, account_id)
         )
         parts.append(part)
         said.extend(account_said)
@@ -125,16 +131,18 @@ def _account(
     store: Store,
     pack: Pack,
     account_id: str,
-    end: datetime,
+    sent_at: datetime,
     muted: Collection[str],
     memory: Memory,
 ) -> tuple[dict[str, Any], list[Said], list[ChartPost]]:
-    measured = measure(store, account_id, end)
+    # The account's weeks, cut at its own midnights as its week-over-week reading is.
+    zone = store.timezone(account_id) or "UTC"
+    before, start, stop = week_bounds(pd.Timestamp(sent_at), zone)
+    measured = measure(store, account_id, stop.to_pydatetime())
     posts = measured.posts
     published = pd.DatetimeIndex(pd.to_datetime(posts["published_at"], utc=True))
-    start = pd.Timestamp(end - WEEK)
-    this_week = posts[np.asarray(published >= start)]
-    last_week = posts[np.asarray((published >= start - WEEK) & (published < start))]
+    this_week = posts[np.asarray((published >= start) & (published < stop))]
+    last_week = posts[np.asarray((published >= before) & (published < start))]
     account = account_context(measured.account)
     # Numbered as last10 numbers them at the same moment (newest first).
     numbers = {post_id: i for i, post_id in enumerate(posts.index, start=1)}
@@ -173,7 +181,9 @@ def _account(
     steps: list[dict[str, Any]] = []
     reading, across = [], []
     # The posting-time audit, as last10 gives it, only when an account finding speaks.
-    slots = posting_slots(posts, account_id) if account_findings else []
+    slots = (
+        posting_slots(posts, account_id, zone=measured.account.timezone) if account_findings else []
+    )
     for finding in account_findings:
         rendered = {
             **render_finding(pack, finding, account=account, slots=slots),

@@ -54,6 +54,7 @@ def digest_for(
         accounts_of(store, sub),
         end=end,
         zone=sub.zone,
+        sent_at=moment,
         muted={rule for rule, _, _ in store.mutes(sub.channel)},
         history=store.digest_history(sub.channel, end) if remember else (),
     )

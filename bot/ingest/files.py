@@ -39,6 +39,7 @@ def file_digest(
     account: str | None = None,
     kind: str | None = None,
     observed_at: datetime | None = None,
+    timezone: str | None = None,
 ) -> str | None:
     """A digest of the file's bytes and of the options it is read with (None for what
     is not a regular file, which the reader refuses anyway, never blocking on a pipe)."""
@@ -46,9 +47,9 @@ def file_digest(
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_DIGEST_BYTES:
             return None
-        digest = hashlib.sha256(
-            repr((READER_VERSION, account, kind, observed_at and observed_at.isoformat())).encode()
-        )
+        options = (READER_VERSION, account, kind, observed_at and observed_at.isoformat())
+        # A zone set with the import is part of what importing the file does.
+        digest = hashlib.sha256(repr(options + ((timezone,) if timezone else ())).encode())
         with open(path, "rb") as handle:
             while block := handle.read(1 << 20):
                 digest.update(block)

@@ -18,10 +18,10 @@ from bot.metrics.catalogue import (
     ACCOUNT_CATALOGUE,
     BEST_POSTS_QUANTILE,
     CURVE_HOURS,
-    PERIOD_DAYS,
 )
 from bot.metrics.compute import _curve, interactions
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
+from bot.metrics.zones import week_marks
 
 
 def account_metrics(
@@ -34,7 +34,8 @@ def account_metrics(
 ) -> pd.DataFrame:
     """One row per account (index `account`), with `account_kind` and every account metric.
 
-    accounts: id, kind. posts, snapshots, followers: as for post_metrics.
+    accounts: id, kind, and optionally timezone (IANA; UTC where absent): weeks are cut
+    at the account's local midnight. posts, snapshots, followers: as for post_metrics.
     post_frame: post_metrics' output for the same posts and moment.
     """
     seen = observe(posts, snapshots, at, newest_first=True)  # the order measure() uses
@@ -55,6 +56,14 @@ def account_metrics_of(
     moment, now = seen.moment, seen.now
     ids = accounts["id"].astype(str).to_numpy()
     k = len(ids)
+    zones = (
+        accounts["timezone"].fillna("UTC").astype(str).to_numpy()
+        if "timezone" in accounts
+        else np.full(k, "UTC")
+    )
+    # Per account: the week before's start, this week's start and its end (the last
+    # local midnight before the moment), as epoch hours.
+    marks = week_marks(moment, zones)
     m: dict[str, np.ndarray] = {name: np.full(k, np.nan) for name in ACCOUNT_CATALOGUE}
 
     counts = where(followers, until(followers["observed_at"], moment))
@@ -72,13 +81,13 @@ def account_metrics_of(
         np.maximum.at(last, post_account[pos], observed)
         known = np.isfinite(last)
         m["hours_since_observed"][known] = now - last[known]
-        _weekly(m, k, post_account, seen)
-    week = PERIOD_DAYS * 24.0
-    m["posts_week"] = _count(post_account, published > now - week, k)
+        _weekly(m, k, post_account, seen, marks)
+    own = _own(marks, post_account)
+    m["posts_week"] = _count(post_account, (published >= own[:, 1]) & (published < own[:, 2]), k)
     m["posts_prev_week"] = _count(
-        post_account, (published > now - 2 * week) & (published <= now - week), k
+        post_account, (published >= own[:, 0]) & (published < own[:, 1]), k
     )
-    apply_account_series(m, ids, moment, days, periods)
+    apply_account_series(m, ids, moment, days, periods, zones)
     _best_posts(m, ids, post_frame)
     # One frame built at once: adding 20 columns one by one costs more than the maths.
     return pd.DataFrame(
@@ -94,6 +103,14 @@ def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:
     """Each row's account as its index in `ids` (-1 for an account not asked about)."""
     lookup = {name: i for i, name in enumerate(ids)}
     return np.array([lookup.get(a, -1) for a in as_text(accounts).tolist()], dtype=int)
+
+
+def _own(marks: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each post's account's week marks; NaN for a post of an account not asked about."""
+    out = np.full((len(codes), 3), np.nan)
+    asked = codes >= 0
+    out[asked] = marks[codes[asked]]
+    return out
 
 
 def _count(codes: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
@@ -117,14 +134,15 @@ def _group_last(codes: np.ndarray, when: np.ndarray, values: np.ndarray, k: int)
     return out
 
 
-def _weekly(m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Observed) -> None:
-    """Counters gained by all of an account's posts in the last week and the week before."""
-    week = PERIOD_DAYS * 24.0
-    published, pos, now = seen.published, seen.pos, seen.now
+def _weekly(
+    m: dict[str, np.ndarray], k: int, post_account: np.ndarray, seen: Observed, marks: np.ndarray
+) -> None:
+    """Counters gained by all of an account's posts in the last week and the week before,
+    cut at the account's local midnights (`marks`, per account)."""
+    published, pos = seen.published, seen.pos
     n = len(published)
     hours = seen.observed - published[pos]
-    marks = np.array([now - 2 * week, now - week, now])
-    query = marks[None, :] - published[:, None]
+    query = _own(marks, post_account) - published[:, None]
     values = {c: seen.counter(c) for c in ("impressions", "members_reached")}
     values["interactions"] = interactions(seen, values)
     for counter, name in (
@@ -159,9 +177,12 @@ def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFr
             m["best_posts_peak_hour"][code] = float(np.median(known))
 
 
-def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> list[dict[str, Any]]:
-    """The account's publishing slots (weekday and hour, UTC) ranked by first-90-minute
-    engagement, from its own history; a slot needs two posts to count."""
+def posting_slots(
+    post_frame: pd.DataFrame, account: str, limit: int = 3, zone: str = "UTC"
+) -> list[dict[str, Any]]:
+    """The account's publishing slots (weekday and hour in its zone: 09:00 in Paris is
+    one slot in winter and summer) ranked by first-90-minute engagement, from its own
+    history; a slot needs two posts to count."""
     # A few dozen posts: plain Python groups them faster than a pandas groupby.
     mine = post_frame[post_frame["account"] == account]
     rates = mine["early_engagement_rate"].to_numpy(dtype="float64", na_value=np.nan)
@@ -169,7 +190,7 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
     if not known.any():
         return []
     rates = rates[known]
-    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"][known], utc=True))
+    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"][known], utc=True)).tz_convert(zone)
     dated = ~when.isna()  # a post without a time has no slot, but counts overall
     groups: dict[tuple[int, int], list[float]] = {}
     for weekday, hour, rate in zip(
@@ -195,6 +216,7 @@ def posting_slots(post_frame: pd.DataFrame, account: str, limit: int = 3) -> lis
             "hour": hour,
             "early_engagement_rate": median,
             "posts": count,
+            "zone": zone,
             "vs_overall": median / overall if overall else None,
         }
         for median, weekday, hour, count in table[:limit]

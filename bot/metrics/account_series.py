@@ -15,6 +15,7 @@ import pandas as pd
 
 from bot.metrics.catalogue import PERIOD_DAYS
 from bot.metrics.compute import _div
+from bot.metrics.zones import local_midnight
 
 _DAY = pd.Timedelta(days=1)
 #: Daily counters that add up over days -> the weekly metric they give.
@@ -27,14 +28,24 @@ def apply_account_series(
     moment: pd.Timestamp,
     days: pd.DataFrame | None,
     periods: pd.DataFrame | None,
+    zones: np.ndarray | None = None,
 ) -> None:
-    """Overwrite the weekly sums in `m` where the account's own series cover them."""
+    """Overwrite the weekly sums in `m` where the account's own series cover them.
+
+    Whole days only: the week ends at the last midnight before the moment in the
+    account's zone (`zones`, UTC where not given), as the sums over posts do; an
+    export's days are the account's calendar days."""
     week = pd.Timedelta(days=PERIOD_DAYS)
-    # Whole days only: the week ending at the last midnight before the moment.
-    end = moment.normalize()
-    bounds = ((end - 2 * week, end - week, "_prev_week"), (end - week, end, "_week"))
     m["reach_is_unique"] = np.zeros(len(ids))
-    for code, account in enumerate(ids):
+    given = (days is not None and len(days)) or (periods is not None and len(periods))
+    ends: dict[str, pd.Timestamp] = {}  # worked out once per zone, not per account
+    for code, account in enumerate(ids if given else ()):
+        zone = "UTC" if zones is None else str(zones[code])
+        if zone not in ends:
+            # The local day the moment falls on, as the UTC midnight `day` holds.
+            ends[zone] = local_midnight(moment, zone).tz_localize(None).tz_localize(moment.tz)
+        end = ends[zone]
+        bounds = ((end - 2 * week, end - week, "_prev_week"), (end - week, end, "_week"))
         if days is not None and len(days):
             mine = days[days["account"] == account]
             sums: dict[str, dict[str, float]] = {}

@@ -25,7 +25,7 @@ from jinja2.visitor import NodeTransformer
 
 from bot.limits import PackFileError, digits_too_long, number_too_large, read_pack_file
 from bot.narrate import limits
-from bot.narrate.filters import finalize, make_filters, missing
+from bot.narrate.filters import ZONED, finalize, make_filters, missing, zoned
 
 #: Filters the compiled templates call, under names no template can write.
 _LOOP = "loop budget"
@@ -177,7 +177,8 @@ def make_environment(narratives: Path, locale: str) -> ImmutableSandboxedEnviron
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(make_filters(locale))
+    filters = make_filters(locale)
+    env.filters.update({name: zoned(f) if name in ZONED else f for name, f in filters.items()})
     env.filters = {name: _guarded(name, func) for name, func in env.filters.items()}
     env.filters[_LOOP] = limits.budgeted
     env.filters[_CONCAT] = limits.concat

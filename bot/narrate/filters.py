@@ -11,13 +11,15 @@ import math
 import re
 import unicodedata
 import urllib.parse
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import NumberPattern, format_compact_decimal, parse_pattern
-from jinja2 import Undefined
+from jinja2 import Undefined, pass_context
+from jinja2.runtime import Context
 
 from bot.metrics.catalogue import SCOPES
 
@@ -227,11 +229,20 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_timedelta(timedelta(hours=float(hours)), threshold=2, locale=locale)
 
-    def day(moment: Any, pattern: str = "d MMM") -> str:
+    # Times are UTC in the data; a reply about an account speaks in the account's zone,
+    # which its context names as `zone` (IANA; UTC where absent: see `zoned`) and its
+    # header says once.
+    def day(moment: Any, pattern: str = "d MMM", zone: str | None = None) -> str:
         """A moment's date, e.g. "23 Nov" ("EEE d MMM": "Mon 23 Nov", "lun. 23 nov.")."""
         if missing(moment):
             return MISSING
-        return format_date(_as_datetime(moment), pattern, locale=locale)
+        return format_date(_in_zone(moment, zone), pattern, locale=locale)
+
+    def clock(moment: Any, pattern: str = "EEE HH:mm", zone: str | None = None) -> str:
+        """A moment's local day and time ("Tue 09:00")."""
+        if missing(moment):
+            return MISSING
+        return format_datetime(_in_zone(moment, zone), pattern, locale=locale)
 
     def weekday(value: Any, width: str = "wide") -> str:
         """A weekday number (0 is Monday) as the locale names it: Tuesday, mardi."""
@@ -246,11 +257,13 @@ def make_filters(locale: str) -> dict[str, Any]:
             return MISSING
         return format_date(date.fromisoformat(str(value)[:10]), pattern, locale=locale)
 
-    def moment(value: Any) -> str:
+    def moment(value: Any, named: bool = True, zone: str | None = None) -> str:
+        """A moment with its zone named: "2 Mar 2026, 10:00 Europe/Paris" (`named=false`
+        where the reply has named it already)."""
         if missing(value):
             return MISSING
-        when = _as_datetime(value)
-        return format_datetime(when, "d MMM y, HH:mm", tzinfo=when.tzinfo, locale=locale) + " UTC"
+        text = format_datetime(_in_zone(value, zone), "d MMM y, HH:mm", locale=locale)
+        return f"{text} {zone or 'UTC'}" if named else text
 
     def language_name(value: Any) -> str:
         """A language code as this locale names it: "fr" is French, or français."""
@@ -316,6 +329,7 @@ def make_filters(locale: str) -> dict[str, Any]:
         "age": age,
         "day": day,
         "weekday": weekday,
+        "clock": clock,
         "local_day": local_day,
         "moment": moment,
         "language_name": language_name,
@@ -325,6 +339,32 @@ def make_filters(locale: str) -> dict[str, Any]:
         "link": link,
         "code": code,
     }
+
+
+#: The filters that write a moment on the wall clock of the reply's zone.
+ZONED = ("day", "clock", "moment")
+
+
+def zoned(func: Any) -> Any:
+    """`func` taking its zone from the template's `zone` (the account's) unless given."""
+
+    @pass_context
+    def in_reply_zone(context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
+        zone = context.get("zone")
+        kwargs.setdefault("zone", zone if isinstance(zone, str) and zone else None)
+        return func(value, *args, **kwargs)
+
+    return functools.wraps(func)(in_reply_zone)
+
+
+def _in_zone(value: Any, zone: str | None) -> datetime:
+    """A UTC moment (text or datetime) on the wall clock of `zone` (UTC if None)."""
+    return _as_datetime(value).astimezone(_tz(zone or "UTC"))
+
+
+@functools.lru_cache(maxsize=64)  # bounded: a template may name any zone
+def _tz(zone: str) -> tzinfo:
+    return UTC if zone == "UTC" else ZoneInfo(zone)
 
 
 def _as_datetime(value: Any) -> datetime:

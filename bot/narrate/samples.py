@@ -28,6 +28,7 @@ ACCOUNT = {
     "kind": "organization",
     "followers": 812.0,
     "last_observed_at": "2026-03-05T09:00:00Z",
+    "timezone": "Europe/Paris",
 }
 
 
@@ -134,6 +135,7 @@ _STATUS_BAD = {
 LAST10 = {
     "account": ACCOUNT,
     "as_of": "2026-03-05T09:00:00Z",
+    "zone": "Europe/Paris",
     "posts": [_post(1), _YOUNG],
     "traits": [_TRAIT],
     "standouts": [{"post": _post(1), "findings": _FINDINGS}],
@@ -166,6 +168,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {
             "account": ACCOUNT,
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "post": _post(1),
             "findings": _FINDINGS,
             "next_steps": [_STEP],
@@ -188,6 +191,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {
             "account": ACCOUNT,
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "post": _YOUNG,
             "findings": [],
             "next_steps": [],
@@ -201,6 +205,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "post": _post(3),
             "account": ACCOUNT,
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "freshness": {
                 "age_hours": 96.0,
                 "hours_observed": 90.0,
@@ -241,6 +246,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "post": _YOUNG,
             "account": ACCOUNT,
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "freshness": {
                 "age_hours": 10.0,
                 "hours_observed": None,
@@ -382,6 +388,27 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"admins": ["U1"], "is_dm": False, "what": "digest"},
         {"admins": ["U1"], "is_dm": False, "what": "checkin"},
         {"admins": ["U1"], "is_dm": False, "what": "language"},
+        {"admins": ["U1"], "is_dm": False, "what": "timezone"},
+    ],
+    "messages/timezone.j2": [
+        {
+            "accounts": [
+                {"id": "acme", "name": "Acme", "zone": "Europe/Paris"},
+                {"id": "globex", "name": "Globex", "zone": "UTC"},
+            ],
+            "before": None,
+            "changed": False,
+        },
+        {
+            "accounts": [{"id": "acme", "name": "Acme", "zone": "Europe/Paris"}],
+            "before": "UTC",
+            "changed": True,
+        },
+        {
+            "accounts": [{"id": "acme", "name": "Acme", "zone": "UTC"}],
+            "before": "UTC",
+            "changed": False,
+        },
     ],
     "messages/language.j2": [
         {"changed": True, "language": "fr"},
@@ -413,6 +440,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             },
             "account": "acme",
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "count": 2,
             "asked": 30,
             "changes": [{"name": "min_rate", "old": 0.02, "new": 0.03}],
@@ -443,6 +471,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "rule": {"id": "off-target", "scope": "account", "condition": "x"},
             "account": "acme",
             "as_of": "2026-03-05T09:00:00Z",
+            "zone": "Europe/Paris",
             "count": 1,
             "asked": 1,
             "changes": [],
@@ -549,6 +578,8 @@ _DIGEST_PART = {
 }
 _QUIET_PART = {
     **_DIGEST_PART,
+    # An account whose zone is not the digest's: its weeks and times are its own.
+    "account": {**ACCOUNT, "timezone": "America/New_York"},
     "week": {
         **_WEEK,
         "impressions_week": None,
@@ -586,6 +617,7 @@ _SUBSCRIPTION = {
 # A first-hour check-in (bot/checkin/build.py builds these contexts).
 _CHECKIN = {
     "account": {"id": "acme", "name": "Acme"},
+    "zone": "Europe/Paris",
     "post": {
         "id": "urn:li:activity:1",
         "title": "A <sample> & post",

@@ -1,6 +1,7 @@
 """The Slack-only subcommands: link, unlink and unmute (who sees what), language
-(which language the bot speaks in a channel), and digest and checkin (what the clock
-sends a channel, in bot/slack/subscriptions.py)."""
+(which language the bot speaks in a channel), digest and checkin (what the clock
+sends a channel, in bot/slack/subscriptions.py), and timezone (an account's zone,
+in bot/slack/zones.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 
 from bot.commands import Reply, message
 from bot.pack import Pack, language_of
-from bot.slack import subscriptions
+from bot.slack import subscriptions, zones
 from bot.slack.access import is_direct_message, mentioned_user
 from bot.store import Store
 
@@ -50,6 +51,10 @@ def manage(
             channel_id=channel_id,
             admins=admins,
             at=at,
+        )
+    if sub == "timezone":
+        return zones.timezone(
+            args, store=store, pack=pack, user_id=user_id, channel_id=channel_id, admins=admins
         )
     if sub == "unmute":
         return _unmute(args, store=store, pack=pack, channel_id=channel_id)

@@ -8,7 +8,7 @@ open database of `connection.py`:
 
 - `writes.py`: an import's accounts, posts, snapshots and follower counts, all or
   nothing, checked against what is stored
-- `accounts.py`: account rows as of a moment
+- `accounts.py`: account rows as of a moment, and each account's time zone
 - `history.py`: an account's posts, snapshots and followers as of a moment, as frames
 - `exports.py`: what LinkedIn's exports say of an account as a whole (its days, its
   windows' totals, who saw its posts), latest reading wins
@@ -24,7 +24,7 @@ with its migration in `migrations.py`, and joins the bases below.
 
 from __future__ import annotations
 
-from bot.store.accounts import AccountReads, AccountRow
+from bot.store.accounts import AccountReads, AccountRow, AccountZones
 from bot.store.checkins import CheckinTables
 from bot.store.clock import Claim, ClockLedger, RunRow
 from bot.store.connection import MMAP_BYTES, Connection
@@ -55,6 +55,7 @@ __all__ = [
 class Store(
     PostWrites,
     AccountReads,
+    AccountZones,
     HistoryReads,
     ExportReads,
     SlackTables,

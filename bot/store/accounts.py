@@ -18,6 +18,8 @@ class AccountRow:
     posts: int
     last_published_at: str | None
     last_observed_at: str | None
+    #: The account's IANA time zone: its posting hours, days and weeks are read in it.
+    timezone: str = "UTC"
 
 
 # The latest observation of an account is the latest of its posts' latest ones; each of
@@ -31,7 +33,8 @@ _ACCOUNT_ROW_SQL = """
             AND p.published_at <= :at),
            (SELECT max((SELECT max(s.observed_at) FROM snapshots s WHERE s.post = p.id
                         AND s.observed_at <= :at))
-            FROM posts p WHERE p.account = a.id AND p.published_at <= :at)
+            FROM posts p WHERE p.account = a.id AND p.published_at <= :at),
+           coalesce(a.timezone, 'UTC')
     FROM accounts a"""
 
 #: Later than any time the store writes (they are compared as text).
@@ -55,6 +58,27 @@ class AccountReads(Connection):
             _ACCOUNT_ROW_SQL + " WHERE a.id = :id", {**_as_of(at), "id": account_id}
         ).fetchone()
         return AccountRow(*row) if row else None
+
+
+class AccountZones(Connection):
+    """Each account's time zone (IANA name, checked by the caller with bot.zones)."""
+
+    def set_timezone(self, account_id: str, zone: str, *, only_if_unset: bool = False) -> bool:
+        """Set the account's zone; False if there is no such account (or, with
+        `only_if_unset`, if it already had one)."""
+        unset = " AND timezone IS NULL" if only_if_unset else ""
+        with self.writing() as conn:
+            changed = conn.execute(
+                f"UPDATE accounts SET timezone = ? WHERE id = ?{unset}", (zone, account_id)
+            ).rowcount
+        return changed > 0
+
+    def timezone(self, account_id: str) -> str | None:
+        """The account's zone (UTC if never set), or None if there is no such account."""
+        row = self.conn.execute(
+            "SELECT coalesce(timezone, 'UTC') FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        return row[0] if row else None
 
 
 def _as_of(at: datetime | None) -> dict[str, str]:

@@ -43,7 +43,8 @@ class HistoryReads(Connection):
         loaded here (the data the history holds, however old `at` is)."""
         found = self.conn.execute(
             "SELECT id, kind, name, (SELECT count(*) FROM posts p "
-            "WHERE p.account = a.id AND p.published_at <= ?) FROM accounts a WHERE id = ?",
+            "WHERE p.account = a.id AND p.published_at <= ?), coalesce(timezone, 'UTC') "
+            "FROM accounts a WHERE id = ?",
             (to_utc_text(at), account_id),
         ).fetchone()
         if found is None:
@@ -64,7 +65,7 @@ class HistoryReads(Connection):
             ["observed_at", "followers"],
         )
         counts = followers["followers"].tolist()
-        account_id, kind, name, published = found
+        account_id, kind, name, published, zone = found
         account = AccountRow(
             id=account_id,
             kind=kind,
@@ -73,6 +74,7 @@ class HistoryReads(Connection):
             posts=published,
             last_published_at=_latest_text(post_frame["published_at"]),
             last_observed_at=_latest_text(snapshots["observed_at"]),
+            timezone=zone,
         )
         return History(account=account, posts=post_frame, snapshots=snapshots, followers=followers)
 

@@ -292,6 +292,18 @@ ALTER TABLE linkedin_connections ADD COLUMN days_read_on TEXT;
 )
 
 
+# Account time zones (issue #15).
+MIGRATIONS += (
+    Migration(
+        11,
+        "account time zones: posting hours and weeks in the account's own zone",
+        # NULL: never set, read as UTC (demo and API accounts); an import sets a new
+        # account's zone from --tz or NARRATOR_TIMEZONE.
+        "ALTER TABLE accounts ADD COLUMN timezone TEXT",
+    ),
+)
+
+
 # Languages per channel (issue #15), appended as a block of their own.
 MIGRATIONS += (
     Migration(

@@ -120,6 +120,8 @@ class PostWrites(Connection):
         *,
         waiting: Callable[[], object] | None = None,
         digest: str | None = None,
+        timezone: str | None = None,
+        default_zone: str | None = None,
     ) -> WriteSummary:
         """Write a validated batch in one transaction: all of it, or none of it.
 
@@ -164,6 +166,7 @@ class PostWrites(Connection):
                 wrote = write_snapshots(self.conn, _SNAPSHOT_SQL, snapshots)
                 changes["snapshots"] = TableChange(wrote.new, wrote.changed, wrote.unchanged)
                 self._refuse_contradictions(batch, stored, wrote)
+                self._set_zones([a.id for a in batch.accounts], timezone, default_zone)
                 if digest is not None:
                     self._record_import(digest, ImportTotals.of(batch))
         except sqlite3.IntegrityError as exc:
@@ -276,6 +279,23 @@ class PostWrites(Connection):
         ]
         if problems:
             raise StoreError("\n".join([*problems, "Nothing was written."]))
+
+    def _set_zones(self, ids: list[str], zone: str | None, default: str | None) -> None:
+        """The batch's accounts get `zone` (import --tz); those without one, `default`
+        (NARRATOR_TIMEZONE). Zones are checked names (bot.clock.schedule.parse_zone)."""
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            if zone is not None:
+                self.conn.execute(
+                    f"UPDATE accounts SET timezone = ? WHERE id IN ({marks}) AND timezone IS NOT ?",
+                    (zone, *chunk, zone),
+                )
+            if default is not None:
+                self.conn.execute(
+                    f"UPDATE accounts SET timezone = ? WHERE id IN ({marks}) AND timezone IS NULL",
+                    (default, *chunk),
+                )
 
     def delete_accounts(self, account_ids: Iterable[str]) -> None:
         """Remove accounts and everything about them, in one transaction."""
