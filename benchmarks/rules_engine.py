@@ -271,10 +271,27 @@ def make_metrics(n: int, seed: int, nan_share: float) -> tuple[pd.DataFrame, lis
     m["early_interactions"] = early
     early_impressions = np.maximum(np.round(impressions * rng.beta(2.0, 6.0, n)), early)
     m["early_engagement_rate"] = _ratio(early, early_impressions)
-    m["peak_hour"] = np.minimum(1.0 + np.floor(rng.gamma(2.0, 2.0, n)), float(CURVE_HOURS))
+    peak = np.minimum(1.0 + np.floor(rng.gamma(2.0, 2.0, n)), float(CURVE_HOURS))
+    # What the readings prove: the peak is one hour for about 60 % of posts, else a
+    # range of the hours around it (a stretch between two readings that may hold it).
+    ranged = rng.random(n) < 0.4
+    earliest = np.where(ranged, np.maximum(1.0, peak - rng.integers(0, 4, n)), peak)
+    latest = np.where(ranged, np.minimum(CURVE_HOURS, peak + rng.integers(1, 8, n)), peak)
+    m["peak_hour_from"] = np.where(mature, earliest, np.nan)
+    m["peak_hour_to"] = np.where(mature, latest, np.nan)
+    m["peak_hour"] = np.where(mature & ~ranged, peak, np.nan)
+    m["peak_gap_from"] = np.where(mature & ranged, earliest - 1.0, np.nan)
+    m["peak_gap_to"] = np.where(mature & ranged, latest, np.nan)
     first = rng.beta(6.0, 2.5, n)
+    late = (1.0 - first) * rng.beta(2.0, 5.0, n)
     m["share_first_24h"] = np.where(mature, first, np.nan)
-    m["share_48_72h"] = np.where(mature, (1.0 - first) * rng.beta(2.0, 5.0, n), np.nan)
+    m["share_48_72h"] = np.where(mature, late, np.nan)
+    # The shares' proven bounds: tight where readings sit near hours 24, 48 and 72.
+    for name, share in (("share_first_24h", first), ("share_48_72h", late)):
+        below, above = rng.exponential(0.02, n), rng.exponential(0.02, n)
+        m[f"{name}_low"] = np.where(mature, np.clip(share - below, 0.0, 1.0), np.nan)
+        m[f"{name}_high"] = np.where(mature, np.clip(share + above, 0.0, 1.0), np.nan)
+    m["growth_from_hour"] = np.where(mature, rng.integers(1, 25, n).astype(float), np.nan)
     gaps = np.array([1.0, 2.0, 3.0, 6.0, 12.0, 24.0])
     m["snapshot_gap_hours"] = rng.choice(gaps, n, p=[0.4, 0.2, 0.15, 0.15, 0.07, 0.03])
     m["click_through_rate"] = _ratio(clicks, impressions)
@@ -285,6 +302,16 @@ def make_metrics(n: int, seed: int, nan_share: float) -> tuple[pd.DataFrame, lis
     m["saves_shares_per_1k_vs_account"] = _account_multiple(
         account, m["saves_shares_per_1k"], mature
     )
+    # The article's comparison: about one mature post an account is the best on saves
+    # + shares per 1,000 and is set against the account's post with most impressions.
+    beats = mature & (rng.random(n) < 1.0 / POSTS_PER_ACCOUNT)
+    m["beats_bigger"] = np.where(np.isnan(impressions), np.nan, beats.astype(float))
+    bigger = impressions * rng.uniform(1.2, 4.0, n)
+    bigger_per_1k = m["saves_shares_per_1k"] * rng.uniform(0.2, 0.9, n)
+    m["bigger_post"] = np.where(beats, rng.integers(1, 11, n).astype(float), np.nan)
+    m["bigger_impressions"] = np.where(beats, np.round(bigger), np.nan)
+    m["bigger_saves_shares_per_1k"] = np.where(beats, bigger_per_1k, np.nan)
+    m["bigger_saves_shares"] = np.where(beats, np.round(bigger * bigger_per_1k / 1000.0), np.nan)
 
     identity = {"account": _account_ids(accounts)[account], "account_kind": kind_labels[account]}
     index = pd.Index([f"post-{i:07d}" for i in range(n)], name="post")
@@ -346,7 +373,16 @@ def make_account_metrics(n: int, seed: int, nan_share: float) -> tuple[pd.DataFr
     peak += np.where(rng.random(n) < 0.3, 0.5, 0.0)  # the median of an even count
     m["mature_posts"] = np.where(has_mature, mature, np.nan)
     m["best_posts"] = np.where(has_mature, best, np.nan)
-    m["best_posts_peak_hour"] = np.where(has_mature, np.minimum(peak, CURVE_HOURS), np.nan)
+    # The medians of the hours the best posts' peaks can be in: one hour for about
+    # half the accounts, else a range around it.
+    ranged = rng.random(n) < 0.5
+    earliest = np.where(ranged, np.maximum(1.0, peak - rng.integers(0, 3, n)), peak)
+    latest = np.where(ranged, np.minimum(CURVE_HOURS, peak + rng.integers(1, 6, n)), peak)
+    m["best_posts_peak_hour"] = np.where(
+        has_mature & ~ranged, np.minimum(peak, CURVE_HOURS), np.nan
+    )
+    m["best_posts_peak_hour_from"] = np.where(has_mature, earliest, np.nan)
+    m["best_posts_peak_hour_to"] = np.where(has_mature, latest, np.nan)
 
     index = pd.Index(_account_ids(n), name="account")
     return _frame({"account_kind": kind_labels}, m, ACCOUNT_CATALOGUE, rng, nan_share, index)

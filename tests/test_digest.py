@@ -289,7 +289,8 @@ def test_the_done_when_from_the_terminal(tmp_path: Path, root: Path):
     )
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.startswith(
-        "Weekly digest: 16 Nov to 22 Nov 2026 (Europe/Paris)\n\nDemo Creator · "
+        "Weekly digest: 16 Nov to 22 Nov 2026 (Europe/Paris)\n\n"
+        "Demo Creator (its weeks and times in UTC) · "
     )
     assert chart.read_bytes().startswith(b"\x89PNG")
     listed = runner.invoke(cli, ["digest", "list"], env=env)

@@ -11,6 +11,7 @@ import pytest
 
 from bot.commands import handle
 from bot.commands.last10 import number_runs
+from bot.digest.build import build_digest
 from bot.ingest.csvfile import parse_csv
 from bot.pack import Pack
 from bot.store import Store
@@ -120,3 +121,37 @@ def test_an_undecided_curve_check_names_the_one_reading_that_would_decide_it(
         "curve checks on #1 (2 checks) wait on readings: #1 needs one more between hour 3 and 12"
         in line
     )
+
+
+@pytest.mark.parametrize(("narrow", "trait"), [(3, True), (1, False)])
+def test_the_weekly_digest_says_a_trait_once_and_its_pending_checks_in_two_lines(
+    store: Store, pack: Pack, narrow: int, trait: bool
+):
+    # Four posts in the week of 23 to 29 March, each read once; `narrow` of them past 1:5.
+    ratios = [6.0] * narrow + [2.0] * (4 - narrow)
+    rows = [
+        f"acme,p{day:02d},2026-03-{day:02d}T09:00:00Z,2026-03-28T09:00:00Z,"
+        f"{int(1000 * ratio)},1000,{int(40 * ratio)},3,2,800"
+        for day, ratio in zip(range(23, 27), ratios, strict=True)
+    ]
+    store.write(parse_csv(HEADER + "\n".join(rows) + "\n", "posts.csv"))
+    end = datetime(2026, 3, 30, tzinfo=UTC)
+    digest = build_digest(store, pack, ["acme"], end=end, zone="UTC")
+    text = pack.narrator.render("digest.j2", **digest.context)
+    if trait:
+        (line,) = [x for x in text.splitlines() if "Narrow audience, post after post" in x]
+        assert "3 of your last 4 posts" in line
+        assert "*Narrow audience.*" not in text  # not repeated under each post
+        assert text.index(line) < text.index("*What to do next*")
+    else:
+        assert "post after post" not in text
+        assert text.count("*Narrow audience.*") == 1
+    pending = [x for x in text.splitlines() if x.startswith(("_Not enough", "_Too early", "_#"))]
+    assert 1 <= len(pending) <= 2, pending
+    # Posts read once, a day or more old: the curve checks wait on readings, said once.
+    assert sum(x.count("wait on readings") for x in pending) == 1
+    # #1, read once at hour 48, waits on readings near hours 24 and 72 (not one at
+    # hour 49, which would decide only recycling), and not on "peak gap" values no
+    # file reports (they say where the peak may hide, missing with it).
+    assert "#1 needs readings nearer hours 24 and 72" in pending[-1]
+    assert "peak gap" not in text

@@ -45,3 +45,26 @@ def test_a_lead_who_changes_max_ratio_sees_the_new_value_everywhere(
     assert "(above 1:4 means the same people again and again)" in text
     assert "That is past 1:4" in text
     assert "1:5" not in text
+
+
+def test_followers_in_the_header_and_in_findings_are_the_same_count_as_of_the_moment_asked(
+    store: Store, pack: Pack
+):
+    # 800 followers when the post went out, 1,000 by the moment asked, 1,500 later on.
+    store.write(
+        parse_csv(
+            "account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts,followers\n"
+            "acme,p1,2026-03-20T09:00:00Z,2026-03-20T10:00:00Z,900,600,30,2,1,800\n"
+            "acme,p1,2026-03-20T09:00:00Z,2026-03-25T09:00:00Z,4500,2000,150,5,3,1000\n"
+            "acme,p1,2026-03-20T09:00:00Z,2026-04-02T09:00:00Z,4600,2050,150,5,3,1500\n",
+            "posts.csv",
+        )
+    )
+    reply = handle("last10 acme", store=store, pack=pack, at=AT)
+    title = reply.text.splitlines()[0]
+    assert "1,000 followers" in title
+    assert "4,500 impressions with 1,000 followers is 4.5 per follower" in reply.text
+    assert "800 followers" not in reply.text
+    assert "1,500" not in reply.text
+    (post,) = reply.data["posts"]
+    assert post["followers"] == 1000

@@ -382,6 +382,8 @@ CURVE_FACTS = frozenset(
         "peak_hour",
         "peak_hour_from",
         "peak_hour_to",
+        "peak_gap_from",
+        "peak_gap_to",
         "share_first_24h",
         "share_first_24h_low",
         "share_first_24h_high",
@@ -394,6 +396,8 @@ CURVE_FACTS = frozenset(
     }
 )
 _PEAK = frozenset({"peak_hour", "peak_hour_from", "peak_hour_to"})
+#: Where the peak may hide: shown by the curve findings, missing with the peak itself.
+_GAP = frozenset({"peak_gap_from", "peak_gap_to"})
 _GROWTH = frozenset({"impressions_growth_48h", "reach_growth_48h", "growth_from_hour"})
 _DAY_ONE = frozenset({"share_first_24h", "share_first_24h_low", "share_first_24h_high"})
 
@@ -408,11 +412,13 @@ def _reading(post: dict[str, Any], wants: list[str]) -> tuple[str, float | None,
         if start == 0 and end >= GROWTH_FROM_HOUR:
             return ("daily", None, None)
         return ("between", start, end)
-    if names & _GROWTH:
+    if names & _GROWTH and not names & _PEAK:
+        # A peak still unknown waits on the first 72 hours: a reading past hour 72
+        # decides it and the 48-hour windows alike.
         return ("growth", None, None)
     if names & _DAY_ONE:
         return ("day", None, None)
-    if names & CURVE_FACTS - _PEAK:
+    if names & CURVE_FACTS - _PEAK - _GAP:
         return ("late", None, None)
     return ("after", None, None)
 

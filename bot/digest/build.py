@@ -7,7 +7,9 @@ ask "last10 ACCOUNT" --at WEEK_END` shows the same posts with the same numbers a
 findings. Rules decide what is said; their tags decide where it goes:
 `trend` findings are the week's reading, a post's `positive` findings make it one
 to learn from, its other `audience` findings mark it as under par for the
-account's size.
+account's size. As in `last10`, a post finding on most of the week's posts is a
+trait of the account, said once above the posts, and the checks that could not
+run are at most two grouped lines.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import numpy as np
 import pandas as pd
 
 from bot.commands.last10 import (
+    _pending,
     _pick_next_steps,
+    _trait_rules,
     account_context,
     post_context,
     render_finding,
+    render_trait,
     rows,
 )
 from bot.commands.loading import measure
@@ -192,9 +197,26 @@ def _account(
         (reading if "trend" in finding.tags else across).append(rendered)
         if rendered["next"]:
             steps.append({**rendered, "subject": "account"})
+    # Said once, as last10 says it: a finding on most of the week's posts is a trait.
+    shown = list(post_ctx.values())
+    common = _trait_rules(pack, tuple(findings), len(shown))
+    traits = [
+        {
+            **render_trait(pack, [f for f in findings if f.rule == rule], account, post_ctx, shown),
+            "memory": memory.state(rule, "posts"),
+        }
+        for rule in common
+    ]
     by_post: dict[str, list[tuple[Finding, dict[str, Any]]]] = {}
     for finding in findings:
         post = post_ctx[finding.subject]
+        if finding.rule in common:
+            # Its step still competes once, for the newest post it fired on.
+            if finding is next(f for f in findings if f.rule == finding.rule):
+                rendered = render_finding(pack, finding, account=account, post=post)
+                if rendered["next"]:
+                    steps.append({**rendered, "subject": "post:" + finding.subject, "post": post})
+            continue
         rendered = {
             **render_finding(pack, finding, account=account, post=post),
             "memory": memory.state(finding.rule, "posts"),
@@ -226,11 +248,14 @@ def _account(
         "account": account,
         "week": week,
         "reading": reading,
+        "traits": traits,
         "learn": learn[:LISTED_POSTS],
         "under": under[:LISTED_POSTS],
         "standouts": other,
         "across": across,
         "resolved": resolved,
+        "pending": _pending(evaluation, shown),
+        "rule_count": len(pack.ruleset.scoped("post")),
         "next_steps": _pick_next_steps(steps, limit=NEXT_STEPS),
         "quiet": not (account_findings or findings or resolved),
     }

@@ -158,12 +158,16 @@ def _weekly(
 
 
 def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:
-    # Three columns of the mature posts, not a copy of the whole frame.
+    # A few columns of the mature posts, not a copy of the whole frame.
     observed = post_frame["hours_observed"].to_numpy(dtype=float, na_value=np.nan)
     mature = observed >= CURVE_HOURS
     codes = _codes(ids, post_frame["account"])[mature]
     impressions = post_frame["impressions"].to_numpy(dtype=float, na_value=np.nan)[mature]
-    peaks = post_frame["peak_hour"].to_numpy(dtype=float, na_value=np.nan)[mature]
+    # Each post's peak is known as the hours it can be in (one hour where the readings
+    # prove it). The median is monotone, so the medians of the first and last hours
+    # bound the median of the true peaks: a late peak read twice a day still counts.
+    earliest = post_frame["peak_hour_from"].to_numpy(dtype=float, na_value=np.nan)[mature]
+    latest = post_frame["peak_hour_to"].to_numpy(dtype=float, na_value=np.nan)[mature]
     m["mature_posts"] = _count(codes, np.ones(len(codes), bool), len(ids))
     for code in np.unique(codes[codes >= 0]):  # one pass per account, never per post
         mine = (codes == code) & ~np.isnan(impressions)
@@ -172,9 +176,13 @@ def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFr
         cutoff = np.quantile(impressions[mine], BEST_POSTS_QUANTILE)
         best = mine & (impressions >= cutoff)
         m["best_posts"][code] = best.sum()
-        known = peaks[best][~np.isnan(peaks[best])]
-        if len(known):
-            m["best_posts_peak_hour"][code] = float(np.median(known))
+        known = best & ~np.isnan(earliest) & ~np.isnan(latest)
+        if known.any():
+            low, high = float(np.median(earliest[known])), float(np.median(latest[known]))
+            m["best_posts_peak_hour_from"][code] = low
+            m["best_posts_peak_hour_to"][code] = high
+            if low == high:
+                m["best_posts_peak_hour"][code] = low
 
 
 def posting_slots(

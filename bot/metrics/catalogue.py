@@ -201,7 +201,11 @@ BEST_POSTS_QUANTILE = 0.75
 ACCOUNT_METRICS: tuple[Metric, ...] = tuple(
     Metric(name, unit, meaning, scope="account")
     for name, unit, meaning in (
-        ("followers", "count", "the account's followers, latest observation"),
+        (
+            "followers",
+            "count",
+            "the account's followers as of the moment asked (the latest count by then)",
+        ),
         ("hours_since_observed", "hours", "hours from the account's latest snapshot to the moment"),
         ("posts_week", "count", "posts published in the last 7 days"),
         ("posts_prev_week", "count", "posts published in the 7 days before"),
@@ -233,7 +237,22 @@ ACCOUNT_METRICS: tuple[Metric, ...] = tuple(
         ("engagement_rate_change", "share", "engagement rate this week against last week"),
         ("mature_posts", "count", "posts observed for at least 72 hours, among those loaded"),
         ("best_posts", "count", "mature posts in the top quarter of the account's impressions"),
-        ("best_posts_peak_hour", "hour", "the median peak hour of the best posts"),
+        (
+            "best_posts_peak_hour",
+            "hour",
+            "the median peak hour of the best posts; missing unless the readings prove it "
+            "(best_posts_peak_hour_from = best_posts_peak_hour_to)",
+        ),
+        (
+            "best_posts_peak_hour_from",
+            "hour",
+            "the median of the best posts' peak_hour_from: the true median is no earlier",
+        ),
+        (
+            "best_posts_peak_hour_to",
+            "hour",
+            "the median of the best posts' peak_hour_to: the true median is no later",
+        ),
     )
 )
 

@@ -568,11 +568,14 @@ _DIGEST_PART = {
             "findings": [_remembered(_finding("narrow-audience", "warning"), {"new": True})],
         }
     ],
+    "traits": [_remembered(_TRAIT, {"new": True})],
     "across": [_remembered(_finding("early-window-lost", "warning"), None)],
     "resolved": [
         {"rule": "off-target", "scope": "account"},
         {"rule": "low-engagement", "scope": "posts"},
     ],
+    "pending": _PENDING,
+    "rule_count": 12,
     "next_steps": [_STEP],
     "quiet": False,
 }
@@ -590,8 +593,10 @@ _QUIET_PART = {
     "learn": [],
     "under": [],
     "standouts": [],
+    "traits": [],
     "across": [],
     "resolved": [],
+    "pending": [],
     "next_steps": [],
     "quiet": True,
 }

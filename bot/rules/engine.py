@@ -186,11 +186,16 @@ class Evaluation:
 
 
 def resolve_params(
-    rule: Rule, frame: pd.DataFrame, owners: tuple[np.ndarray, np.ndarray] | None = None
+    rule: Rule,
+    frame: pd.DataFrame,
+    owners: tuple[np.ndarray, np.ndarray] | None = None,
+    matches: dict[tuple[str, str | None], np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each param as a scalar (no override applies) or one value per row, and where
     each value came from ("default", "kind:organization", "account:acme").
-    `owners` is `row_owners(frame)`, when the caller has it already."""
+    `owners` is `row_owners(frame)`, when the caller has it already; `matches` keeps
+    the rows each override target matches, for the next rule of the same frame
+    (comparing a million account kinds as strings costs more than a rule)."""
     params: dict[str, Any] = dict(rule.spec.params)
     sources: dict[str, Any] = dict.fromkeys(params, "default")
     if not rule.spec.overrides:
@@ -200,9 +205,16 @@ def resolve_params(
     # Kind overrides first, so an override for one account wins over its kind's.
     ordered = sorted(rule.spec.overrides, key=lambda o: o.account is not None)
     for override in ordered:
-        match = (
-            (accounts == override.account) if override.account else (kinds == override.account_kind)
-        )
+        key = ("account", override.account) if override.account else ("kind", override.account_kind)
+        match = matches.get(key) if matches is not None else None
+        if match is None:
+            match = (
+                (accounts == override.account)
+                if override.account
+                else (kinds == override.account_kind)
+            )
+            if matches is not None:
+                matches[key] = match
         if not match.any():
             continue
         for name, value in override.params.items():
@@ -264,8 +276,9 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
     outcomes: dict[str, np.ndarray] = {}
     all_params: dict[str, dict[str, Any]] = {}
     all_sources: dict[str, dict[str, Any]] = {}
+    matches: dict[tuple[str, str | None], np.ndarray] = {}
     for rule in rules:
-        params, sources = resolve_params(rule, frame, owners)
+        params, sources = resolve_params(rule, frame, owners, matches)
         all_params[rule.id], all_sources[rule.id] = params, sources
         verdict = rule.condition.evaluate(
             {n: column(n) for n in rule.condition.names}, params, rows

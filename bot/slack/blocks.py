@@ -51,13 +51,18 @@ def _last10(ctx: dict[str, Any], narrator: Narrator) -> tuple[list[dict[str, Any
         *_sections(part("table")),
         {"type": "divider"},
     ]
+    # A trait (a finding on most posts, said once at the top) gets the Mute button a
+    # post's finding gets: muting its rule here silences it under every post too.
+    traits = [_buttons(narrator, None, ctx["traits"])] if ctx.get("traits") else []
     if ctx["standouts"]:
         blocks += _sections(part("standouts-title"))
+        blocks += traits
         for group in ctx["standouts"]:
             blocks += _sections(part("standout", group=group))
             blocks.append(_buttons(narrator, group["post"]["id"], group["findings"]))
     else:
         blocks += _sections(part("nothing"))
+        blocks += traits
     if ctx["pending"]:
         blocks.append(context(part("pending")))
     if ctx["across"]:

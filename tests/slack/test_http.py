@@ -10,6 +10,7 @@ import pytest
 
 from bot.commands import handle
 from bot.demo import DEMO_NOW
+from bot.ingest.csvfile import parse_csv
 from bot.store import Store
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, DM, EMPTY_CHANNEL, MEMBER, Running
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, button_click, event, slash_command
@@ -333,3 +334,43 @@ def test_healthz_says_a_refused_edit_is_refused_and_why(running: Running):
         'refused because rules/distribution.yaml:11:18: rule "narrow-audience": '
         "params.max_ratio: 'five' is not a number; write it without quotes, such as 5 or 0.02"
     )
+
+
+def test_a_trait_said_once_has_a_mute_button_that_mutes_its_rule_here(running: Running):
+    # Four posts, three seen 6 times per person: narrow-audience is said once, at the top.
+    header = "account,post,published_at,observed_at,impressions,members_reached,reactions,comments,reposts,followers\n"
+    rows = [
+        f"acme,p{day},2026-11-{day:02d}T09:00:00Z,2026-11-{day + 5:02d}T09:00:00Z,"
+        f"{6000 if day < 4 else 2000},1000,80,3,2,5000"
+        for day in range(1, 5)
+    ]
+    with Store(running.db) as store:
+        store.write(parse_csv(header + "\n".join(rows) + "\n", "posts.csv"))
+        store.link(CREATOR_CHANNEL, "acme", by=ADMIN, at=DEMO_NOW)
+    message = ask(running, "last10 acme", hook="trait")
+    blocks = message["blocks"]
+    (at,) = [
+        i
+        for i, b in enumerate(blocks)
+        if b["type"] == "section" and "Narrow audience, post after post" in b["text"]["text"]
+    ]
+    assert "*Narrow audience.*" not in all_text(message)  # said once, not per post
+    actions = blocks[at + 1]
+    assert actions["type"] == "actions"
+    (mute,) = [e for e in actions["elements"] if e["value"] == "narrow-audience"]
+    assert mute["action_id"] == "mute"
+    assert mute["text"]["text"] == "Mute narrow-audience here"
+    assert not [e for e in actions["elements"] if e["action_id"] == "why"]  # no one post
+
+    click = button_click(
+        mute["action_id"],
+        mute["value"],
+        user=MEMBER,
+        channel=CREATOR_CHANNEL,
+        response_url=running.slack.hook("mute-trait"),
+    )
+    assert running.post(click).status_code == 200
+    (confirmation,) = running.slack.wait_for_posts("mute-trait")
+    assert all_text(confirmation).startswith("Muted `narrow-audience` in this channel")
+    after = all_text(ask(running, "last10 acme", hook="trait-after"))
+    assert "Narrow audience" not in after
