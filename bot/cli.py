@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot import __version__
-from bot.commands import handle
-from bot.commands.backtest import backtest as run_backtest
-from bot.config import Settings, load_settings
-from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
-from bot.model import parse_moment, to_utc_text
-from bot.pack import load_pack
-from bot.packcheck import check_isolated
-from bot.rule_tests import run_rule_tests
-from bot.store import Store
+
+# Each command imports what it needs when it runs, so `narrator --help` never pays
+# for pandas, pydantic or Jinja (tests/test_startup.py holds this).
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +41,9 @@ def _friendly(func: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception:
+            import traceback
+            import uuid
+
             ref = uuid.uuid4().hex[:8]
             click.echo(
                 f"Sorry, something went wrong inside Insight Narrator (ref {ref}).", err=True
@@ -61,10 +58,14 @@ def _friendly(func: F) -> F:
 
 
 def _settings() -> Settings:
+    from bot.config import load_settings
+
     return load_settings()
 
 
 def _moment(value: str | None) -> datetime:
+    from bot.model import parse_moment
+
     if value is None:
         return datetime.now(UTC)
     try:
@@ -88,6 +89,12 @@ def cli() -> None:
 @_friendly
 def demo(at: str | None) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
+    from bot.commands import handle
+    from bot.demo import DEMO_NOW, demo_batch
+    from bot.model import to_utc_text
+    from bot.pack import load_pack
+    from bot.store import Store
+
     settings = _settings()
     moment = _moment(at) if at else DEMO_NOW
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
@@ -133,6 +140,7 @@ def import_(
     The kind of each file is told from what is inside it (docs/data-format.md)."""
     from bot.importing import import_file
     from bot.progress import steps
+    from bot.store import Store
 
     settings = _settings()
     moment = _moment(observed_at) if observed_at else None
@@ -224,6 +232,10 @@ def ask(command: str, fmt: str, at: str | None) -> None:
 
     Example: narrator ask "last10 demo-creator"
     """
+    from bot.commands import handle
+    from bot.pack import load_pack
+    from bot.store import Store
+
     settings = _settings()
     moment = _moment(at)
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
@@ -241,6 +253,8 @@ def ask(command: str, fmt: str, at: str | None) -> None:
 @_friendly
 def migrate() -> None:
     """Create or upgrade the store's schema."""
+    from bot.store import Store
+
     settings = _settings()
     with Store(settings.db, migrate=False) as store:
         applied = store.migrate()
@@ -263,6 +277,8 @@ def rules() -> None:
 @_friendly
 def check(directory: Path | None) -> None:
     """Load every rule file and template, and report every problem."""
+    from bot.packcheck import check_isolated
+
     settings = _settings()
     rules_dir = directory or settings.rules
     # In a child process under a time and memory budget: it runs what the lead wrote.
@@ -281,6 +297,9 @@ def check(directory: Path | None) -> None:
 @_friendly
 def test_(directory: Path | None) -> None:
     """Run the rule unit tests in DIR/tests/*.yaml (default: NARRATOR_RULES)."""
+    from bot.pack import load_pack
+    from bot.rule_tests import run_rule_tests
+
     settings = _settings()
     rules_dir = directory or settings.rules
     pack = load_pack(rules_dir, settings.narratives, settings.locale)
@@ -328,6 +347,10 @@ def backtest(
 ) -> None:
     """How often RULE would have fired on an account's recent posts (or weeks), and how
     that changes with other param values."""
+    from bot.commands.backtest import backtest as run_backtest
+    from bot.pack import load_pack
+    from bot.store import Store
+
     config = _settings()
     moment = _moment(at)
     pack = load_pack(config.rules, config.narratives, config.locale)
@@ -415,7 +438,10 @@ def clock(once: bool, at: str | None) -> None:
     from bot.clock.runner import worker_id
     from bot.config import load_slack_settings
     from bot.jobs import clockwork
+    from bot.model import to_utc_text
+    from bot.pack import load_pack
     from bot.slack.services import FixedClock, utc_now
+    from bot.store import Store
 
     if at is not None and not once:
         raise click.UsageError("--at needs --once: a running clock follows the real time")
@@ -462,6 +488,10 @@ def accounts(ctx: click.Context, at: str | None) -> None:
     the last sync and the next); `accounts connect` ties one to LinkedIn."""
     if ctx.invoked_subcommand is not None:
         return
+    from bot.commands import handle
+    from bot.pack import load_pack
+    from bot.store import Store
+
     settings = _settings()
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
     with Store(settings.db) as store:
@@ -476,6 +506,8 @@ def accounts(ctx: click.Context, at: str | None) -> None:
 def accounts_connect(account: str, urn: str) -> None:
     """Tie ACCOUNT to its LinkedIn identity (urn:li:person:... or urn:li:organization:...)."""
     import re
+
+    from bot.store import Store
 
     if not re.fullmatch(r"urn:li:(person|organization):[A-Za-z0-9_-]{1,64}", urn):
         raise click.UsageError(
@@ -501,6 +533,7 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
     API from NARRATOR_LINKEDIN_API_URL; the budget per token and UTC day from
     NARRATOR_LINKEDIN_DAILY_CALLS."""
     from bot.linkedin.sync import sync_with_settings
+    from bot.store import Store
 
     settings = _settings()
     moment = _moment(at)
@@ -564,6 +597,8 @@ def digest_subscribe(
 ) -> None:
     """Subscribe a channel to a weekly digest (replacing its subscription, if any)."""
     from bot.digest.commands import subscribe
+    from bot.pack import load_pack
+    from bot.store import Store
 
     settings = _settings()
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
@@ -588,6 +623,8 @@ def digest_subscribe(
 def digest_list() -> None:
     """List the subscribed channels, their next digest and how the last one went."""
     from bot.digest.commands import listing
+    from bot.pack import load_pack
+    from bot.store import Store
 
     settings = _settings()
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
@@ -601,6 +638,8 @@ def digest_list() -> None:
 def digest_off(channel: str) -> None:
     """Stop a channel's weekly digest."""
     from bot.digest.commands import unsubscribe
+    from bot.pack import load_pack
+    from bot.store import Store
 
     settings = _settings()
     pack = load_pack(settings.rules, settings.narratives, settings.locale)
@@ -624,6 +663,8 @@ def digest_preview(channel: str, at: str | None, chart: Path | None, fmt: str) -
     """Print a channel's digest as it would be sent now (nothing is sent or remembered)."""
     from bot.digest.commands import preview
     from bot.digest.send import chart_png
+    from bot.pack import load_pack
+    from bot.store import Store
 
     settings = _settings()
     moment = _moment(at)
