@@ -12,27 +12,23 @@ import os
 import shlex
 import shutil
 import sys
-import traceback
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot import __version__
-from bot.commands import handle
-from bot.commands.backtest import backtest as run_backtest
-from bot.config import Settings, load_settings
-from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import NarratorError
-from bot.model import parse_moment, to_utc_text
-from bot.pack import Pack, language_of, load_pack
-from bot.packcheck import check_isolated
-from bot.rule_tests import run_rule_tests
-from bot.store import Store
+
+# Each command imports what it needs when it runs, so `narrator --help` never pays
+# for pandas, pydantic or Jinja (tests/test_startup.py holds this).
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.pack import Pack
+    from bot.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +46,9 @@ def _friendly(func: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception:
+            import traceback
+            import uuid
+
             ref = uuid.uuid4().hex[:8]
             click.echo(
                 f"Sorry, something went wrong inside Insight Narrator (ref {ref}).", err=True
@@ -64,17 +63,23 @@ def _friendly(func: F) -> F:
 
 
 def _settings() -> Settings:
+    from bot.config import load_settings
+
     return load_settings()
 
 
 def _pack(settings: Settings) -> Any:
     """The configured rule pack, its files named by the paths the settings give."""
+    from bot.pack import load_pack
+
     return load_pack(settings.rules, settings.narratives, settings.locale, as_given=True)
 
 
 def _store(settings: Settings, **options: Any) -> Store:
     """Open the store, saying where when this creates it: the default is a file in the
     current folder, easy to lose track of."""
+    from bot.store import Store
+
     path = settings.db
     new = not path.exists()
     store = Store(path, **options)
@@ -142,6 +147,8 @@ def _zone(value: str, hint: str) -> str:
 
 
 def _moment(value: str | None) -> datetime:
+    from bot.model import parse_moment
+
     if value is None:
         return datetime.now(UTC)
     try:
@@ -174,6 +181,8 @@ def _lang_option(func: F) -> F:
 
 def _speaking(pack: Pack, lang: str | None) -> Pack:
     """The pack answering in `--lang`, which must name a language narratives/ holds."""
+    from bot.pack import language_of
+
     if lang is None:
         return pack
     chosen = language_of(lang, pack.languages)
@@ -192,6 +201,9 @@ def _speaking(pack: Pack, lang: str | None) -> Pack:
 @_friendly
 def demo(at: str | None, fmt: str, lang: str | None) -> None:
     """Rebuild the demo accounts in the store and print their last-10 narratives."""
+    from bot.commands import handle
+    from bot.demo import DEMO_NOW, demo_batch
+    from bot.model import to_utc_text
     from bot.progress import steps
 
     settings = _settings()
@@ -348,6 +360,8 @@ def ask(command: str, fmt: str, at: str | None, lang: str | None) -> None:
 
     Example: narrator ask "last10 demo-creator" --lang fr
     """
+    from bot.commands import handle
+
     settings = _settings()
     moment = _moment(at)
     pack = _speaking(_pack(settings), lang)
@@ -365,6 +379,7 @@ def ask(command: str, fmt: str, at: str | None, lang: str | None) -> None:
 @_friendly
 def migrate() -> None:
     """Create or upgrade the store's schema."""
+
     settings = _settings()
     with _store(settings, migrate=False) as store:
         applied = store.migrate()
@@ -445,6 +460,8 @@ def check(directory: Path | None) -> None:
 
     DIR is a pack folder (holding rules/ and narratives/, as `narrator init` makes)
     or a folder of rule files; default: the configured pack."""
+    from bot.packcheck import check_isolated
+
     settings = _settings()
     rules_dir, narratives = _pack_of(directory, settings)
     # In a child process under a time and memory budget: it runs what the lead wrote.
@@ -465,8 +482,9 @@ def test_(directory: Path | None) -> None:
     """Run the rule unit tests in DIR/tests/*.yaml (default: the configured pack).
 
     DIR is a pack folder (holding rules/ and narratives/) or a folder of rule files."""
+    from bot.pack import load_pack
     from bot.progress import steps
-    from bot.rule_tests import rule_test_files
+    from bot.rule_tests import rule_test_files, run_rule_tests
 
     settings = _settings()
     rules_dir, narratives = _pack_of(directory, settings)
@@ -541,6 +559,7 @@ def backtest(
 ) -> None:
     """How often RULE would have fired on an account's recent posts (or weeks), and how
     that changes with other param values."""
+    from bot.commands.backtest import backtest as run_backtest
     from bot.progress import steps
 
     config = _settings()
@@ -634,6 +653,7 @@ def clock(once: bool, at: str | None) -> None:
     from bot.clock.runner import worker_id
     from bot.config import load_slack_settings
     from bot.jobs import clockwork
+    from bot.model import to_utc_text
     from bot.slack.services import FixedClock, utc_now
 
     if at is not None and not once:
@@ -682,6 +702,8 @@ def accounts(ctx: click.Context, at: str | None, fmt: str) -> None:
     the last sync and the next); `accounts connect` ties one to LinkedIn."""
     if ctx.invoked_subcommand is not None:
         return
+    from bot.commands import handle
+
     settings = _settings()
     pack = _pack(settings)
     with _store(settings) as store:
@@ -700,7 +722,7 @@ def accounts_timezone(account: str, zone: str | None) -> None:
     """Show ACCOUNT's time zone, or set it to ZONE (e.g. Europe/Paris): its posting hours,
     days and weeks are read in it."""
     settings = _settings()
-    with Store(settings.db) as store:
+    with _store(settings) as store:
         current = store.timezone(account)
         if current is None:
             raise click.BadParameter(

@@ -280,3 +280,25 @@ def load_slack_settings(mode: str, **overrides: object) -> SlackSettings:
             + ")"
         )
     return settings
+
+
+def cache_folder() -> Path | None:
+    """Where compiled templates are kept between runs (`bot.narrate.cache`):
+    NARRATOR_CACHE if set (`off` or empty: nowhere), else the user's cache folder."""
+    import os
+    import sys
+
+    value = os.environ.get("NARRATOR_CACHE")
+    if value is not None:
+        off = value.strip().lower() in ("", "off", "0", "no", "false")
+        return None if off else Path(value).expanduser()
+    try:
+        if sys.platform == "win32":
+            base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Caches"
+        else:
+            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home folder to speak of: no cache
+        return None
+    return base / "insight-narrator" / "templates"

@@ -1,8 +1,28 @@
-"""Shared fixtures: the real rule pack, real SQLite stores, the demo data."""
+"""Shared fixtures: the real rule pack, real SQLite stores, the demo data.
+
+The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml): tests run in
+several processes at once, in any order. A test stays safe by following these rules:
+
+* Files go under `tmp_path` (or `tmp_path_factory`), never the repository or the
+  current folder; a command run in a subprocess gets NARRATOR_DB in `tmp_path`.
+* Servers listen on port 0 (the system picks a free port) and report it, as the fakes
+  in tests/slack/fakes.py and tests/linkedin_fake.py do; no fixed port.
+* Environment changes go through `monkeypatch`; never `os.chdir` (use a subprocess's
+  `cwd=` or monkeypatch.chdir).
+* A session fixture is built once per worker process: share only what is read-only
+  (the pack, the demo store) and never write to it.
+* Wait for a condition (a poll with a deadline, as `FakeSlack.wait_for_calls` does),
+  not for a fixed time; where the code waits (intervals, retries, backoff), make the
+  wait a parameter or setting and pass a short one.
+* Compiled templates are cached in one folder per run (NARRATOR_CACHE, set below);
+  subprocesses inherit it.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +33,29 @@ from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One template cache for the run, made by the controlling process and inherited by
+    # the workers (started after this), so the user's own cache is never written.
+    if not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="narrator-test-cache-")
+        config.stash[_CACHE] = (folder, os.environ.get("NARRATOR_CACHE"))
+        os.environ["NARRATOR_CACHE"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    made = config.stash.get(_CACHE, None)
+    if made is not None:
+        folder, before = made
+        shutil.rmtree(folder, ignore_errors=True)
+        if before is None:
+            os.environ.pop("NARRATOR_CACHE", None)
+        else:
+            os.environ["NARRATOR_CACHE"] = before
+
+
+_CACHE = pytest.StashKey[tuple[str, "str | None"]]()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bot.cli
+import bot.commands
 from bot.cli import cli
 from bot.demo import DEMO_NOW
 from bot.store import Store
@@ -220,7 +220,7 @@ def test_an_internal_error_is_an_apology_with_a_reference(
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(bot.cli, "handle", explode)
+    monkeypatch.setattr(bot.commands, "handle", explode)
     result = runner.invoke(cli, ["ask", "help"])
     assert result.exit_code == 2
     assert result.stderr.startswith("Sorry, something went wrong inside Insight Narrator (ref ")

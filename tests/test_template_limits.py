@@ -225,3 +225,23 @@ def test_any_error_a_template_raises_is_a_located_problem_not_a_crash(workspace:
         sparse + "KeyError: 'a'",
         "narratives/en/messages/help.j2:2: template fails: KeyError: 'a'",
     ]
+
+
+def test_a_render_kept_waiting_by_a_busy_machine_keeps_its_budget():
+    """The budget is processor time: on a loaded machine (a parallel test run, a busy
+    server) the shipped last10 template outran 1 s of wall time and the pack was
+    refused, though its work was small."""
+    import time
+
+    from bot.narrate import limits
+
+    with limits.budget(0.05) as spent:
+        time.sleep(0.2)  # waiting for the processor, as under load: no work done
+        limits.step()  # the first step reads the clock
+        assert spent.steps == 1
+    with limits.budget(0.05):
+        deadline = time.thread_time() + 0.1
+        while time.thread_time() < deadline:  # work: processor time spent
+            pass
+        with pytest.raises(limits.TemplateTimeError):
+            limits.step()

@@ -40,6 +40,7 @@ def another_writer(db: Path) -> Iterator[sqlite3.Connection]:
 
 def narrator_import(db: Path, *files: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NARRATOR_"))}
+    env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     env["NARRATOR_DB"] = str(db)
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "import", *map(str, files)],

@@ -23,8 +23,10 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
+from bot.config import cache_folder
 from bot.limits import PackFileError, digits_too_long, number_too_large, read_pack_file
 from bot.narrate import limits
+from bot.narrate.cache import open_cache
 from bot.narrate.filters import ZONED, finalize, make_filters, missing, zoned
 
 #: Filters the compiled templates call, under names no template can write.
@@ -166,6 +168,9 @@ def make_environment(narratives: Path, locale: str) -> ImmutableSandboxedEnviron
     HTML autoescape is off (Slack is not HTML: `&#39;` would show literally);
     instead `finalize` escapes every value for Slack mrkdwn, so data such as a
     post title `<!channel>` is shown, never obeyed.
+
+    Compiled templates are kept between runs in the user's cache folder
+    (`bot.narrate.cache`, NARRATOR_CACHE).
     """
     env = LimitedEnvironment(
         loader=PackLoader(narratives, locale),
@@ -176,6 +181,7 @@ def make_environment(narratives: Path, locale: str) -> ImmutableSandboxedEnviron
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=open_cache(cache_folder()),
     )
     filters = make_filters(locale)
     env.filters.update({name: zoned(f) if name in ZONED else f for name, f in filters.items()})

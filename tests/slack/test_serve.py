@@ -31,6 +31,7 @@ def free_port() -> int:
 
 def environment(tmp_path: Path, root: Path, fake: FakeSlack, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NARRATOR_"))}
+    env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     env.update(
         NARRATOR_DB=str(tmp_path / "bot.db"),
         NARRATOR_RULES=str(root / "rules"),

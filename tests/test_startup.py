@@ -1,0 +1,79 @@
+"""A fast start: the CLI imports what a command needs when it runs it.
+
+Timings live in benchmarks/startup.py; these tests hold what makes them possible:
+`narrator --help` and `--version` load none of the heavy libraries, and `ask`
+none of the Slack, chart or import machinery.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = (
+    "pandas",
+    "numpy",
+    "pydantic",
+    "pydantic_settings",
+    "jinja2",
+    "ruamel",
+    "sqlite_utils",
+    "babel",
+    "slack_bolt",
+    "slack_sdk",
+    "matplotlib",
+    "httpx",
+    "uvicorn",
+    "starlette",
+    "python_calamine",
+)
+
+
+def _loaded_after(args: list[str], env_root: Path, tmp_path: Path) -> set[str]:
+    """Run `narrator ARGS` in a fresh interpreter; which HEAVY packages it imported."""
+    script = (
+        "import sys, json\n"
+        "from bot.cli import cli\n"
+        "try:\n"
+        f"    cli.main({args!r}, prog_name='narrator')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stdout.flush()\n"
+        f"print('\\n' + json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))), file=sys.stderr)\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "NARRATOR_DB": str(tmp_path / "startup.db"),
+        "NARRATOR_RULES": str(env_root / "rules"),
+        "NARRATOR_NARRATIVES": str(env_root / "narratives"),
+        "NARRATOR_CACHE": "off",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["rules", "--help"], ["ask", "--help"]]
+)
+def test_help_and_version_load_no_heavy_library(args: list[str], root: Path, tmp_path: Path):
+    assert _loaded_after(args, root, tmp_path) == set()
+
+
+def test_ask_loads_only_what_a_reply_needs(root: Path, tmp_path: Path):
+    loaded = _loaded_after(["ask", "help"], root, tmp_path)
+    assert {"pandas", "jinja2", "sqlite_utils"} <= loaded  # it did run the command
+    assert loaded.isdisjoint(
+        {"slack_bolt", "slack_sdk", "matplotlib", "httpx", "uvicorn", "starlette"}
+    )
