@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bot.errors import Problem
+from bot.errors import ConfigError, Problem
 
 log = logging.getLogger("narrator.reload")
 
@@ -71,9 +71,20 @@ def check_isolated(
     )
     try:
         process.start()
-    except BaseException:
+    except BaseException as exc:
         receive.close()
         send.close()
+        if isinstance(exc, OSError) and "path too long" in str(exc):
+            # The fork server listens on a socket file in the temporary folder, and a
+            # socket's path may not exceed about 100 characters.
+            import tempfile
+
+            folder = tempfile.gettempdir()
+            raise ConfigError(
+                f"the temporary folder {folder} has too long a path ({len(folder)} "
+                "characters) for the rule checker's socket: set TMPDIR to a shorter "
+                "folder, such as /tmp"
+            ) from None
         raise
     try:
         send.close()  # the child holds the only writing end: its exit is an EOF here

@@ -72,8 +72,7 @@ def test_the_real_creator_export_speaks_with_linkedins_own_figures(runner: CliRu
     assert "12,463 impressions" in june7.output
     # Who saw the posts, as the export's DEMOGRAPHICS gives it, on a line of its own.
     assert (
-        "*Who saw your posts* (LinkedIn's export of 5 Aug): Companies: Deloitte 1.3%"
-        in june7.output
+        "Who saw your posts (LinkedIn's export of 5 Aug): Companies: Deloitte 1.3%" in june7.output
     )
     assert "Higher Education 4.3%\n" in june7.output
 
@@ -319,7 +318,7 @@ def test_the_post_reply_says_who_saw_that_post(runner: CliRunner, tmp_path: Path
     )
     assert reply.exit_code == 0, reply.output
     assert (
-        "*Who saw it* (LinkedIn's export of 1 Mar): Job title: Founder 2% · "
+        "Who saw it (LinkedIn's export of 1 Mar): Job title: Founder 2% · "
         "Location: Lyon under 1%\n" in reply.output
     )
 

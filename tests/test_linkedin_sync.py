@@ -138,7 +138,7 @@ def test_an_account_linkedin_refuses_stops_alone(env: Path, tmp_path: Path):
     assert "li-expired-token-999" not in result.output
     listed = CliRunner().invoke(cli, ["accounts", "--at", to_utc_text(AT)]).output
     assert (
-        "`old` old (member profile): 1 post, last post 30 Nov; from LinkedIn's API, stopped: LinkedIn refused"
+        "• old old (member profile): 1 post, last post 30 Nov; from LinkedIn's API, stopped: LinkedIn refused"
         in listed
     )
 

@@ -55,7 +55,7 @@ FR = make_filters("fr")
         ("day", ("2026-11-21T09:00:00Z",), "21 Nov"),
         ("moment", ("2026-11-21T09:05:00Z",), "21 Nov 2026, 09:05 UTC"),
         # In the account's zone: a late Saturday in UTC is Sunday in Paris.
-        ("day", ("2026-11-21T23:30:00Z", "Europe/Paris"), "22 Nov"),
+        ("day", ("2026-11-21T23:30:00Z", "d MMM", "Europe/Paris"), "22 Nov"),
         (
             "moment",
             ("2026-11-21T23:30:00Z", True, "Europe/Paris"),

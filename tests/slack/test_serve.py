@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,14 +61,17 @@ def narrator(*args: str, env: dict[str, str], root: Path, **kw) -> subprocess.Co
 
 @pytest.mark.parametrize("processes", ["0", "2"])
 def test_serve_answers_a_signed_command_with_the_terminal_numbers(
-    tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: str
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: str, request
 ):
     with Store(tmp_path / "bot.db") as store:
         store.write(demo_batch())
         store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
     port = free_port()
-    scratch = tmp_path / "scratch"  # the server's temporary files: none may outlive it
-    scratch.mkdir()
+    # The server's temporary files: none may outlive it. A short folder, since the
+    # rule checker's socket lives there and a socket path is at most ~100 characters
+    # (a parallel run's tmp_path is longer; too long a TMPDIR is tested below).
+    scratch = Path(tempfile.mkdtemp(prefix="serve-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     env = environment(tmp_path, root, fake_slack, PORT=str(port), TMPDIR=str(scratch))
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--processes", processes],
@@ -221,3 +226,24 @@ def test_serve_stops_at_start_up_naming_the_setting(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert "xoxb-revoked" not in result.stderr
+
+
+def test_serve_with_a_temporary_folder_too_long_for_a_socket_says_so(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack
+):
+    """A TMPDIR past a socket's path limit crashed start-up with an apology."""
+    deep = tmp_path / ("t" * 60) / ("m" * 60)
+    deep.mkdir(parents=True)
+    env = environment(tmp_path, root, fake_slack, PORT=str(free_port()), TMPDIR=str(deep))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--processes", "0"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "too long a path" in done.stderr
+    assert "set TMPDIR to a shorter folder" in done.stderr
+    assert "something went wrong" not in done.stderr
