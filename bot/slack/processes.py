@@ -172,11 +172,9 @@ def _failed(
     services: Services, args: tuple[Any, ...], outcome: Future[None], exc: BaseException
 ) -> None:
     """Tell the user (when the job has a response_url) and log the trace."""
-    response_url = next(
-        (arg["response_url"] for arg in args if isinstance(arg, dict) and "response_url" in arg),
-        None,
-    )
-    services.apologise(response_url, "running a reply job", exc)
+    payload = next((arg for arg in args if isinstance(arg, dict) and "response_url" in arg), None)
+    response_url = payload["response_url"] if payload else None
+    services.apologise(response_url, "running a reply job", exc, payload=payload)
     outcome.set_result(None)
 
 

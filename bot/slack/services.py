@@ -210,17 +210,24 @@ class Services:
             )
 
     def apologise(
-        self, response_url: str | None, where: str, exc: BaseException | None = None
+        self,
+        response_url: str | None,
+        where: str,
+        exc: BaseException | None = None,
+        *,
+        payload: dict[str, Any] | None = None,
     ) -> None:
         """Log `exc` (by default the exception being handled) under a reference, and
-        tell the user that reference. A write that waited too long for an import is
+        tell the user that reference, in the language of the place `payload` (the
+        command or action) came from. A write that waited too long for an import is
         no fault: the user is told to try again instead."""
         exc = exc or sys.exc_info()[1]
         if isinstance(exc, StoreBusy):
             log.warning("a write gave up waiting while %s: %s", where, exc)
             if response_url:
                 try:
-                    self.deliver(response_url, message(self.holder.current(), "busy", ok=False))
+                    pack = self._pack_of(payload)
+                    self.deliver(response_url, message(pack, "busy", ok=False), pack=pack)
                 except Exception:
                     log.exception("could not deliver the busy message")
             return
@@ -228,10 +235,21 @@ class Services:
         log.error("internal error while %s (ref %s)", where, ref, exc_info=exc or True)
         if response_url:
             try:
-                reply = message(self.holder.current(), "apology", ok=False, ref=ref)
-                self.deliver(response_url, reply)
+                pack = self._pack_of(payload)
+                reply = message(pack, "apology", ok=False, ref=ref)
+                self.deliver(response_url, reply, pack=pack)
             except Exception:
                 log.exception("could not deliver the apology (ref %s)", ref)
+
+    def _pack_of(self, payload: dict[str, Any] | None) -> Pack:
+        """The pack speaking the language of the place a failed request came from; the
+        bot's own when that cannot be told (the failure may be the store itself)."""
+        channel, user = _place(payload or {})
+        try:
+            return self.pack_for(self.store(), channel, user) if channel else self.holder.current()
+        except Exception:
+            log.warning("could not tell the language of %s; answering in the default", channel)
+            return self.holder.current()
 
     def close(self) -> None:
         self.closing = True  # no new reply processes from here on
@@ -250,3 +268,16 @@ def _log_failure(future: Future[None]) -> None:
     that could not reach its process, for instance)."""
     if not future.cancelled() and future.exception() is not None:
         log.error("a reply job failed", exc_info=future.exception())
+
+
+def _place(payload: dict[str, Any]) -> tuple[str, str | None]:
+    """(channel, user) of a slash command (`channel_id`, `user_id`) or of an action
+    (`channel.id`, `user.id`); empty when the payload names none."""
+    channel = (
+        payload.get("channel_id")
+        or (payload.get("channel") or {}).get("id")
+        or (payload.get("container") or {}).get("channel_id")
+        or ""
+    )
+    user = payload.get("user_id") or (payload.get("user") or {}).get("id")
+    return (channel if isinstance(channel, str) else ""), (user if isinstance(user, str) else None)

@@ -155,3 +155,21 @@ def test_a_french_channels_first_hour_checkin_is_in_french(tmp_path, root):
         assert message["text"].startswith(":stopwatch: *Point de première heure :")
     finally:
         fake.close()
+
+
+def test_an_apology_comes_in_the_channels_language(running: Running, monkeypatch):
+    """Errors speak the channel's language too: the apology came in the bot's default."""
+    import bot.slack.listeners.command as command
+
+    ask(running, "language fr", user=ADMIN, hook="set")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(command, "handle", explode)
+    text = all_text(ask(running, "last10 demo-creator", hook="boom"))
+    assert text.startswith("Désolé, quelque chose s'est mal passé de mon côté")
+    assert "secret internals" not in text
+    # An English channel still gets the English words.
+    english = all_text(ask(running, "last10 demo-creator", channel=EMPTY_CHANNEL, hook="en"))
+    assert english.startswith("Sorry, something went wrong on my side")

@@ -50,7 +50,7 @@ def explain(services: Services, body: dict[str, Any], post: str) -> None:
         )
         services.deliver(response_url, reply, pack=pack)
     except Exception:
-        services.apologise(response_url, "explaining a post")
+        services.apologise(response_url, "explaining a post", payload=body)
 
 
 def mute_rule(services: Services, body: dict[str, Any], rule: str) -> None:
@@ -68,4 +68,4 @@ def mute_rule(services: Services, body: dict[str, Any], rule: str) -> None:
             reply = message(pack, "muted", rule=rule, changed=changed)
         services.deliver(response_url, reply, pack=pack)
     except Exception:
-        services.apologise(response_url, "muting a rule")
+        services.apologise(response_url, "muting a rule", payload=body)

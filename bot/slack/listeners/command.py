@@ -59,7 +59,7 @@ def answer(services: Services, command: dict[str, Any]) -> None:
                 reply = message(pack, "public-in-dm", ok=False)
         services.deliver(response_url, reply, public=reply.public and reply.ok, pack=pack)
     except Exception:
-        services.apologise(response_url, "answering /linkedin")
+        services.apologise(response_url, "answering /linkedin", payload=command)
 
 
 def user_zone(services: Services, user_id: str) -> str | None:
