@@ -74,8 +74,22 @@ def language_folders(narratives: Path) -> list[str]:
 def load_pack(
     rules_dir: Path, narratives: Path, locale: str = "en", *, as_given: bool = False
 ) -> Pack:
-    """Load and check rules and templates; raise RuleError listing every problem."""
+    """Load and check rules and templates; raise RuleError listing every problem.
+
+    A pack identical to one that passed every check before (same files, same code:
+    `bot.packcache`) is loaded without running the checks again."""
+    from bot import packcache
+    from bot.config import cache_folder
+
+    folder = cache_folder()
+    name = packcache.key(rules_dir, narratives, locale) if folder else None
+    if packcache.checked(folder, name):
+        pack, problems = check_pack(rules_dir, narratives, locale, render=False, as_given=as_given)
+        if not problems:
+            return pack
     pack, problems = check_pack(rules_dir, narratives, locale, as_given=as_given)
+    if not problems:
+        packcache.remember(folder, name)
     if problems:
         count = len(problems)
         raise RuleError(
