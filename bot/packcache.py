@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
-import stat
 import sys
 from pathlib import Path
 
@@ -68,19 +66,9 @@ def remember(folder: Path | None, name: str | None) -> None:
 
 def _folder(folder: Path | None) -> Path | None:
     """`folder`/packs, created private; None when missing or not safe to trust."""
-    if folder is None:
-        return None
-    place = folder / "packs"
-    try:
-        place.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(place)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return None
-    return place
+    from bot.narrate.cache import private_folder
+
+    return private_folder(folder / "packs") if folder is not None else None
 
 
 @functools.cache

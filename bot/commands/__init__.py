@@ -31,6 +31,21 @@ SLACK_SUBCOMMANDS = ("link", "unlink", "unmute", "digest", "checkin", "language"
 SLACK_ONLY = (*SLACK_SUBCOMMANDS, "mute")
 
 
+def unknown_account(
+    pack: Pack, account: str, known: list[str], *, template: str = "unknown-account"
+) -> Reply:
+    """`account` is none of `known`: say so, suggesting the closest name there is."""
+    close = difflib.get_close_matches(account, known, n=1, cutoff=0.5)
+    return message(
+        pack,
+        template,
+        ok=False,
+        account=account,
+        suggestion=close[0] if close else None,
+        accounts=known,
+    )
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is asking, from where."""

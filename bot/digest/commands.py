@@ -7,13 +7,12 @@ narratives/<locale>/messages/digest-*.j2.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock.schedule import ScheduleError, Weekly, parse_day, parse_time, parse_zone
-from bot.commands import Reply, message
+from bot.commands import Reply, message, unknown_account
 from bot.digest.build import WEEK, Digest, week_end
 from bot.digest.send import accounts_of, digest_for, digest_text, schedule_of
 from bot.model import parse_moment, to_utc_text
@@ -56,15 +55,7 @@ def subscribe(
     known = store.account_ids()
     for account in accounts:
         if account not in known:
-            close = difflib.get_close_matches(account, known, n=1, cutoff=0.5)
-            return message(
-                pack,
-                "unknown-account-admin",
-                ok=False,
-                account=account,
-                suggestion=close[0] if close else None,
-                accounts=known,
-            )
+            return unknown_account(pack, account, known, template="unknown-account-admin")
     chosen = list(dict.fromkeys(accounts))
     if not chosen and not store.linked_accounts(channel):
         return message(pack, "digest-no-accounts", ok=False, channel=channel, front=front)

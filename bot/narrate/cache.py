@@ -97,6 +97,13 @@ class TemplateCache(BytecodeCache):
 def open_cache(folder: Path | None) -> TemplateCache | None:
     """A cache in `folder`, created private if missing; None when there is no folder or
     it is not safe to load code from (not ours, writable by others, not a folder)."""
+    safe = private_folder(folder)
+    return TemplateCache(safe) if safe is not None else None
+
+
+def private_folder(folder: Path | None) -> Path | None:
+    """`folder`, created private (0700) if missing; None when there is none, it cannot
+    be made, or it is not safe to trust (not a folder, not ours, writable by others)."""
     if folder is None:
         return None
     try:
@@ -108,7 +115,7 @@ def open_cache(folder: Path | None) -> TemplateCache | None:
         return None
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         return None
-    return TemplateCache(folder)
+    return folder
 
 
 def fingerprint(environment: Environment) -> str:

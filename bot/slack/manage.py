@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from datetime import datetime
 
-from bot.commands import Reply, message
+from bot.commands import Reply, message, unknown_account
 from bot.pack import Pack, language_of
 from bot.slack import subscriptions, zones
 from bot.slack.access import is_direct_message, mentioned_user
@@ -80,15 +80,7 @@ def manage(
     account = args[0]
     names = [a.id for a in store.accounts()]
     if account not in names:
-        close = difflib.get_close_matches(account, names, n=1, cutoff=0.5)
-        return message(
-            pack,
-            "unknown-account-admin",
-            ok=False,
-            account=account,
-            suggestion=close[0] if close else None,
-            accounts=names,
-        )
+        return unknown_account(pack, account, names, template="unknown-account-admin")
     target = target_user if in_dm else channel_id
     assert target is not None
     if sub == "link":

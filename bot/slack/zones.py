@@ -6,10 +6,8 @@ ZONE` sets one (admins only; ACCOUNT may be left out where one account is linked
 
 from __future__ import annotations
 
-import difflib
-
 from bot.clock.schedule import ScheduleError, parse_zone
-from bot.commands import Reply, message, visible_accounts
+from bot.commands import Reply, message, unknown_account, visible_accounts
 from bot.pack import Pack
 from bot.slack.access import caller_for
 from bot.store import Store
@@ -47,15 +45,7 @@ def timezone(
         return message(pack, "usage", ok=False, usage="timezone ACCOUNT ZONE")
     account, text = (seen[0], args[0]) if len(args) == 1 else (args[0], args[1])
     if account not in seen:
-        close = difflib.get_close_matches(account, seen, n=1, cutoff=0.5)
-        return message(
-            pack,
-            "unknown-account",
-            ok=False,
-            account=account,
-            suggestion=close[0] if close else None,
-            accounts=seen,
-        )
+        return unknown_account(pack, account, seen)
     if user_id not in admins:
         return message(
             pack, "not-admin", ok=False, admins=sorted(admins), is_dm=False, what="timezone"
