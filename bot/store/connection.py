@@ -103,6 +103,22 @@ def _read_only(path: str) -> str:
     )
 
 
+#: Seconds a file that was new or empty when opened may read as "not a database"
+#: while another program writes its first page.
+_FRESH_WAIT = 2.0
+
+
+class _Unwritten(Exception):
+    """SQLite read the file as "not a database" while opening it."""
+
+
+def _new_or_empty(path: str) -> bool:
+    try:
+        return os.stat(path).st_size == 0
+    except OSError:
+        return True
+
+
 def is_busy(exc: sqlite3.Error) -> bool:
     """Another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, any variant)."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -122,6 +138,22 @@ class Connection:
         unusable = unusable_file(self.path)
         if unusable is not None:
             raise StoreError(unusable)
+        # A file another program is creating this very moment (reply processes and an
+        # import opening a new store together) can read as "not a database" until its
+        # first page is written: a file that was new or empty when we looked gets a
+        # few more tries before that answer is believed.
+        fresh = _new_or_empty(self.path)
+        deadline = time.monotonic() + _FRESH_WAIT
+        while True:
+            try:
+                self._open(migrate)
+                return
+            except _Unwritten:
+                if not fresh or time.monotonic() > deadline:
+                    raise StoreError(_not_sqlite(self.path)) from None
+                time.sleep(_WAL_RETRY)
+
+    def _open(self, migrate: bool) -> None:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.write_wait)
         except sqlite3.Error as exc:
@@ -138,6 +170,8 @@ class Connection:
                 self.migrate()
         except sqlite3.Error as exc:
             conn.close()
+            if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+                raise _Unwritten from None
             raise self._refusal(exc, "cannot open the database") from None
         except BaseException:
             conn.close()
