@@ -43,15 +43,7 @@ def subscribe(
     try:
         schedule = Weekly(parse_day(day), parse_time(time), parse_zone(zone))
     except ScheduleError as exc:
-        return message(
-            pack,
-            "digest-invalid",
-            ok=False,
-            field=exc.field,
-            value=exc.value,
-            problem=exc.problem,
-            suggestion=exc.suggestion,
-        )
+        return schedule_refusal(pack, exc)
     known = store.account_ids()
     for account in accounts:
         if account not in known:
@@ -171,3 +163,16 @@ def _described(store: Store, sub: Subscription, at: datetime) -> dict[str, objec
         "linked": store.linked_accounts(sub.channel) if not sub.accounts else [],
         "next_run": upcoming.isoformat(),
     }
+
+
+def schedule_refusal(pack: Pack, exc: ScheduleError) -> Reply:
+    """A day, time or zone that is not one, said with its field and a suggestion."""
+    return message(
+        pack,
+        "digest-invalid",
+        ok=False,
+        field=exc.field,
+        value=exc.value,
+        problem=exc.problem,
+        suggestion=exc.suggestion,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.clock.schedule import ScheduleError, parse_zone
 from bot.commands import Reply, message, unknown_account, visible_accounts
+from bot.digest.commands import schedule_refusal
 from bot.pack import Pack
 from bot.slack.access import caller_for
 from bot.store import Store
@@ -53,15 +54,7 @@ def timezone(
     try:
         zone = parse_zone(text)
     except ScheduleError as exc:
-        return message(
-            pack,
-            "digest-invalid",
-            ok=False,
-            field=exc.field,
-            value=exc.value,
-            suggestion=exc.suggestion,
-            problem=exc.problem,
-        )
+        return schedule_refusal(pack, exc)
     before = _account(store, account)
     changed = before["zone"] != zone and store.set_timezone(account, zone)
     return message(
