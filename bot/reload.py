@@ -17,9 +17,10 @@ Whoever edits the pack is not trusted with the process: the copy takes only the
 pack's own regular files (`bot.limits`: no link out of the folders, no linked
 folder, no pipe, nothing over the size limit), and each attempt is checked in a
 child process under a time and memory budget (`bot.packcheck`), so no edit can
-stall the watcher. Every attempt removes its copy unless it swapped it in, and
-an attempt that fails, for whatever reason, is reported as failing and logged
-once.
+stall the watcher; files identical to a pack that passed that check before (with
+this code: `bot.packcache`) are not checked again. Every attempt removes its copy
+unless it swapped it in, and an attempt that fails, for whatever reason, is
+reported as failing and logged once.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from bot import packcache
+from bot.config import cache_folder
 from bot.errors import Problem, RuleError
 from bot.limits import PackFileError, read_pack_file, survey, walk
 from bot.model import to_utc_text
@@ -233,14 +236,22 @@ class PackHolder:
             return None, exc.problems, None, exc.retry
         pack: Pack | None = None
         try:
-            checked = check_isolated(
-                source.rules,
-                source.narratives,
-                self.locale,
-                seconds=self.check_seconds,
-                memory=self.check_memory,
-            )
-            problems = list(checked.problems)
+            # Files identical to a pack that passed every check before, with this code,
+            # need no check again (bot.packcache): the child would say the same.
+            folder = cache_folder()
+            name = packcache.key(source.rules, source.narratives, self.locale) if folder else None
+            problems = []
+            if not packcache.checked(folder, name):
+                checked = check_isolated(
+                    source.rules,
+                    source.narratives,
+                    self.locale,
+                    seconds=self.check_seconds,
+                    memory=self.check_memory,
+                )
+                problems = list(checked.problems)
+                if not problems:
+                    packcache.remember(folder, name)
             if not problems:
                 # The child rendered every template; load what it checked, no more.
                 pack, problems = check_pack(

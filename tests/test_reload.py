@@ -352,8 +352,13 @@ def test_a_runaway_template_is_refused_and_a_later_fix_loads(workspace: Path):
     assert holder.status().last_attempt_ok is True
 
 
-def test_an_attempt_over_its_time_budget_is_stopped_and_reported(workspace: Path):
+def test_an_attempt_over_its_time_budget_is_stopped_and_reported(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     holder = holder_for(workspace)
+    # A cache of its own: another test's run may have checked this very edit already
+    # (bot.packcache), and a pack known good is not checked again.
+    monkeypatch.setenv("NARRATOR_CACHE", str(tmp_path / "own-cache"))
     serving = holder.current()
     holder.check_seconds = 0.0  # whatever the edit, the check cannot finish in time
     path = workspace / "rules" / "distribution.yaml"
@@ -371,6 +376,24 @@ def test_an_attempt_over_its_time_budget_is_stopped_and_reported(workspace: Path
         "serving the last good pack since 2026-11-23T09:00:00Z, the newest edit is refused "
         f"because {workspace / 'rules'}: checking the rule pack took longer than 0 s"
     )
+
+
+def test_a_pack_that_passed_before_is_not_checked_again_but_any_edit_is(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Checking a pack in a child process (rendering every template) is most of what a
+    bot start or a reload costs; the same files with the same code give the same
+    answer, so a pack that passed once is loaded without it (bot.packcache)."""
+    monkeypatch.setenv("NARRATOR_CACHE", str(tmp_path / "own-cache"))
+    holder = holder_for(workspace)  # checked in full, and remembered
+    holder.check_seconds = 0.0  # from here on, any check that runs is stopped
+    assert holder.reload().last_attempt_ok is True  # the same files: no check ran
+    assert holder_for(workspace).status().last_attempt_ok is True  # a new bot, too
+    path = workspace / "rules" / "distribution.yaml"
+    edit(path, path.read_text() + "\n# an edit that changes nothing but a comment\n")
+    status = holder.reload()
+    assert status.last_attempt_ok is False
+    assert status.problems[0].message.startswith("checking the rule pack took longer than 0 s")
 
 
 def test_an_unexpected_error_leaves_no_copy_a_failing_status_and_one_log_line(
