@@ -34,7 +34,7 @@ _BOT = Path(__file__).resolve().parent
 def key(rules_dir: Path, narratives: Path, locale: str) -> str | None:
     """The hash naming this pack and this code, or None when a file cannot be read."""
     digest = hashlib.sha256()
-    digest.update(f"{locale}\0{_code()}\0".encode())
+    digest.update(f"{locale}\0{code_version()}\0".encode())
     for folder in (rules_dir, narratives):
         found = survey(folder)
         digest.update(f"{folder.name}\0{len(found.refused)}\0".encode())
@@ -72,7 +72,7 @@ def _folder(folder: Path | None) -> Path | None:
 
 
 @functools.cache
-def _code() -> str:
+def code_version() -> str:
     """The source of every module of the package, and the versions that run it."""
     from jinja2 import __version__ as jinja_version
 

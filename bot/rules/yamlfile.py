@@ -18,11 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
-
 from bot.errors import Problem
 from bot.limits import PackFileError, number_too_large, read_pack_file
 from bot.rules.yamlsyntax import duplicate_key, explain
@@ -81,13 +76,26 @@ def load_yaml(path: Path, display: str, root: Path) -> tuple[Located | None, lis
         return None, [Problem(display, None, None, exc.reason)]
     except UnicodeDecodeError:
         return None, [Problem(display, 1, 1, "is not UTF-8 text; save it as UTF-8")]
-    return parse_yaml(text, display)
+    from bot.rules import yamlcache  # a clean parse of the same text, kept from a run before
+
+    located = yamlcache.recall(text)
+    if located is not None:
+        return located, []
+    located, problems = parse_yaml(text, display)
+    if located is not None and not problems:
+        yamlcache.remember(text, located)
+    return located, problems
 
 
 def parse_yaml(text: str, display: str) -> tuple[Located | None, list[Problem]]:
     refused = _check_shape(text, display)
     if refused is not None:
         return None, [refused]
+    # Imported here: a file parsed before comes from bot.rules.yamlcache without it.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -181,6 +189,9 @@ def _plain(node: Any, path: Path_, located: Located, count: list[int]) -> Any:
 
     An alias is the very node it names, so a value reached twice is expanded twice:
     counting every value bounds what aliases can expand to."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
     count[0] += 1
     if count[0] > MAX_VALUES:
         raise _Refused(
@@ -217,4 +228,12 @@ def _plain(node: Any, path: Path_, located: Located, count: list[int]) -> Any:
     too_large = number_too_large(node)
     if too_large:
         raise _Refused(path, too_large)
+    # Plain Python numbers, not ruamel's subclasses that remember how they were written:
+    # the same values whether parsed now or remembered (bot.rules.yamlcache).
+    if isinstance(node, ScalarBoolean):
+        return bool(node)
+    if isinstance(node, int) and not isinstance(node, bool):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
     return node

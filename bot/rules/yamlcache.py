@@ -1,0 +1,134 @@
+"""Rule files already parsed, remembered by their text, so an unchanged file is not
+parsed again.
+
+ruamel.yaml keeps every line and column a message may point at, and pays for it:
+parsing the shipped rules and their tests is most of what loading a pack costs a
+terminal command (about 0.2 s of a `narrator ask`, plus importing the parser). The
+outcome of a clean parse (`Located`: the plain data, and where each key and value
+sits) depends only on the file's text and this code, so it is kept as JSON in
+NARRATOR_CACHE/yaml, under a name hashed from the text and the `bot` package's
+source (`bot.packcache`). Any edit or upgrade is a new name; a file with problems, or
+with a value JSON does not hold exactly (a date, say), is parsed every time, so its
+problems are always told.
+
+Like the other caches, this is an optimisation and never an error: no folder, an
+unsafe one (not ours, writable by others), an unreadable, oversized or malformed
+entry means the file is parsed as before. Entries are JSON, never code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.rules.yamlfile import Located, Path_
+
+#: The largest entry read back (a rule file is at most 256 KB; its places add ~3x).
+MAX_ENTRY_BYTES = 4_000_000
+#: The most entries kept; the oldest go first.
+MAX_ENTRIES = 500
+
+
+def recall(text: str) -> Located | None:
+    """The parse of `text` remembered from an earlier run, or None."""
+    path = _entry(text)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_ENTRY_BYTES:
+                return None
+            saved = json.loads(f.read(MAX_ENTRY_BYTES + 1))
+        return Located(
+            data=saved["data"],
+            text=text,
+            keys=_places(saved["keys"]),
+            values=_places(saved["values"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember(text: str, located: Located) -> None:
+    """Keep a clean parse of `text`, when JSON holds its data exactly."""
+    if not _plain_json(located.data):
+        return
+    path = _entry(text)
+    if path is None:
+        return
+    entry = {
+        "data": located.data,
+        "keys": [[list(p), line, column] for p, (line, column) in located.keys.items()],
+        "values": [[list(p), line, column] for p, (line, column) in located.values.items()],
+    }
+    with contextlib.suppress(OSError, ValueError):
+        data = json.dumps(entry, ensure_ascii=False, allow_nan=False).encode()
+        if len(data) > MAX_ENTRY_BYTES:
+            return
+        _trim(path.parent)
+        # Written aside and renamed: a reader never sees half an entry.
+        fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+
+
+def _entry(text: str) -> Path | None:
+    """Where the parse of `text` is kept; None when there is no safe cache folder."""
+    from bot.config import cache_folder
+    from bot.narrate.cache import private_folder
+    from bot.packcache import code_version
+
+    base = cache_folder()
+    folder = private_folder(base / "yaml") if base is not None else None
+    if folder is None:
+        return None
+    name = hashlib.sha256(
+        f"{code_version()}\0".encode() + text.encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    return folder / f"{name}.json"
+
+
+def _places(rows: Any) -> dict[Path_, tuple[int, int]]:
+    places: dict[Path_, tuple[int, int]] = {}
+    for path, line, column in rows:
+        if not all(isinstance(step, str | int) for step in path):
+            raise TypeError("a place's path holds keys and indexes only")
+        places[tuple(path)] = (int(line), int(column))
+    return places
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether `value` comes back from JSON as the very same types and values."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    if kind is float:
+        return math.isfinite(value)
+    return kind in (str, int, bool, type(None))
+
+
+def _trim(folder: Path) -> None:
+    """Keep the folder under MAX_ENTRIES files, dropping the oldest."""
+    try:
+        entries = list(os.scandir(folder))
+        if len(entries) < MAX_ENTRIES:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime)
+        for entry in entries[: len(entries) - MAX_ENTRIES + 1]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+    except OSError:
+        pass
