@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# numpy's OpenBLAS starts a thread per core as it is imported (~0.1 s of a command
+# here); the bot multiplies no matrices, so one thread, unless the user chose.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 MAX_PROCESSES = 64
 
 

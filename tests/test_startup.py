@@ -18,7 +18,6 @@ HEAVY = (
     "pandas",
     "numpy",
     "pydantic",
-    "pydantic_settings",
     "jinja2",
     "ruamel",
     "sqlite_utils",
@@ -33,7 +32,7 @@ HEAVY = (
 )
 
 
-def _loaded_after(args: list[str], env_root: Path, tmp_path: Path) -> set[str]:
+def _loaded_after(args: list[str], env_root: Path, tmp_path: Path, cache: str = "off") -> set[str]:
     """Run `narrator ARGS` in a fresh interpreter; which HEAVY packages it imported."""
     script = (
         "import sys, json\n"
@@ -50,7 +49,7 @@ def _loaded_after(args: list[str], env_root: Path, tmp_path: Path) -> set[str]:
         "NARRATOR_DB": str(tmp_path / "startup.db"),
         "NARRATOR_RULES": str(env_root / "rules"),
         "NARRATOR_NARRATIVES": str(env_root / "narratives"),
-        "NARRATOR_CACHE": "off",
+        "NARRATOR_CACHE": cache,
     }
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -77,3 +76,12 @@ def test_ask_loads_only_what_a_reply_needs(root: Path, tmp_path: Path):
     assert loaded.isdisjoint(
         {"slack_bolt", "slack_sdk", "matplotlib", "httpx", "uvicorn", "starlette"}
     )
+
+
+def test_a_second_ask_reads_the_parsed_rules_without_the_yaml_parser(root: Path, tmp_path: Path):
+    cache = str(tmp_path / "cache")
+    first = _loaded_after(["ask", "help"], root, tmp_path, cache)
+    assert "ruamel" in first  # the pack was parsed, then remembered
+    again = _loaded_after(["ask", "help"], root, tmp_path, cache)
+    assert "pandas" in again
+    assert "ruamel" not in again

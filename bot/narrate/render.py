@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Template, TemplateNotFound
+from jinja2 import Environment, Template, TemplateNotFound
 
 from bot.narrate import limits
 from bot.narrate.env import make_environment
@@ -31,10 +31,22 @@ class Narrator:
     ) -> None:
         self.locale = locale
         self.root = narratives / locale
-        self.env = make_environment(narratives, locale)
+        self.narratives = narratives
         self.render_seconds = render_seconds
         self._too_slow: set[str] = set()
         self._lock = threading.Lock()
+        self._env: Environment | None = None
+
+    @property
+    def env(self) -> Environment:
+        """The language's Jinja environment, made at its first use: a pack holds every
+        language, and a command answering in one need not load the others' number
+        formats (Babel's locale data)."""
+        if self._env is None:
+            with self._lock:
+                if self._env is None:
+                    self._env = make_environment(self.narratives, self.locale)
+        return self._env
 
     @contextmanager
     def _budget(self, name: str) -> Iterator[None]:
