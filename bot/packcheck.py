@@ -51,6 +51,36 @@ def _context() -> Any:
     return context
 
 
+def prepare() -> None:
+    """Start the fork server now, where there is one, so a temporary folder it cannot
+    use is told at start-up (ConfigError), not at the first edit of a running bot
+    (a pack already checked needs no child at start: `bot.packcache`)."""
+    if _context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    try:
+        forkserver.ensure_running()
+    except BaseException as exc:
+        _say_socket_path(exc)
+        raise
+
+
+def _say_socket_path(exc: BaseException) -> None:
+    """A socket path too long, as a setting to change (else nothing: the caller raises)."""
+    if isinstance(exc, OSError) and "path too long" in str(exc):
+        # The fork server listens on a socket file in the temporary folder, and a
+        # socket's path may not exceed about 100 characters.
+        import tempfile
+
+        folder = tempfile.gettempdir()
+        raise ConfigError(
+            f"the temporary folder {folder} has too long a path ({len(folder)} "
+            "characters) for the rule checker's socket: set TMPDIR to a shorter "
+            "folder, such as /tmp"
+        ) from None
+
+
 def check_isolated(
     rules_dir: Path,
     narratives: Path,
@@ -74,17 +104,7 @@ def check_isolated(
     except BaseException as exc:
         receive.close()
         send.close()
-        if isinstance(exc, OSError) and "path too long" in str(exc):
-            # The fork server listens on a socket file in the temporary folder, and a
-            # socket's path may not exceed about 100 characters.
-            import tempfile
-
-            folder = tempfile.gettempdir()
-            raise ConfigError(
-                f"the temporary folder {folder} has too long a path ({len(folder)} "
-                "characters) for the rule checker's socket: set TMPDIR to a shorter "
-                "folder, such as /tmp"
-            ) from None
+        _say_socket_path(exc)
         raise
     try:
         send.close()  # the child holds the only writing end: its exit is an EOF here

@@ -42,7 +42,7 @@ from bot.errors import Problem, RuleError
 from bot.limits import PackFileError, read_pack_file, survey, walk
 from bot.model import to_utc_text
 from bot.pack import Pack, check_pack, refused_files
-from bot.packcheck import CHECK_MEMORY, CHECK_SECONDS, check_isolated
+from bot.packcheck import CHECK_MEMORY, CHECK_SECONDS, check_isolated, prepare
 
 log = logging.getLogger("narrator.reload")
 
@@ -179,6 +179,7 @@ class PackHolder:
         self._copies = Path(tempfile.mkdtemp(prefix="narrator-packs-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._copies, ignore_errors=True)
         self._leases: Counter[PackSource] = Counter()
+        prepare()  # the checker of later edits: a temporary folder it cannot use is told now
         # Taken before copying: an edit made while the copy is loaded shows as a change.
         self._seen = fingerprint(rules_dir, narratives)
         pack, problems, source, _ = self._load()

@@ -12,15 +12,17 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.last10 import build_report, post_report, report_context, report_json
 from bot.commands.why import explain_post
 from bot.errors import Problem
 from bot.model import to_utc_text
 from bot.pack import Pack
-from bot.reload import ReloadStatus
 from bot.store import Store
+
+if TYPE_CHECKING:  # the reload machinery (and multiprocessing) is the Slack bot's
+    from bot.reload import ReloadStatus
 
 SUBCOMMANDS = ("last10", "post", "why", "accounts", "rules", "help")
 #: Subcommands only the Slack front door carries out: they change who sees what, or
