@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.config import Settings, load_slack_settings
-from bot.demo import DEMO_NOW, demo_batch
+from bot.demo import DEMO_NOW
 from bot.slack.http import create_asgi
 from bot.slack.run import Bot, build
 from bot.slack.services import FixedClock
@@ -57,14 +57,14 @@ class Running:
         )
 
 
-def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0) -> Running:
-    """The bot on the demo data, as of DEMO_NOW, its replies computed in threads or in
-    `processes` processes of their own."""
+def start(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, db: Path, processes: int = 0
+) -> Running:
+    """The bot on `db` (the demo data: the `demo_db` fixture), as of DEMO_NOW, its replies
+    computed in threads or in `processes` processes of their own."""
     shutil.copytree(root / "rules", tmp_path / "rules")
     shutil.copytree(root / "narratives", tmp_path / "narratives")
-    db = tmp_path / "bot.db"
     with Store(db) as store:
-        store.write(demo_batch())
         store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
     settings = Settings(db=db, rules=tmp_path / "rules", narratives=tmp_path / "narratives")
     slack = load_slack_settings(
@@ -80,8 +80,8 @@ def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0)
 
 
 @pytest.fixture
-def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
-    running = start(tmp_path, root, fake_slack)
+def running(tmp_path: Path, root: Path, fake_slack: FakeSlack, demo_db: Path) -> Iterator[Running]:
+    running = start(tmp_path, root, fake_slack, demo_db)
     yield running
     running.server.stop()
     running.bot.services.close()
