@@ -16,7 +16,7 @@ from bot.slack.http import create_asgi
 from bot.slack.run import Bot, build
 from bot.slack.services import FixedClock
 from bot.store import Store
-from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Server, sign
+from tests.slack.fakes import BOT_TOKEN, NO_TLS, SIGNING_SECRET, FakeSlack, Server, sign
 
 ADMIN = "U0ADMIN"
 MEMBER = "U0MEMBER"
@@ -54,6 +54,7 @@ class Running:
             content=body,
             headers={"Content-Type": content_type, **signed, **(headers or {})},
             timeout=10,
+            verify=NO_TLS,
         )
 
 

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -32,6 +33,11 @@ import uvicorn
 BOT_TOKEN = "xoxb-test-1234567890-abcdefghijklmnop"
 APP_TOKEN = "xapp-1-test-0987654321-zyxwvutsrq"
 SIGNING_SECRET = "test-signing-secret-3f2a1b9c8d7e6f5"
+
+#: For httpx calls to the servers here, which speak plain HTTP on 127.0.0.1: no CA bundle
+#: to load (httpx's default context loads one for every call, ~0.1 s). It trusts no
+#: certificate, should a call ever go to https.
+NO_TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 #: Seconds between a fake server's looks at whether it was asked to stop (the fakes
 #: here and in tests/linkedin_fake.py); closing one waits up to this long.

@@ -13,7 +13,7 @@ from bot.demo import DEMO_NOW
 from bot.ingest.csvfile import parse_csv
 from bot.store import Store
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, DM, EMPTY_CHANNEL, MEMBER, Running
-from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, button_click, event, slash_command
+from tests.slack.fakes import BOT_TOKEN, NO_TLS, SIGNING_SECRET, button_click, event, slash_command
 
 
 def ask(
@@ -310,7 +310,7 @@ def test_tokens_and_secrets_never_reach_the_logs(
 def test_healthz(running: Running):
     import httpx
 
-    data = httpx.get(running.server.url + "/healthz").json()
+    data = httpx.get(running.server.url + "/healthz", verify=NO_TLS).json()
     assert data["ok"] is True
     assert data["rules"] == 17
     assert data["last_reload_ok"] is True
@@ -324,7 +324,7 @@ def test_healthz_says_a_refused_edit_is_refused_and_why(running: Running):
     path.write_text(path.read_text().replace("max_ratio: 5", "max_ratio: five"))
     holder = running.bot.services.holder
     assert holder.reload().last_attempt_ok is False
-    data = httpx.get(running.server.url + "/healthz").json()
+    data = httpx.get(running.server.url + "/healthz", verify=NO_TLS).json()
     assert data["ok"] is True  # the last good pack still answers
     assert data["rules"] == 17
     assert data["last_reload_ok"] is False

@@ -22,7 +22,7 @@ from bot.demo import DEMO_NOW
 from bot.model import to_utc_text
 from bot.store import Store, Subscription
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
-from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sign, slash_command
+from tests.slack.fakes import BOT_TOKEN, NO_TLS, SIGNING_SECRET, FakeSlack, sign, slash_command
 
 
 def free_port() -> int:
@@ -85,7 +85,7 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(base + "/healthz", timeout=1).json()["ok"]:
+                if httpx.get(base + "/healthz", timeout=1, verify=NO_TLS).json()["ok"]:
                     break
             except httpx.TransportError:
                 pass
@@ -102,6 +102,7 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
             base + "/slack/events",
             content=body,
             headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+            verify=NO_TLS,
         )
         assert response.status_code == 200
         (message,) = fake_slack.wait_for_posts("serve")
