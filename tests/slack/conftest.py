@@ -40,6 +40,12 @@ class Running:
     db: Path
     root: Path
 
+    def finish_replies(self) -> None:
+        """Return once every reply job queued so far has finished: the reply pool is
+        closed (shut down, waiting for its jobs), so call it only at the end of a test,
+        before asserting that a request had no effect."""
+        self.bot.services.close()
+
     def post(
         self,
         body: str,
