@@ -86,6 +86,29 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 @pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data in a closed SQLite file, written once per worker (read-only: copy
+    it with `demo_db`, never open it)."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    with Store(path) as s:
+        s.write(demo_batch())
+    # The last connection closed: SQLite folded the WAL into the file and removed it,
+    # so the file alone is the whole database and a copy of it is a sound one.
+    assert not Path(f"{path}-wal").exists()
+    assert not Path(f"{path}-shm").exists()
+    return path
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, demo_template: Path) -> Path:
+    """A store of this test's own holding the demo data (`tmp_path / "bot.db"`), as
+    `Store(...).write(demo_batch())` would leave it, without writing it again."""
+    path = tmp_path / "bot.db"
+    shutil.copyfile(demo_template, path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def demo_now():
     return DEMO_NOW
 

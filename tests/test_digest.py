@@ -15,7 +15,6 @@ from matplotlib import image
 
 from bot.cli import cli
 from bot.commands import handle
-from bot.demo import demo_batch
 from bot.digest.build import build_digest, week_end
 from bot.digest.commands import preview, subscribe
 from bot.digest.send import chart_png, digest_for, digest_text
@@ -137,11 +136,8 @@ def test_a_quiet_week_is_one_line_when_asked(demo_store, pack):
     assert not digest_for(demo_store, pack, quiet, SENT).quiet
 
 
-def test_a_preview_of_a_week_without_data_shows_the_last_week_with_some(tmp_path, pack):
-    from bot.demo import demo_batch
-
-    with Store(tmp_path / "p.db") as store:
-        store.write(demo_batch())
+def test_a_preview_of_a_week_without_data_shows_the_last_week_with_some(demo_db, pack):
+    with Store(demo_db) as store:
         store.subscribe(sub(accounts=("demo-creator",)))
         shown = preview(
             store, pack, channel="C0DEMO0001", at=datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
@@ -209,11 +205,8 @@ def test_subscribe_refuses_bad_days_times_and_zones(demo_store, pack, weekly, zo
     assert reply.text == expected
 
 
-def test_subscribe_refuses_unknown_accounts_and_channels_without_any(tmp_path, pack):
-    from bot.demo import demo_batch
-
-    with Store(tmp_path / "s.db") as store:
-        store.write(demo_batch())
+def test_subscribe_refuses_unknown_accounts_and_channels_without_any(demo_db, pack):
+    with Store(demo_db) as store:
         typo = subscribe(
             store,
             pack,
@@ -316,13 +309,11 @@ def test_the_done_when_from_the_terminal(tmp_path: Path, root: Path):
     ],
 )
 def test_each_account_s_week_ends_at_its_own_last_midnight_before_sending(
-    tmp_path, pack, zone, week_end
+    demo_db, pack, zone, week_end
 ):
     from bot.commands.loading import measure
 
-    path = tmp_path / "z.db"
-    with Store(path) as store:
-        store.write(demo_batch())
+    with Store(demo_db) as store:
         store.set_timezone("demo-creator", zone)
         digest = digest_for(store, pack, sub(accounts=("demo-creator",)), SENT)
         (part,) = digest.context["accounts"]

@@ -47,6 +47,27 @@ def test_a_second_load_uses_the_compiled_templates(
     assert again.render("messages/help.j2", front="terminal", admins=[]) == first
 
 
+def test_the_same_pack_at_another_path_uses_the_compiled_templates_under_its_own_path(
+    pack_copy: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A reload serves a fresh copy of the files: the copy's templates are not compiled
+    again, and their code names the copy's files, as a compile from there would."""
+    first = Narrator(pack_copy, "en").render("messages/help.j2", front="terminal", admins=[])
+    moved = tmp_path / "elsewhere" / "narratives"
+    shutil.copytree(pack_copy, moved)
+    again = Narrator(moved, "en")
+    _no_compiling(again, monkeypatch)
+    assert again.render("messages/help.j2", front="terminal", admins=[]) == first
+    template = again.env.get_template("messages/help.j2")
+    assert template.filename == str(moved / "en" / "messages" / "help.j2")
+    codes = [template.root_render_func.__code__]
+    codes += [block.__code__ for block in template.blocks.values()]
+    while codes:
+        code = codes.pop()
+        assert code.co_filename == template.filename
+        codes += [c for c in code.co_consts if isinstance(c, type(code))]
+
+
 def test_an_edited_template_is_compiled_again(
     pack_copy: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -166,12 +166,10 @@ def test_backtest_refusals(demo_store: Store, pack: Pack, rule, account, setting
     assert str(info.value).startswith(message)
 
 
-def test_backtest_from_the_cli(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "d.db"))
+def test_backtest_from_the_cli(demo_db: Path, root: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NARRATOR_DB", str(demo_db))
     monkeypatch.setenv("NARRATOR_RULES", str(root / "rules"))
     monkeypatch.setenv("NARRATOR_NARRATIVES", str(root / "narratives"))
-    with Store(tmp_path / "d.db") as store:
-        store.write(demo_batch())
     runner = CliRunner()
     args = [
         "rules",

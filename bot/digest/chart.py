@@ -11,12 +11,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: no display, ever
-
-from matplotlib.figure import Figure
-
 from bot.digest.build import ChartPost
 
 #: Inches at DPI: 960 × 600 pixels, readable in a Slack thread.
@@ -43,6 +37,13 @@ def render_chart(
     line_labels: tuple[str, str],
 ) -> bytes:
     """The PNG bytes of the chart (words come from the caller's template)."""
+    # matplotlib is imported here, when a chart is drawn: importing it takes over a
+    # second, which a clock tick with no digest due (or a check-in) need not pay.
+    import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: no display, ever
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=SIZE, dpi=DPI)
         axes = figure.add_subplot()

@@ -16,7 +16,7 @@ import threading
 
 import httpx
 
-from bot.linkedin.client import Unauthorized
+from bot.linkedin.client import Unauthorized, tls_context
 from bot.store.linkedin import token_key
 
 #: Access tokens minted by refreshes in this process, by the refresh token's hash.
@@ -67,6 +67,7 @@ def refresh(
             },
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=timeout,
+            verify=tls_context(),
         )
     except httpx.TransportError as exc:
         raise Unauthorized(

@@ -2,12 +2,18 @@
 
 Compiling the narratives is most of the time a pack takes to load. Each compiled
 template is kept as a file named by a hash of everything its code depends on: the
-template's text, name and path, the Jinja and Python versions, the environment's
-options, filters and tests, and the source of the modules that shape the
-compilation (`bot.narrate.env`, `bot.limits`). An edited template, an upgrade or a
-changed sandbox is a new name, never a stale hit. Only code that compiled cleanly is
-kept, so a cached template passed every check a fresh compile makes; every render
-check of the pack still runs.
+template's text and name, the Jinja and Python versions, the environment's options,
+filters and tests, and the source of the modules that shape the compilation
+(`bot.narrate.env`, `bot.limits`). An edited template, an upgrade or a changed
+sandbox is a new name, never a stale hit. Only code that compiled cleanly is kept,
+so a cached template passed every check a fresh compile makes; every render check
+of the pack still runs.
+
+The template's path is not part of the name: the same pack at another path (each
+reload checks and serves a fresh copy of the files, see bot/reload.py) uses the same
+compiled code. The path is only written into the code objects (their co_filename,
+which tracebacks show), so the code loaded is given the path of the file being
+loaded, exactly as if it had been compiled from there.
 
 The cache is an optimisation and never an error: an unwritable, missing or unsafe
 folder (not ours, or writable by others: its files are loaded as code) means
@@ -25,6 +31,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import BytecodeCache, Environment
@@ -51,12 +58,13 @@ class TemplateCache(BytecodeCache):
         self, environment: Environment, name: str, filename: str | None, source: str
     ) -> Bucket:
         key = hashlib.sha256(
-            "\0".join((fingerprint(environment), name, filename or "", source)).encode(
-                "utf-8", "surrogatepass"
-            )
+            "\0".join((fingerprint(environment), name, source)).encode("utf-8", "surrogatepass")
         ).hexdigest()
         bucket = Bucket(environment, key, self.get_source_checksum(source))
         self.load_bytecode(bucket)
+        if bucket.code is not None:
+            # Jinja compiles with "<template>" for a template without a file.
+            bucket.code = _with_filename(bucket.code, filename or "<template>")
         return bucket
 
     def _path(self, bucket: Bucket) -> Path:
@@ -92,6 +100,17 @@ class TemplateCache(BytecodeCache):
                 raise
         except OSError:
             pass
+
+
+def _with_filename(code: CodeType, filename: str) -> CodeType:
+    """`code` and the code objects inside it (macros, blocks, loops' functions) naming
+    `filename`, as compile(source, filename) would have made them."""
+    if code.co_filename == filename:
+        return code
+    consts = tuple(
+        _with_filename(c, filename) if isinstance(c, CodeType) else c for c in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
 
 
 def open_cache(folder: Path | None) -> TemplateCache | None:

@@ -56,6 +56,9 @@ def create_app(slack: SlackSettings, services: Services) -> App:
             process_before_response=True,
             raise_error_for_unhandled_request=False,
             logger=bolt_log,
+            # The name bolt would give itself (the file that creates the app), without
+            # its inspect.stack(), which reads the source of every calling frame.
+            name="app.py",
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {exc}") from None

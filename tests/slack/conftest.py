@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from bot.config import Settings, load_slack_settings
-from bot.demo import DEMO_NOW, demo_batch
+from bot.demo import DEMO_NOW
 from bot.slack.http import create_asgi
 from bot.slack.run import Bot, build
 from bot.slack.services import FixedClock
 from bot.store import Store
-from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, Server, sign
+from tests.slack.fakes import BOT_TOKEN, NO_TLS, SIGNING_SECRET, FakeSlack, Server, sign
 
 ADMIN = "U0ADMIN"
 MEMBER = "U0MEMBER"
@@ -40,6 +40,12 @@ class Running:
     db: Path
     root: Path
 
+    def finish_replies(self) -> None:
+        """Return once every reply job queued so far has finished: the reply pool is
+        closed (shut down, waiting for its jobs), so call it only at the end of a test,
+        before asserting that a request had no effect."""
+        self.bot.services.close()
+
     def post(
         self,
         body: str,
@@ -54,17 +60,18 @@ class Running:
             content=body,
             headers={"Content-Type": content_type, **signed, **(headers or {})},
             timeout=10,
+            verify=NO_TLS,
         )
 
 
-def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0) -> Running:
-    """The bot on the demo data, as of DEMO_NOW, its replies computed in threads or in
-    `processes` processes of their own."""
+def start(
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, db: Path, processes: int = 0
+) -> Running:
+    """The bot on `db` (the demo data: the `demo_db` fixture), as of DEMO_NOW, its replies
+    computed in threads or in `processes` processes of their own."""
     shutil.copytree(root / "rules", tmp_path / "rules")
     shutil.copytree(root / "narratives", tmp_path / "narratives")
-    db = tmp_path / "bot.db"
     with Store(db) as store:
-        store.write(demo_batch())
         store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
     settings = Settings(db=db, rules=tmp_path / "rules", narratives=tmp_path / "narratives")
     slack = load_slack_settings(
@@ -80,8 +87,8 @@ def start(tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int = 0)
 
 
 @pytest.fixture
-def running(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
-    running = start(tmp_path, root, fake_slack)
+def running(tmp_path: Path, root: Path, fake_slack: FakeSlack, demo_db: Path) -> Iterator[Running]:
+    running = start(tmp_path, root, fake_slack, demo_db)
     yield running
     running.server.stop()
     running.bot.services.close()

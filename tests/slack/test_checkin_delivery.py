@@ -23,7 +23,6 @@ from bot.checkin.send import CheckinJobs, checkin_text
 from bot.clock.loop import tick
 from bot.commands import handle
 from bot.commands.loading import measure
-from bot.demo import demo_batch
 from bot.pack import load_pack
 from bot.slack.delivery import Poster, clock_client
 from bot.slack.services import FixedClock
@@ -38,10 +37,9 @@ PUBLISHED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Path, FakeSlack]]:
-    db = tmp_path / "bot.db"
+def setup(demo_db: Path) -> Iterator[tuple[Path, FakeSlack]]:
+    db = demo_db
     with Store(db) as store:
-        store.write(demo_batch())
         store.link(CHANNEL, "demo-creator", by="U0ADMIN", at=PUBLISHED - timedelta(days=1))
         store.checkin_on(CHANNEL, by="U0ADMIN", at=PUBLISHED - timedelta(days=1))
     fake = FakeSlack()

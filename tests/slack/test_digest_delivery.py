@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from bot.clock.loop import tick
-from bot.demo import demo_batch
 from bot.digest.send import DigestJobs
 from bot.pack import load_pack
 from bot.slack.delivery import Poster, clock_client
@@ -34,10 +33,9 @@ NARRATOR = str(Path(sys.executable).parent / "narrator")
 
 
 @pytest.fixture
-def setup(tmp_path: Path, root: Path) -> Iterator[tuple[Path, FakeSlack]]:
-    db = tmp_path / "bot.db"
+def setup(demo_db: Path, root: Path) -> Iterator[tuple[Path, FakeSlack]]:
+    db = demo_db
     with Store(db) as store:
-        store.write(demo_batch())
         store.subscribe(_subscription())
     fake = FakeSlack()
     yield db, fake

@@ -132,9 +132,8 @@ def test_the_clock_sends_a_french_channels_digest_in_french(setup, root):  # noq
     )
 
 
-def test_a_french_channels_first_hour_checkin_is_in_french(tmp_path, root):
+def test_a_french_channels_first_hour_checkin_is_in_french(demo_db, root):
     from bot.checkin.send import CheckinJobs
-    from bot.demo import demo_batch
     from tests.slack.fakes import FakeSlack
     from tests.slack.test_checkin_delivery import CHANNEL as CHECKIN_CHANNEL
     from tests.slack.test_checkin_delivery import PUBLISHED
@@ -144,8 +143,7 @@ def test_a_french_channels_first_hour_checkin_is_in_french(tmp_path, root):
         pack = load_pack(root / "rules", root / "narratives", "en")
         poster = Poster(clock_client(fake.api_url, BOT_TOKEN), interval=0)
         work = CheckinJobs(pack=lambda: pack, poster=poster)
-        with Store(tmp_path / "bot.db") as store:
-            store.write(demo_batch())
+        with Store(demo_db) as store:
             before = PUBLISHED - timedelta(days=1)
             store.link(CHECKIN_CHANNEL, "demo-creator", by=ADMIN, at=before)
             store.checkin_on(CHECKIN_CHANNEL, by=ADMIN, at=before)

@@ -31,8 +31,8 @@ from tests.slack.test_http import all_text, ask
 
 
 @pytest.fixture
-def pooled(tmp_path: Path, root: Path, fake_slack: FakeSlack) -> Iterator[Running]:
-    running = start(tmp_path, root, fake_slack, processes=2)
+def pooled(tmp_path: Path, root: Path, fake_slack: FakeSlack, demo_db: Path) -> Iterator[Running]:
+    running = start(tmp_path, root, fake_slack, demo_db, processes=2)
     yield running
     running.server.stop()
     running.bot.services.close()

@@ -19,7 +19,7 @@ import pytest
 from bot.slack.inbound import MAX_BODY
 from bot.store import Store
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, EMPTY_CHANNEL, MEMBER, Running
-from tests.slack.fakes import SIGNING_SECRET, button_click, event, slash_command
+from tests.slack.fakes import NO_TLS, SIGNING_SECRET, button_click, event, slash_command
 
 
 class Records(logging.Handler):
@@ -80,7 +80,9 @@ def send(
     }
     for name, value in (headers or {}).items():
         sent[name] = value if value.isascii() else value.encode()  # as raw bytes on the wire
-    return httpx.post(running.server.url + "/slack/events", content=raw, headers=sent, timeout=10)
+    return httpx.post(
+        running.server.url + "/slack/events", content=raw, headers=sent, timeout=10, verify=NO_TLS
+    )
 
 
 def raw_exchange(running: Running, head: str, body: bytes) -> bytes:
@@ -128,6 +130,7 @@ def test_a_streamed_body_is_cut_off_at_the_cap(running: Running, logs: Records):
         content=chunks(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         timeout=10,
+        verify=NO_TLS,
     )
     assert response.status_code == 413
     assert logs.tracebacks() == []
@@ -278,7 +281,7 @@ def test_signed_malformed_requests_get_a_4xx_or_a_quiet_200_and_one_log_line(
     assert "Traceback" not in response.text
     assert len(logs.lines()) == 1, logs.lines()
     assert logs.tracebacks() == []
-    time.sleep(0.3)  # a reply job, had one been queued, would have run by now
+    running.finish_replies()  # a reply job, had one been queued, has run by now
     assert running.slack.calls == [c for c in running.slack.calls if c.path == "/api/auth.test"]
 
 

@@ -7,24 +7,42 @@ import logging
 import queue
 import shutil
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
-from websockets.sync.server import ServerConnection, serve
+from websockets.sync.server import Server, ServerConnection, serve
 
 from bot.config import Settings, load_slack_settings
-from bot.demo import DEMO_NOW, demo_batch
+from bot.demo import DEMO_NOW
 from bot.slack.run import build, socket_handler
 from bot.slack.services import FixedClock
+from bot.slack.socket_mode import Handler
 from bot.store import Store
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
 from tests.slack.fakes import APP_TOKEN, BOT_TOKEN, FakeSlack, slash_command
 
 
+def close_both(handler: Handler, ws: Server) -> None:
+    """Close the bot's connection, then the fake's server. handler.close() waits for the
+    thread reading the socket, which holds it through a read of up to 3 s (slack_sdk's
+    receive timeout): once the client has stopped for good (no reconnecting), the server
+    closing its end ends that read at once."""
+    closing = threading.Thread(target=handler.close)
+    closing.start()
+    deadline = time.monotonic() + 10
+    while not handler.client.closed:
+        assert time.monotonic() < deadline, "the Socket Mode client did not start closing"
+        time.sleep(0.01)
+    ws.shutdown()
+    closing.join(timeout=30)
+    assert not closing.is_alive(), "the Socket Mode client did not close"
+
+
 @pytest.mark.parametrize("processes", [0, 2])  # the Procfile's worker uses 2
 def test_a_slash_command_over_socket_mode(
-    tmp_path: Path, root: Path, fake_slack: FakeSlack, processes: int
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, demo_db: Path, processes: int
 ):
     acks: queue.Queue[dict] = queue.Queue()
     command = {
@@ -69,8 +87,7 @@ def test_a_slash_command_over_socket_mode(
 
         shutil.copytree(root / "rules", tmp_path / "rules")
         shutil.copytree(root / "narratives", tmp_path / "narratives")
-        with Store(tmp_path / "bot.db") as store:
-            store.write(demo_batch())
+        with Store(demo_db) as store:
             store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
         settings = Settings(
             db=tmp_path / "bot.db", rules=tmp_path / "rules", narratives=tmp_path / "narratives"
@@ -90,9 +107,8 @@ def test_a_slash_command_over_socket_mode(
             assert ack["envelope_id"] == "env-1"  # acknowledged on the socket...
             (message,) = fake_slack.wait_for_posts("socket")  # ...answered at response_url
         finally:
-            handler.close()
+            close_both(handler, ws)
             bot.services.close()
-            ws.shutdown()
 
     (opened,) = fake_slack.method_calls("apps.connections.open")
     assert opened.headers["Authorization"] == f"Bearer {APP_TOKEN}"
@@ -114,7 +130,7 @@ def _envelope(envelope_id: str, kind: str, payload: object) -> str:
 
 
 def test_malformed_socket_mode_messages_are_acknowledged_and_logged_once(
-    tmp_path: Path, root: Path, fake_slack: FakeSlack
+    tmp_path: Path, root: Path, fake_slack: FakeSlack, demo_db: Path
 ):
     """The same robustness as over HTTP: a malformed envelope is acknowledged (so Slack
     does not send it again), logged in one line, and the next one is answered."""
@@ -171,8 +187,7 @@ def test_malformed_socket_mode_messages_are_acknowledged_and_logged_once(
         fake_slack.socket_url = f"ws://127.0.0.1:{ws.socket.getsockname()[1]}/link"
         shutil.copytree(root / "rules", tmp_path / "rules")
         shutil.copytree(root / "narratives", tmp_path / "narratives")
-        with Store(tmp_path / "bot.db") as store:
-            store.write(demo_batch())
+        with Store(demo_db) as store:
             store.link(CREATOR_CHANNEL, "demo-creator", by=ADMIN, at=DEMO_NOW)
         settings = Settings(
             db=tmp_path / "bot.db", rules=tmp_path / "rules", narratives=tmp_path / "narratives"
@@ -193,9 +208,8 @@ def test_malformed_socket_mode_messages_are_acknowledged_and_logged_once(
             while len(acked) < 6:
                 acked.add(acks.get(timeout=20)["envelope_id"])
         finally:
-            handler.close()
+            close_both(handler, ws)
             bot.services.close()
-            ws.shutdown()
             for logger in watched:
                 logger.removeHandler(records)
 
