@@ -197,6 +197,7 @@ def test_every_example_runs_as_written(
         for key, value in os.environ.items()
         if not key.startswith(("NARRATOR_", "SLACK_", "PYTHON"))
     }
+    env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     env.update(fakes)
     for example in [e for e in ALL if e.file == name and e.run]:
         result = subprocess.run(
@@ -221,7 +222,8 @@ def test_the_sample_csv_imports(tmp_path: Path):
     result = subprocess.run(
         [NARRATOR, "import", ROOT / "docs" / "sample-posts.csv"],
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")},
+        env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
+        | {"NARRATOR_CACHE": os.environ.get("NARRATOR_CACHE", "off")},
         capture_output=True,
         text=True,
         timeout=300,
@@ -239,6 +241,7 @@ def test_the_demo_hint_runs_as_printed(on_path: bool, tmp_path: Path):
     what their shell finds."""
     typed = os.path.relpath(NARRATOR, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
+    env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     folders = [p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != NARRATOR.parent]
     env["PATH"] = os.pathsep.join([str(NARRATOR.parent)] * on_path + folders)
     demo = subprocess.run(

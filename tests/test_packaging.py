@@ -190,6 +190,7 @@ def test_pip_install_dot_works_from_any_folder(tmp_path: Path, root: Path):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("NARRATOR_", "PYTHON", "SLACK_"))
     }
+    env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
 
     def narrator(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
