@@ -62,7 +62,9 @@ def unusable_file(path: str) -> str | None:
                 head = file.read(len(SQLITE_HEADER))
         except OSError as exc:
             return f"the database {path} cannot be read ({exc.strerror}); {_FIX_ACCESS}"
-        if head and head != SQLITE_HEADER[: len(head)]:
+        # Zeros are a file another program is writing its first page to this moment
+        # (SQLite's own open says, and Connection waits for it): not yet a verdict.
+        if head.strip(b"\0") and head != SQLITE_HEADER[: len(head)]:
             return _not_sqlite(path)
         if not _writable(target):
             return _read_only(path)
@@ -112,9 +114,14 @@ class _Unwritten(Exception):
     """SQLite read the file as "not a database" while opening it."""
 
 
+class _NotADatabase(StoreError):
+    """SQLite read the file as "not a database" (in a write: a migration)."""
+
+
 def _new_or_empty(path: str) -> bool:
+    """Missing, or shorter than SQLite's smallest page: not yet written whole."""
     try:
-        return os.stat(path).st_size == 0
+        return os.stat(path).st_size < 512
     except OSError:
         return True
 
@@ -167,7 +174,10 @@ class Connection:
             conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self._use_wal()
             if migrate:
-                self.migrate()
+                try:
+                    self.migrate()
+                except _NotADatabase:  # the file's first page was being written
+                    raise _Unwritten from None
         except sqlite3.Error as exc:
             conn.close()
             if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
@@ -301,7 +311,7 @@ class Connection:
                 "try again when it is done"
             )
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-            return StoreError(_not_sqlite(self.path))
+            return _NotADatabase(_not_sqlite(self.path))
         if "readonly" in str(exc) or "unable to open" in str(exc):
             return StoreError(_read_only(self.path))
         return StoreError(
