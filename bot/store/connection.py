@@ -64,7 +64,8 @@ def unusable_file(path: str) -> str | None:
             return f"the database {path} cannot be read ({exc.strerror}); {_FIX_ACCESS}"
         # Zeros are a file another program is writing its first page to this moment
         # (SQLite's own open says, and Connection waits for it): not yet a verdict.
-        if head.strip(b"\0") and head != SQLITE_HEADER[: len(head)]:
+        written = head.rstrip(b"\0")
+        if written and written != SQLITE_HEADER[: len(written)]:
             return _not_sqlite(path)
         if not _writable(target):
             return _read_only(path)
