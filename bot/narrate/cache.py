@@ -71,12 +71,8 @@ class TemplateCache(BytecodeCache):
         return self.folder / f"{bucket.key}{_SUFFIX}"
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        try:
-            with open(self._path(bucket), "rb") as f:
-                if os.fstat(f.fileno()).st_size > MAX_FILE_BYTES:
-                    return
-                data = f.read(MAX_FILE_BYTES + 1)
-        except OSError:
+        data = read_entry(self._path(bucket), MAX_FILE_BYTES)
+        if data is None:
             return
         try:
             bucket.bytecode_from_string(data)
@@ -84,22 +80,38 @@ class TemplateCache(BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        if len(data) <= MAX_FILE_BYTES:
+            write_entry(self._path(bucket), data, keep=MAX_ENTRIES)
+
+
+def read_entry(path: Path, limit: int) -> bytes | None:
+    """A cache file's bytes; None when it is missing, unreadable or over `limit`."""
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > limit:
+                return None
+            return f.read(limit + 1)
+    except OSError:
+        return None
+
+
+def write_entry(path: Path, data: bytes, *, keep: int) -> None:
+    """Write a cache file, the folder holding at most `keep` files of its kind (the
+    oldest half goes when it is full); never an error."""
+    try:
+        _trim(path.parent, path.suffix, keep)
+        # Written aside and renamed: a reader never sees half a file.
+        fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
-            data = bucket.bytecode_to_string()
-            if len(data) > MAX_FILE_BYTES:
-                return
-            _trim(self.folder)
-            # Written aside and renamed: a reader never sees half a file.
-            fd, temp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(temp, self._path(bucket))
-            except BaseException:
-                os.unlink(temp)
-                raise
-        except OSError:
-            pass
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError:
+        pass
 
 
 def _with_filename(code: CodeType, filename: str) -> CodeType:
@@ -189,14 +201,14 @@ def _shaping_sources() -> bytes:
     return digest.digest()
 
 
-def _trim(folder: Path) -> None:
+def _trim(folder: Path, suffix: str, keep: int) -> None:
     """Make room for one more file: drop the oldest half when the folder is full."""
     entries = []
     with os.scandir(folder) as scan:
         for entry in scan:
-            if entry.name.endswith(_SUFFIX):
+            if entry.name.endswith(suffix):
                 entries.append(entry)
-    if len(entries) < MAX_ENTRIES:
+    if len(entries) < keep:
         return
     entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime)
     for entry in entries[: len(entries) // 2 + 1]:

@@ -18,12 +18,9 @@ entry means the file is parsed as before. Entries are JSON, never code.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +28,7 @@ from bot.rules.yamlfile import Located, Path_
 
 #: The largest entry read back (a rule file is at most 256 KB; its places add ~3x).
 MAX_ENTRY_BYTES = 4_000_000
-#: The most entries kept; the oldest go first.
+#: The most entries kept; the oldest half goes when the folder is full.
 MAX_ENTRIES = 500
 
 
@@ -40,18 +37,20 @@ def recall(text: str) -> Located | None:
     path = _entry(text)
     if path is None:
         return None
+    from bot.narrate.cache import read_entry
+
+    data = read_entry(path, MAX_ENTRY_BYTES)
+    if data is None:
+        return None
     try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size > MAX_ENTRY_BYTES:
-                return None
-            saved = json.loads(f.read(MAX_ENTRY_BYTES + 1))
+        saved = json.loads(data)
         return Located(
             data=saved["data"],
             text=text,
             keys=_places(saved["keys"]),
             values=_places(saved["values"]),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
@@ -67,20 +66,14 @@ def remember(text: str, located: Located) -> None:
         "keys": [[list(p), line, column] for p, (line, column) in located.keys.items()],
         "values": [[list(p), line, column] for p, (line, column) in located.values.items()],
     }
-    with contextlib.suppress(OSError, ValueError):
+    try:
         data = json.dumps(entry, ensure_ascii=False, allow_nan=False).encode()
-        if len(data) > MAX_ENTRY_BYTES:
-            return
-        _trim(path.parent)
-        # Written aside and renamed: a reader never sees half an entry.
-        fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+    except ValueError:
+        return
+    if len(data) <= MAX_ENTRY_BYTES:
+        from bot.narrate.cache import write_entry
+
+        write_entry(path, data, keep=MAX_ENTRIES)
 
 
 def _entry(text: str) -> Path | None:
@@ -118,17 +111,3 @@ def _plain_json(value: Any) -> bool:
     if kind is float:
         return math.isfinite(value)
     return kind in (str, int, bool, type(None))
-
-
-def _trim(folder: Path) -> None:
-    """Keep the folder under MAX_ENTRIES files, dropping the oldest."""
-    try:
-        entries = list(os.scandir(folder))
-        if len(entries) < MAX_ENTRIES:
-            return
-        entries.sort(key=lambda e: e.stat().st_mtime)
-        for entry in entries[: len(entries) - MAX_ENTRIES + 1]:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-    except OSError:
-        pass
