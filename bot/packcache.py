@@ -20,7 +20,6 @@ check runs, as before.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import sys
@@ -29,6 +28,10 @@ from pathlib import Path
 from bot.limits import survey
 
 _BOT = Path(__file__).resolve().parent
+
+#: The most packs remembered (each edit of a pack is a new one); the oldest half goes
+#: when the folder is full.
+MAX_PACKS = 200
 
 
 def key(rules_dir: Path, narratives: Path, locale: str) -> str | None:
@@ -57,11 +60,12 @@ def checked(folder: Path | None, name: str | None) -> bool:
 
 def remember(folder: Path | None, name: str | None) -> None:
     """Note that the pack named `name` passed every check."""
+    from bot.narrate.cache import write_entry
+
     place = _folder(folder)
     if place is None or not name:
         return
-    with contextlib.suppress(OSError):
-        (place / name).touch(mode=0o600)
+    write_entry(place / name, b"", keep=MAX_PACKS)
 
 
 def _folder(folder: Path | None) -> Path | None:

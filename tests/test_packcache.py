@@ -66,3 +66,14 @@ def test_a_cache_folder_others_can_write_is_not_trusted(pack_copy: Path, tmp_pat
     assert not packcache.checked(tmp_path / "cache", name)
     load_pack(rules, narratives, "en")
     assert sorted(p.name for p in packs.iterdir()) == [name]
+
+
+def test_the_packs_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every edit of a pack is a new pack: the oldest are forgotten, not kept forever."""
+    monkeypatch.setattr(packcache, "MAX_PACKS", 10)
+    folder = tmp_path / "cache"
+    for index in range(25):
+        packcache.remember(folder, f"{index:064x}")
+    left = list((folder / "packs").iterdir())
+    assert 0 < len(left) <= 10
+    assert packcache.checked(folder, f"{24:064x}")  # the newest is kept
