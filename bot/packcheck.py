@@ -42,7 +42,9 @@ class Checked:
     files: int = 0
 
 
-def _context() -> Any:
+def process_context() -> Any:
+    """Where the bot's child processes come from: forked from a fork server that has
+    already imported the pack code (a fork, not a Python start-up), else spawned."""
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" not in methods:  # Windows: a fresh interpreter per check
         return multiprocessing.get_context("spawn")
@@ -55,7 +57,7 @@ def prepare() -> None:
     """Start the fork server now, where there is one, so a temporary folder it cannot
     use is told at start-up (ConfigError), not at the first edit of a running bot
     (a pack already checked needs no child at start: `bot.packcache`)."""
-    if _context().get_start_method() != "forkserver":
+    if process_context().get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
 
@@ -91,7 +93,7 @@ def check_isolated(
     as_given: bool = False,
 ) -> Checked:
     """`check_pack` in a child process; its problems, or one saying why it stopped."""
-    context = _context()
+    context = process_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(
         target=_check_in_child,
