@@ -284,8 +284,11 @@ def generate_store(
         conn.execute("PRAGMA journal_mode = MEMORY")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB
         with conn:  # one transaction
-            conn.executemany("INSERT INTO accounts VALUES (?, ?, ?)", account_rows)
-            conn.executemany("INSERT INTO follower_counts VALUES (?, ?, ?)", follower_rows)
+            conn.executemany("INSERT INTO accounts (id, kind, name) VALUES (?, ?, ?)", account_rows)
+            conn.executemany(
+                "INSERT INTO follower_counts (account, observed_at, followers) VALUES (?, ?, ?)",
+                follower_rows,
+            )
             columns = ", ".join(COUNTERS)
             marks = ", ".join("?" for _ in COUNTERS)
             snapshot_sql = (

@@ -55,3 +55,21 @@ def test_keep_keeps_it_in_the_named_folder(tmp_path: Path):
     with slack_bot.store_folder(args):
         store.write_bytes(b"x")
     assert store.exists()
+
+
+def test_the_synthetic_store_is_written_in_the_current_schema(tmp_path: Path):
+    """The generator writes straight into the tables: a schema change that it does not
+    follow (the accounts' time zone column, migration 11) broke every run unseen."""
+    from datetime import UTC, datetime
+
+    from bot.store import Store
+
+    path = tmp_path / "bench.db"
+    now = datetime(2026, 12, 1, 6, tzinfo=UTC)
+    posts, snapshots = slack_bot.generate_store(
+        path, accounts=2, posts=3, snapshots=4, seed=1, now=now
+    )
+    assert (posts, snapshots) == (6, 24)
+    with Store(path) as store:
+        assert len(store.account_ids()) == 2
+        assert store._count("snapshots") == 24
