@@ -79,10 +79,8 @@ def load_pack(
     A pack identical to one that passed every check before (same files, same code:
     `bot.packcache`) is loaded without running the checks again."""
     from bot import packcache
-    from bot.config import cache_folder
 
-    folder = cache_folder()
-    name = packcache.key(rules_dir, narratives, locale) if folder else None
+    folder, name = packcache.locate(rules_dir, narratives, locale)
     if packcache.checked(folder, name):
         pack, problems = check_pack(rules_dir, narratives, locale, render=False, as_given=as_given)
         if not problems:

@@ -52,6 +52,15 @@ def key(rules_dir: Path, narratives: Path, locale: str) -> str | None:
     return digest.hexdigest()
 
 
+def locate(rules_dir: Path, narratives: Path, locale: str) -> tuple[Path | None, str | None]:
+    """The cache folder (NARRATOR_CACHE) and this pack's name in it; (None, None) when
+    packs are not remembered, a name of None when a file cannot be read."""
+    from bot.config import cache_folder
+
+    folder = cache_folder()
+    return folder, key(rules_dir, narratives, locale) if folder else None
+
+
 def checked(folder: Path | None, name: str | None) -> bool:
     """Whether a pack named `name` passed every check before."""
     place = _folder(folder)

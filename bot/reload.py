@@ -37,7 +37,6 @@ from datetime import datetime
 from pathlib import Path
 
 from bot import packcache
-from bot.config import cache_folder
 from bot.errors import Problem, RuleError
 from bot.limits import PackFileError, read_pack_file, survey, walk
 from bot.model import to_utc_text
@@ -239,8 +238,7 @@ class PackHolder:
         try:
             # Files identical to a pack that passed every check before, with this code,
             # need no check again (bot.packcache): the child would say the same.
-            folder = cache_folder()
-            name = packcache.key(source.rules, source.narratives, self.locale) if folder else None
+            folder, name = packcache.locate(source.rules, source.narratives, self.locale)
             problems = []
             if not packcache.checked(folder, name):
                 checked = check_isolated(

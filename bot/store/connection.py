@@ -111,12 +111,8 @@ def _read_only(path: str) -> str:
 _FRESH_WAIT = 2.0
 
 
-class _Unwritten(Exception):
-    """SQLite read the file as "not a database" while opening it."""
-
-
 class _NotADatabase(StoreError):
-    """SQLite read the file as "not a database" (in a write: a migration)."""
+    """SQLite read the file as "not a database", opening it or migrating it."""
 
 
 def _new_or_empty(path: str) -> bool:
@@ -156,9 +152,9 @@ class Connection:
             try:
                 self._open(migrate)
                 return
-            except _Unwritten:
+            except _NotADatabase:
                 if not fresh or time.monotonic() > deadline:
-                    raise StoreError(_not_sqlite(self.path)) from None
+                    raise
                 time.sleep(_WAL_RETRY)
 
     def _open(self, migrate: bool) -> None:
@@ -175,14 +171,9 @@ class Connection:
             conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self._use_wal()
             if migrate:
-                try:
-                    self.migrate()
-                except _NotADatabase:  # the file's first page was being written
-                    raise _Unwritten from None
+                self.migrate()
         except sqlite3.Error as exc:
             conn.close()
-            if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-                raise _Unwritten from None
             raise self._refusal(exc, "cannot open the database") from None
         except BaseException:
             conn.close()
