@@ -11,13 +11,14 @@ import pytest
 from bot import packcache
 from bot.errors import RuleError
 from bot.pack import load_pack
+from tests.conftest import private_cache
 
 
 @pytest.fixture
 def pack_copy(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(root / "rules", tmp_path / "pack" / "rules")
     shutil.copytree(root / "narratives", tmp_path / "pack" / "narratives")
-    monkeypatch.setenv("NARRATOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NARRATOR_CACHE", str(private_cache(tmp_path / "cache")))
     return tmp_path / "pack"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from bot.errors import Problem, RuleError
 from bot.reload import PackHolder
+from tests.conftest import private_cache
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -358,7 +359,7 @@ def test_an_attempt_over_its_time_budget_is_stopped_and_reported(
     holder = holder_for(workspace)
     # A cache of its own: another test's run may have checked this very edit already
     # (bot.packcache), and a pack known good is not checked again.
-    monkeypatch.setenv("NARRATOR_CACHE", str(tmp_path / "own-cache"))
+    monkeypatch.setenv("NARRATOR_CACHE", str(private_cache(tmp_path / "own-cache")))
     serving = holder.current()
     holder.check_seconds = 0.0  # whatever the edit, the check cannot finish in time
     path = workspace / "rules" / "distribution.yaml"
@@ -384,7 +385,7 @@ def test_a_pack_that_passed_before_is_not_checked_again_but_any_edit_is(
     """Checking a pack in a child process (rendering every template) is most of what a
     bot start or a reload costs; the same files with the same code give the same
     answer, so a pack that passed once is loaded without it (bot.packcache)."""
-    monkeypatch.setenv("NARRATOR_CACHE", str(tmp_path / "own-cache"))
+    monkeypatch.setenv("NARRATOR_CACHE", str(private_cache(tmp_path / "own-cache")))
     holder = holder_for(workspace)  # checked in full, and remembered
     holder.check_seconds = 0.0  # from here on, any check that runs is stopped
     assert holder.reload().last_attempt_ok is True  # the same files: no check ran
