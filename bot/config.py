@@ -196,7 +196,10 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class SlackSettings(FromEnvironment):
     """The Slack app's credentials and who administers it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+    # Built on first use (serve, clock): most commands never read Slack settings.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, hide_input_in_errors=True, defer_build=True
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sqlite_utils
+import sqlite_utils.plugins
 
 from bot.demo import DEMO_NOW, demo_batch
 from bot.errors import StoreError
@@ -455,3 +457,24 @@ def test_migrations_are_listed_in_the_order_of_their_versions():
     """Migrations run in list order: blocks appended by parallel work must keep 1, 2, 3…"""
     versions = [m.version for m in MIGRATIONS]
     assert versions == list(range(1, len(versions) + 1))
+
+
+class _Planted:
+    """A sqlite-utils plugin another installed package could register."""
+
+    @sqlite_utils.hookimpl
+    def prepare_connection(self, conn: sqlite3.Connection) -> None:
+        conn.create_function("planted", 0, lambda: 1)
+
+
+def test_no_sqlite_utils_plugin_touches_the_store_connection(tmp_path: Path):
+    plugin = _Planted()
+    sqlite_utils.plugins.pm.register(plugin)
+    try:
+        with (
+            Store(tmp_path / "s.db") as store,
+            pytest.raises(sqlite3.OperationalError, match="no such function: planted"),
+        ):
+            store.conn.execute("select planted()")
+    finally:
+        sqlite_utils.plugins.pm.unregister(plugin)
