@@ -621,11 +621,14 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int, with_c
     import logging
 
     from bot.config import load_slack_settings
+
+    # The settings first: a missing or wrong one is said at once, before the second
+    # of imports the bot itself needs.
+    settings = _settings()
+    slack = load_slack_settings("socket" if socket_mode else "http")
     from bot.slack.run import build, serve_http, serve_socket, start_clock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
-    slack = load_slack_settings("socket" if socket_mode else "http")
     bot = build(settings, slack, processes=processes)
     if with_clock:
         try:
@@ -653,18 +656,20 @@ def clock(once: bool, at: str | None) -> None:
     import signal
     import threading
 
+    from bot.config import load_slack_settings
+
+    if at is not None and not once:
+        raise click.UsageError("--at needs --once: a running clock follows the real time")
+    # The settings first: a missing or wrong one is said at once, before the imports.
+    settings = _settings()
+    slack = load_slack_settings("clock")
     from bot.clock.loop import run_forever, tick
     from bot.clock.runner import worker_id
-    from bot.config import load_slack_settings
     from bot.jobs import clockwork
     from bot.model import to_utc_text
     from bot.slack.services import FixedClock, utc_now
 
-    if at is not None and not once:
-        raise click.UsageError("--at needs --once: a running clock follows the real time")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = _settings()
-    slack = load_slack_settings("clock")
     if once:
         pack = _pack(settings)
         work = clockwork(settings, slack, lambda: pack)

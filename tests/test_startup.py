@@ -85,3 +85,14 @@ def test_a_second_ask_reads_the_parsed_rules_without_the_yaml_parser(root: Path,
     again = _loaded_after(["ask", "help"], root, tmp_path, cache)
     assert "pandas" in again
     assert "ruamel" not in again
+
+
+@pytest.mark.parametrize("args", [["serve"], ["serve", "--socket"], ["clock"], ["clock", "--once"]])
+def test_a_missing_slack_setting_is_said_before_the_bot_is_loaded(
+    args: list[str], root: Path, tmp_path: Path
+):
+    """No Slack token: `serve` and `clock` say so at once, not after loading the store,
+    the rules engine and Slack's libraries (about a second)."""
+    assert _loaded_after(args, root, tmp_path).isdisjoint(
+        {"pandas", "numpy", "sqlite_utils", "slack_bolt", "slack_sdk", "jinja2", "matplotlib"}
+    )
