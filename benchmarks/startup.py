@@ -20,7 +20,8 @@ install compiles them. Nothing is left behind but the current tree's __pycache__
 
 The table shows the median, min and max wall time of each: the machine may be
 shared, so read the min as what the code costs and the spread as what the load adds
-(the load average is printed before and after). A second table gives the median
+(the load average and the machine's speed, benchmarks/machine.py, are printed
+before and after). A second table gives the median
 CPU time (user + system) of each process, which the load barely changes: on an
 idle machine the wall time is about that.
 
@@ -41,6 +42,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from machine import speed_line
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REF = "1817c7b"
@@ -180,6 +183,7 @@ def main() -> None:
             f"{os.cpu_count()} CPUs; load average {load()}",
             flush=True,
         )
+        print(speed_line("machine speed before"), flush=True)
         for side in sides:
             check_side(side, warm)
             compile_tree(side.tree)
@@ -201,7 +205,8 @@ def main() -> None:
                     if case.cold_cache:
                         shutil.rmtree(cache, ignore_errors=True)
 
-        print(f"load average after: {load()}\n")
+        print(f"load average after: {load()}")
+        print(speed_line("machine speed after") + "\n")
         header = f"{'wall time':<38} {'goal':>7}  {'baseline: median (min-max)':<28} "
         header += f"{'current: median (min-max)':<28} {'speed-up':>8}  met"
         print(header)

@@ -30,6 +30,20 @@ def test_ci_runs_the_readme_test_command(root: Path):
     assert quick_start(root)[1] in ci.splitlines()
 
 
+def test_the_test_command_benchmark_times_the_readme_command(root: Path):
+    """benchmarks/quick_start.py times what README.md says, part by part."""
+    import sys
+
+    sys.path.insert(0, str(root / "benchmarks"))
+    try:
+        import quick_start as benchmark
+    finally:
+        sys.path.remove(str(root / "benchmarks"))
+    command = benchmark.test_command()
+    assert command == quick_start(root)[1]
+    assert command.split(" && ")[-1] == ".venv/bin/python -m pytest"
+
+
 def test_metrics_doc_lists_exactly_the_catalogue(root: Path):
     doc = (root / "docs" / "metrics.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z0-9_]+)` \| ([a-z_0-9]+) \| (.+?) \|$", doc, flags=re.M)
