@@ -1,35 +1,63 @@
-"""How fast this machine runs Python right now, for reading the other benchmarks.
+"""How fast this machine runs Python, for reading the other benchmarks.
 
-The machine these benchmarks were written on is a shared virtual machine whose speed
-swings by up to 2x within minutes, whatever else runs on it: the same pure-Python
-loop took 0.95 s at its fastest and 2.06 s at its slowest on the same day. A timing
+The machine these benchmarks were written on is a shared virtual machine whose
+speed swings by 2x within a minute, whatever else runs on it: the same pure-Python
+loop took from 0.80 s to 2.06 s on one day (2026-12-03), the machine otherwise idle. A timing
 printed without the speed it was taken at cannot be compared with another, so the
-benchmarks that time whole commands print this before and after.
+benchmarks that time whole commands sample the speed all along their run (`Speed`)
+and print it with their table.
+
+The speed is the processor time one thread takes for an empty loop of ROUNDS
+rounds, measured on a tenth of it every few seconds: the thread's own processor
+time, so the benchmark's own load (which keeps the cores busy) is not counted, but
+a slower processor is.
 """
 
 from __future__ import annotations
 
-import os
+import statistics
+import threading
 import time
 
 ROUNDS = 30_000_000
 
 
-def loop_seconds() -> float:
-    """Processor seconds one thread takes for ROUNDS rounds of an empty loop."""
-    start = time.process_time()
-    for _ in range(ROUNDS):
+def loop_seconds(rounds: int = ROUNDS) -> float:
+    """Processor seconds this thread takes for `rounds` rounds of an empty loop."""
+    start = time.thread_time()
+    for _ in range(rounds):
         pass
-    return time.process_time() - start
+    return time.thread_time() - start
 
 
-def speed_line(label: str) -> str:
-    """`label`: the loop's time and the load average, on one line."""
-    try:
-        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "unknown"
-    return (
-        f"{label}: an empty loop of {ROUNDS:,} rounds took {loop_seconds():.2f} s "
-        f"(0.95 s at this machine's fastest seen); load average {load}"
-    )
+class Speed:
+    """Samples the loop's time every `every` seconds while the `with` block runs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> Speed:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append(loop_seconds(ROUNDS // 10) * 10)
+            if self._stop.wait(self.every):
+                return
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "machine speed: not sampled"
+        return (
+            f"machine speed: an empty loop of {ROUNDS:,} rounds took "
+            f"{statistics.median(self.samples):.2f} s (median of {len(self.samples)} samples; "
+            f"{min(self.samples):.2f}-{max(self.samples):.2f})"
+        )

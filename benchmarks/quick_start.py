@@ -7,9 +7,9 @@ minutes on this machine, the install included), run in a fresh `git clone` of th
 committed HEAD in a temporary folder, with CI=true as .ci/run has it. Each part of
 the command (the parts between `&&`) is timed on its own, in order, in the same
 folder: creating the venv, installing uv, installing the package and the test
-dependencies, and the test run. The machine's speed is printed before and after
-(benchmarks/machine.py): on a shared machine it can halve within minutes, and the
-command's time follows it.
+dependencies, and the test run. The machine's speed, sampled all along the run
+(benchmarks/machine.py), is printed with the times: on a shared machine it can
+halve within a minute, and the command's time follows it.
 
 Package downloads come from pip's and uv's caches when an earlier install filled
 them, as they do for anyone installing a second time.
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import speed_line
+from machine import Speed
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL = 120.0
@@ -79,9 +79,8 @@ def main() -> None:
     command = test_command()
     print(f"the README's test command:\n  {command}\n")
     for run in range(1, options.runs + 1):
-        print(speed_line("before"))
-        times = run_once(command, options.keep)
-        print(speed_line("after "))
+        with Speed() as speed:
+            times = run_once(command, options.keep)
         total = sum(seconds for _, seconds, _ in times)
         print(f"\nrun {run}: {'part':<72} {'seconds':>8}")
         for part, seconds, status in times:
@@ -90,7 +89,8 @@ def main() -> None:
         failed = any(status for _, _, status in times)
         met = "FAILED" if failed else ("yes" if total < GOAL else "NO")
         label = f"total (goal: under {GOAL:.0f} s)"
-        print(f"       {label:<72} {total:8.1f}  met: {met}\n")
+        print(f"       {label:<72} {total:8.1f}  met: {met}")
+        print(f"       {speed.summary()}\n")
 
 
 if __name__ == "__main__":

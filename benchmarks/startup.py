@@ -20,8 +20,8 @@ install compiles them. Nothing is left behind but the current tree's __pycache__
 
 The table shows the median, min and max wall time of each: the machine may be
 shared, so read the min as what the code costs and the spread as what the load adds
-(the load average and the machine's speed, benchmarks/machine.py, are printed
-before and after). A second table gives the median
+(the load average is printed before and after, and the machine's speed, sampled
+all along, benchmarks/machine.py). A second table gives the median
 CPU time (user + system) of each process, which the load barely changes: on an
 idle machine the wall time is about that.
 
@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from machine import speed_line
+from machine import Speed
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REF = "1817c7b"
@@ -183,7 +183,6 @@ def main() -> None:
             f"{os.cpu_count()} CPUs; load average {load()}",
             flush=True,
         )
-        print(speed_line("machine speed before"), flush=True)
         for side in sides:
             check_side(side, warm)
             compile_tree(side.tree)
@@ -193,20 +192,21 @@ def main() -> None:
 
         times: dict[tuple[str, str], list[float]] = {}
         cpus: dict[tuple[str, str], list[float]] = {}
-        for run in range(options.runs):
-            for case in CASES:
-                for side in sides if run % 2 == 0 else sides[::-1]:
-                    cache = warm
-                    if case.cold_cache:
-                        cache = temp / f"cold-{side.name}-{run}"
-                    wall, cpu = side.run(case.args, cache)
-                    times.setdefault((case.label, side.name), []).append(wall)
-                    cpus.setdefault((case.label, side.name), []).append(cpu)
-                    if case.cold_cache:
-                        shutil.rmtree(cache, ignore_errors=True)
+        with Speed() as speed:  # sampled on the other core while the commands run
+            for run in range(options.runs):
+                for case in CASES:
+                    for side in sides if run % 2 == 0 else sides[::-1]:
+                        cache = warm
+                        if case.cold_cache:
+                            cache = temp / f"cold-{side.name}-{run}"
+                        wall, cpu = side.run(case.args, cache)
+                        times.setdefault((case.label, side.name), []).append(wall)
+                        cpus.setdefault((case.label, side.name), []).append(cpu)
+                        if case.cold_cache:
+                            shutil.rmtree(cache, ignore_errors=True)
 
         print(f"load average after: {load()}")
-        print(speed_line("machine speed after") + "\n")
+        print(speed.summary() + "\n")
         header = f"{'wall time':<38} {'goal':>7}  {'baseline: median (min-max)':<28} "
         header += f"{'current: median (min-max)':<28} {'speed-up':>8}  met"
         print(header)
