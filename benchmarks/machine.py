@@ -1,39 +1,42 @@
-"""How fast this machine runs Python, for reading the other benchmarks.
+"""How fast this machine is running, for reading the other benchmarks.
 
 The machine these benchmarks were written on is a shared virtual machine whose
-speed swings by 2x within a minute, whatever else runs on it: the same pure-Python
-loop took from 0.80 s to 2.06 s on one day (2026-12-03), the machine otherwise idle. A timing
-printed without the speed it was taken at cannot be compared with another, so the
-benchmarks that time whole commands sample the speed all along their run (`Speed`)
-and print it with their table.
+speed swings within a minute, whatever else runs on it: on one day (2026-12-03) the
+README's test command took from 2 min 3 s to 3 min 23 s for the same code, and a
+fresh `python -c "import pandas"` from 0.35 s to 0.8 s of processor time. An empty
+loop is a poor gauge of that (it took 0.73 s during a slow run as well as during a
+fast one): what slows down is work that touches much memory, such as starting a
+process and importing its libraries. So the gauge is exactly that.
 
-The speed is the processor time one thread takes for an empty loop of ROUNDS
-rounds, measured on a tenth of it every few seconds: the thread's own processor
-time, so the benchmark's own load (which keeps the cores busy) is not counted, but
-a slower processor is.
+`Speed` samples it every few seconds while a benchmark runs and prints the median
+with the benchmark's table: the processor time (user + system) of a fresh Python
+process that imports pandas and numpy, the first thing every `narrator` process
+and every test worker does.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import threading
-import time
 
-ROUNDS = 30_000_000
+PROBE = [sys.executable, "-c", "import pandas"]
 
 
-def loop_seconds(rounds: int = ROUNDS) -> float:
-    """Processor seconds this thread takes for `rounds` rounds of an empty loop."""
-    start = time.thread_time()
-    for _ in range(rounds):
-        pass
-    return time.thread_time() - start
+def probe_seconds() -> float:
+    """Processor seconds (user + system) a fresh `python -c "import pandas"` takes."""
+    child = subprocess.Popen(PROBE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)  # this child's own usage, whatever else runs
+    child.returncode = 0
+    return usage.ru_utime + usage.ru_stime
 
 
 class Speed:
-    """Samples the loop's time every `every` seconds while the `with` block runs."""
+    """Samples `probe_seconds` every `every` seconds while the `with` block runs."""
 
-    def __init__(self, every: float = 5.0) -> None:
+    def __init__(self, every: float = 10.0) -> None:
         self.every = every
         self.samples: list[float] = []
         self._stop = threading.Event()
@@ -49,7 +52,7 @@ class Speed:
 
     def _sample(self) -> None:
         while True:
-            self.samples.append(loop_seconds(ROUNDS // 10) * 10)
+            self.samples.append(probe_seconds())
             if self._stop.wait(self.every):
                 return
 
@@ -57,7 +60,8 @@ class Speed:
         if not self.samples:
             return "machine speed: not sampled"
         return (
-            f"machine speed: an empty loop of {ROUNDS:,} rounds took "
-            f"{statistics.median(self.samples):.2f} s (median of {len(self.samples)} samples; "
+            'machine speed: a fresh `python -c "import pandas"` took '
+            f"{statistics.median(self.samples):.2f} s of processor time (median of "
+            f"{len(self.samples)} samples taken during the run; "
             f"{min(self.samples):.2f}-{max(self.samples):.2f})"
         )
