@@ -2,8 +2,8 @@
 
 The machine these benchmarks were written on is a shared virtual machine whose
 speed swings within a minute, whatever else runs on it: on one day (2026-12-03) the
-README's test command took from 2 min 3 s to 3 min 23 s for the same code, and a
-fresh `python -c "import pandas"` from 0.35 s to 0.8 s of processor time. An empty
+test suite took from 2 min 3 s to 3 min 50 s for the same code, and a fresh
+`python -c "import pandas"` from 0.35 s to 0.97 s of processor time. An empty
 loop is a poor gauge of that (it took 0.73 s during a slow run as well as during a
 fast one): what slows down is work that touches much memory, such as starting a
 process and importing its libraries. So the gauge is exactly that.
@@ -20,17 +20,32 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+from typing import Any
 
 PROBE = [sys.executable, "-c", "import pandas"]
 
 
+def run_timed(args: list[str], **popen: Any) -> tuple[int, str, float, float]:
+    """Run `args` to the end: (exit status, the end of its stderr, wall seconds,
+    processor seconds of that process alone). Its own usage, read as it is reaped,
+    not the difference of all children's: the sampler below runs children too."""
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr, **popen)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        said = stderr.read()[-2000:].decode(errors="replace")
+    return child.returncode, said, wall, usage.ru_utime + usage.ru_stime
+
+
 def probe_seconds() -> float:
     """Processor seconds (user + system) a fresh `python -c "import pandas"` takes."""
-    child = subprocess.Popen(PROBE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(child.pid, 0)  # this child's own usage, whatever else runs
-    child.returncode = 0
-    return usage.ru_utime + usage.ru_stime
+    return run_timed(PROBE)[3]
 
 
 class Speed:

@@ -32,18 +32,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from machine import Speed
+from machine import Speed, run_timed
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REF = "1817c7b"
@@ -87,30 +85,16 @@ class Side:
 
     def run(self, args: tuple[str, ...], cache: Path) -> tuple[float, float]:
         """(wall seconds, CPU seconds) of one run."""
-        used = _children_cpu()
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.work,
-            env=self.env(cache),
-            capture_output=True,
-            check=False,
+        status, said, elapsed, cpu = run_timed(
+            [sys.executable, "-m", "bot", *args], cwd=self.work, env=self.env(cache)
         )
-        elapsed = time.perf_counter() - start
-        cpu = _children_cpu() - used
-        if done.returncode != 0:
+        if status != 0:
             # Counted and shown, not fatal: on a loaded machine a render can outrun its
             # time budget (bot/narrate/limits.py), and the table should still come out.
             self.failures.append(
-                f"{self.name}: narrator {' '.join(args)} failed ({done.returncode}): "
-                + done.stderr.decode(errors="replace").strip()[-500:]
+                f"{self.name}: narrator {' '.join(args)} failed ({status}): " + said.strip()[-500:]
             )
         return elapsed, cpu
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def extract(ref: str, into: Path) -> Path:
