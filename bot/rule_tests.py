@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -384,13 +384,13 @@ def _run_case(
             )
             continue
         evaluation = post_eval if scope == "post" else account_eval
-        if subject not in evaluation.frame.index:
-            known = [str(s) for s in evaluation.frame.index]
+        if not evaluation.frame.has(subject):
+            known = [str(s) for s in evaluation.frame.index.tolist()]
             problems.append(problem(path, _unknown(scope, str(subject), known)))
             continue
         explained = next(e for e in evaluation.explain(str(subject)) if e.rule.id == rule.id)
         if explained.outcome != expected.outcome:
-            flip = threshold_for(rule, evaluation.frame.loc[subject], explained, expected.outcome)
+            flip = threshold_for(rule, evaluation.frame.row(subject), explained, expected.outcome)
             problems.append(
                 problem(
                     path,
@@ -428,12 +428,20 @@ _FACTORS = np.array(
 )
 
 
-def threshold_for(rule: Rule, row: pd.Series, explained: Any, wanted: str) -> str | None:
+def _as_float(value: Any) -> float:
+    """A cell as a number, NaN where it is none."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def threshold_for(rule: Rule, row: Mapping[str, Any], explained: Any, wanted: str) -> str | None:
     """Which param of `rule`, moved alone, gives the `wanted` outcome on `row`, and
     past which value: the value the expectation was written for, told without any
     history (a test file records no params). Said as how to update the test."""
     names = set(rule.condition.names) | set(rule.requires.names if rule.requires else ())
-    values = {n: float(pd.to_numeric(row.get(n), errors="coerce")) for n in names}
+    values = {n: _as_float(row.get(n)) for n in names}
     code = OUTCOMES.index(wanted)
     best: tuple[float, str, float, float] | None = None
     for name, current in explained.params.items():
@@ -640,7 +648,7 @@ def _narrative(
     account = {"id": DEFAULT_ACCOUNT, "name": "Test account", "kind": "member", "followers": None}
     post = None
     if rule.spec.scope == "post":
-        row = evaluation.frame.loc[subject]
+        row = evaluation.frame.row(subject)
         post = {
             "id": subject,
             "number": 1,

@@ -11,6 +11,7 @@ import pandas as pd
 from bot.commands import Caller, handle
 from bot.commands.last10 import rows
 from bot.ingest.csvfile import parse_csv
+from bot.metrics.table import Table
 from bot.pack import Pack
 from bot.store import Store
 
@@ -124,7 +125,9 @@ def test_lists_give_each_item_a_line_of_its_own(store: Store, pack: Pack):
     assert listed == [rule.id for rule in pack.ruleset.rules]
 
 
-def test_rows_read_the_same_values_and_types_as_pandas_records():
+def test_rows_read_python_values_from_a_pandas_frame_of_any_column_types():
+    """The digest hands rows a pandas frame's rows as a Table: each cell a plain Python
+    value, missing as None (text, times) or NaN (numbers), never pd.NA or NaT."""
     frame = pd.DataFrame(
         {
             "title": ["a", None, "c"],
@@ -135,36 +138,32 @@ def test_rows_read_the_same_values_and_types_as_pandas_records():
             "count": pd.array([1, None, 3], dtype="Int64"),
             "known": pd.array([True, None, False], dtype="boolean"),
             "name": pd.array(["x", None, "z"], dtype="string"),
-            "rate": [0.5, np.nan, 1e-12],  # a second float column, apart from the first
         },
         index=["p1", "p2", "p3"],
     )
-    expected = list(zip(frame.index, frame.to_dict("records"), strict=True))
-    got = list(rows(frame))
+    got = list(rows(Table.of(frame)))
     assert [index for index, _ in got] == ["p1", "p2", "p3"]
-    for (_, mine), (_, theirs) in zip(got, expected, strict=True):
-        assert list(mine) == list(theirs)
-        for name, value in mine.items():
-            assert type(value) is type(theirs[name]), name
-            assert (
-                value == theirs[name]
-                or (isinstance(value, float) and math.isnan(value) and math.isnan(theirs[name]))
-                or (value is pd.NaT and theirs[name] is pd.NaT)
-            ), name
-    assert got[1][1]["count"] is None  # never pd.NA
-    assert got[1][1]["known"] is None
-    assert list(rows(frame.head(0))) == []
-    assert list(rows(frame[[]])) == [("p1", {}), ("p2", {}), ("p3", {})]
-
-
-def test_rows_read_columns_by_position_whatever_their_names():
-    # [True] as a column list would be a boolean mask, not the column named True.
-    frame = pd.DataFrame({True: [1.0, np.nan], False: ["x", "y"]})
-    got = list(rows(frame))
-    assert [index for index, _ in got] == [0, 1]
-    assert got[0][1] == {True: 1.0, False: "x"}
-    assert math.isnan(got[1][1][True])
-    assert got[1][1][False] == "y"
+    first, second, third = (row for _, row in got)
+    assert list(first) == list(frame.columns)
+    assert first == {
+        "title": "a",
+        "impressions": 1200.0,
+        "posts": 1,
+        "published_at": datetime(2026, 1, 1, 9, 0, tzinfo=UTC),
+        "flag": True,
+        "count": 1.0,
+        "known": 1.0,
+        "name": "x",
+    }
+    assert type(first["posts"]) is int
+    assert type(first["flag"]) is bool
+    assert second["title"] is None
+    assert second["name"] is None
+    assert math.isnan(second["impressions"])
+    assert math.isnan(second["count"])
+    assert math.isnan(second["known"])
+    assert third["published_at"] is None
+    assert list(rows(Table.of(frame.head(0)))) == []
 
 
 def test_post_numbers_match_last10_when_posts_share_a_time(store: Store, pack: Pack):

@@ -317,7 +317,7 @@ def test_each_account_s_week_ends_at_its_own_last_midnight_before_sending(
         store.set_timezone("demo-creator", zone)
         digest = digest_for(store, pack, sub(accounts=("demo-creator",)), SENT)
         (part,) = digest.context["accounts"]
-        row = measure(store, "demo-creator", week_end).account_metrics.iloc[0]
+        row = measure(store, "demo-creator", week_end).account_metrics.record(0)
     assert part["week"]["impressions_week"] == pytest.approx(row["impressions_week"])
     assert part["week"]["posts_week"] == row["posts_week"]
     named = "(its weeks and times in" in digest_text(pack, digest, sub())

@@ -404,7 +404,7 @@ def test_week_over_week_uses_unique_reach_where_an_export_gives_it(tmp_path: Pat
     with Store(tmp_path / "w.db") as store:
         store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
         store.write(read_file(weekly_export(tmp_path, 8, 1500, 14000), account="jane"))
-        row = measure(store, "jane", at).account_metrics.loc["jane"]
+        row = measure(store, "jane", at).account_metrics.row("jane")
     assert (row["reach_prev_week"], row["reach_week"], row["reach_is_unique"]) == (1000, 1500, 1)
     assert (row["impressions_prev_week"], row["impressions_week"]) == (7000, 14000)
     assert row["engagement_rate_week"] == pytest.approx(140 / 14000)
@@ -416,7 +416,7 @@ def test_without_a_weekly_export_reach_is_said_to_be_an_upper_bound(tmp_path: Pa
     at = datetime(2026, 2, 15, 9, tzinfo=UTC)
     with Store(tmp_path / "w.db") as store:
         store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
-        row = measure(store, "jane", at).account_metrics.loc["jane"]
+        row = measure(store, "jane", at).account_metrics.row("jane")
     assert row["reach_is_unique"] == 0
 
 
@@ -440,7 +440,7 @@ def test_an_exports_days_are_the_accounts_calendar_days(
         store.write(read_file(weekly_export(tmp_path, 1, 1000, 7000), account="jane"))
         store.write(read_file(weekly_export(tmp_path, 8, 1500, 14000), account="jane"))
         store.set_timezone("jane", zone)
-        row = measure(store, "jane", at).account_metrics.loc["jane"]
+        row = measure(store, "jane", at).account_metrics.row("jane")
     if impressions_week is None:
         assert math.isnan(row["impressions_week"])
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from bot.commands.loading import measure
 from bot.demo import DEMO_NOW
 from bot.metrics import account_metrics, observe, post_metrics
 from bot.metrics.observed import as_text, locate, until
+from bot.metrics.table import Table
 from bot.store import Store, _utc
 
 
@@ -30,20 +32,30 @@ def test_locate_takes_the_first_of_repeated_ids_and_handles_nothing():
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
 def test_until_is_exact_whatever_the_unit(unit):
-    base = pd.Timestamp("2026-03-15T09:00:00Z")
-    times = pd.Series(
-        pd.DatetimeIndex([base - pd.Timedelta(seconds=1), base, base + pd.Timedelta(seconds=1)])
-    ).dt.as_unit(unit)
+    base = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+    naive = np.datetime64("2026-03-15T09:00:00", unit)
+    times = np.array([naive - np.timedelta64(1, "s"), naive, naive + np.timedelta64(1, "s")])
     assert until(times, base).tolist() == [True, True, False]
     # A moment between two units: the time at `base` is before it, the next is after.
-    assert until(times, base + pd.Timedelta(microseconds=1)).tolist() == [True, True, False]
-    assert until(times, base - pd.Timedelta(microseconds=1)).tolist() == [True, False, False]
+    assert until(times, base + timedelta(microseconds=1)).tolist() == [True, True, False]
+    assert until(times, base - timedelta(microseconds=1)).tolist() == [True, False, False]
+    # A moment given in another zone is the same moment.
+    paris = base.astimezone(ZoneInfo("Europe/Paris"))
+    assert until(times, paris).tolist() == [True, True, False]
 
 
-def test_until_accepts_times_that_are_not_a_datetime_column():
-    times = pd.Series([pd.Timestamp("2026-01-01T00:00:00Z"), pd.Timestamp("2027-01-01T00:00:00Z")])
-    times = times.astype(object)
-    assert until(times, pd.Timestamp("2026-06-01T00:00:00Z")).tolist() == [True, False]
+def test_a_pandas_column_of_time_objects_becomes_utc_times():
+    times = pd.Series(
+        [pd.Timestamp("2026-01-01T01:00:00+01:00"), pd.Timestamp("2027-01-01T00:00:00Z"), None]
+    ).astype(object)
+    table = Table.of(pd.DataFrame({"published_at": times}))
+    assert table["published_at"].dtype == np.dtype("datetime64[us]")
+    assert until(table["published_at"], datetime(2026, 6, 1, tzinfo=UTC)).tolist() == [
+        True,
+        False,
+        False,  # a missing time is never before a moment
+    ]
+    assert table.record(0)["published_at"] == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_observe_keeps_only_what_was_known_and_points_each_snapshot_at_its_post():
@@ -85,9 +97,10 @@ def test_observe_keeps_only_what_was_known_and_points_each_snapshot_at_its_post(
 def test_utc_times_equal_pandas_own_conversion():
     seconds = np.array([0, 1_763_888_400, -30_610_224_000, 253_402_300_799], dtype="int64")
     expected = pd.to_datetime(seconds, unit="s", utc=True)
-    assert _utc(seconds).equals(expected)
-    assert _utc(seconds).dtype == expected.dtype
-    assert _utc(np.empty(0, dtype="int64")).dtype == expected.dtype
+    assert (_utc(seconds) == expected.tz_convert(None).to_numpy("datetime64[us]")).all()
+    assert _utc(seconds).dtype == np.dtype("datetime64[us]")
+    assert _utc(np.empty(0, dtype="int64")).dtype == np.dtype("datetime64[us]")
+    assert Table.build({"t": _utc(seconds)}).to_pandas()["t"].equals(pd.Series(expected))
 
 
 @pytest.mark.parametrize("hours_back", [0, 30, 24 * 20])
@@ -97,27 +110,29 @@ def test_measure_shares_one_pass_and_equals_the_separate_metrics(demo_store: Sto
     at = DEMO_NOW - timedelta(hours=hours_back)
     measured = measure(demo_store, "demo-creator", at)
     history = measured.history
-    followers = history.followers.assign(account="demo-creator")
-    frame = history.posts.assign(account_kind=history.account.kind)
-    posts = post_metrics(frame, history.snapshots, followers, at)
+    followers = history.followers.to_pandas().assign(account="demo-creator")
+    frame = history.posts.to_pandas().assign(account_kind=history.account.kind)
+    snapshots = history.snapshots.to_pandas()
+    posts = post_metrics(frame, snapshots, followers, at)
     accounts = pd.DataFrame({"id": ["demo-creator"], "kind": [history.account.kind]})
-    account = account_metrics(accounts, frame, history.snapshots, followers, posts, at)
-    pd.testing.assert_frame_equal(measured.posts, posts, check_exact=True)
-    pd.testing.assert_frame_equal(measured.account_metrics, account, check_exact=True)
+    account = account_metrics(accounts, frame, snapshots, followers, posts, at)
+    pd.testing.assert_frame_equal(measured.posts.to_pandas(), posts, check_exact=True)
+    pd.testing.assert_frame_equal(measured.account_metrics.to_pandas(), account, check_exact=True)
     assert len(posts)
     assert posts["impressions"].notna().any()
 
 
-def test_as_text_gives_what_astype_str_gives():
-    values = pd.Series(["acme", 7, None, 2.5, "ünï"], dtype=object)
-    assert as_text(values).tolist() == values.astype(str).tolist()
-    assert as_text(pd.Series(["a", "b"], dtype="string")).tolist() == ["a", "b"]
+def test_as_text_gives_what_str_gives():
+    values = np.array(["acme", 7, None, 2.5, "ünï"], dtype=object)
+    assert as_text(values).tolist() == ["acme", "7", "None", "2.5", "ünï"]
+    assert as_text(np.array(["a", "b"], dtype=object)).tolist() == ["a", "b"]
+    assert as_text(np.array(["a", "b"], dtype=object)).dtype == object
 
 
 def test_until_holds_for_moments_beyond_the_columns_range():
-    times = pd.Series(pd.to_datetime(["2026-03-01T00:00:00Z"])).dt.as_unit("ns")
-    assert until(times, pd.Timestamp("2300-01-01T00:00:00Z")).tolist() == [True]
-    assert until(times, pd.Timestamp("0999-01-01T00:00:00Z").as_unit("us")).tolist() == [False]
+    times = np.array(["2026-03-01T00:00:00"], dtype="datetime64[ns]")
+    assert until(times, datetime(2300, 1, 1, tzinfo=UTC)).tolist() == [True]
+    assert until(times, datetime(999, 1, 1, tzinfo=UTC)).tolist() == [False]
 
 
 def test_locate_copes_with_missing_ids_that_cannot_be_compared():
@@ -125,9 +140,9 @@ def test_locate_copes_with_missing_ids_that_cannot_be_compared():
     assert locate(np.array(["b", "a"], dtype=object), wanted).tolist() == [1, -1, 0, 0]
 
 
-def test_as_text_falls_back_to_pandas_for_values_that_are_not_strings():
-    values = pd.Series([b"acme", np.float32(0.1), 3], dtype=object)
-    assert as_text(values).tolist() == values.astype(str).tolist()
+def test_as_text_writes_values_that_are_not_strings_as_str_does():
+    values = np.array([b"acme", np.float32(0.1), 3], dtype=object)
+    assert as_text(values).tolist() == [str(b"acme"), str(np.float32(0.1)), "3"]
 
 
 def test_account_metrics_do_not_depend_on_the_order_posts_come_in():

@@ -34,7 +34,7 @@ def due_checkins(measured: Measured, at: datetime, lookback: timedelta = LOOKBAC
     """The check-ins of the account's posts published within `lookback` of `at` whose
     early window has been observed, oldest first. Whether one is too late to send is
     the clock's decision (its grace window), not this function's."""
-    posts = measured.posts
+    posts = measured.posts.to_pandas()
     if posts.empty:
         return []
     early = posts["early_interactions"].to_numpy(dtype="float64", na_value=np.nan)
@@ -56,7 +56,7 @@ def due_checkins(measured: Measured, at: datetime, lookback: timedelta = LOOKBAC
 
 
 def _context(measured: Measured, post_id: str, published: datetime, at: datetime) -> dict[str, Any]:
-    posts = measured.posts
+    posts = measured.posts.to_pandas()
     row = posts.loc[post_id]
     # Earlier posts only: the account's history as this post started.
     earlier = posts[(pd.to_datetime(posts["published_at"], utc=True) < published)]

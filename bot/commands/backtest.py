@@ -13,11 +13,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from bot.commands.last10 import post_context, rows
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.errors import CommandError
+from bot.metrics.table import Table
 from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.rules.engine import OUTCOMES, evaluate
@@ -178,19 +179,20 @@ def _weeks(
     count = min(count, (at - datetime.min.replace(tzinfo=at.tzinfo)).days // 7 + 1)
     for week in range(count):
         moment = at - timedelta(days=7 * week)
-        measured = measure(store, account_id, moment)
-        frames.append(measured.account_metrics.rename(index={account_id: to_utc_text(moment)}))
+        frames.append(measure(store, account_id, moment).account_metrics)
         subjects.append(
             {"id": to_utc_text(moment), "number": week + 1, "week_end": to_utc_text(moment)}
         )
     if not frames:
         return [], [], []
-    frame = pd.concat(frames)
-    frame["account"] = account_id
+    # One row per week, labelled by its end.
+    columns = {name: np.concatenate([f[name] for f in frames]) for name in frames[0].names}
+    columns["account"] = np.full(len(frames), account_id, dtype=object)
+    frame = Table.build(columns, index=[s["id"] for s in subjects], index_name="account")
     return subjects, _outcomes(rule, frame, "account"), _outcomes(changed, frame, "account")
 
 
-def _outcomes(rule: Rule, frame: pd.DataFrame, scope: str) -> list[str]:
+def _outcomes(rule: Rule, frame: Table, scope: str) -> list[str]:
     evaluation = evaluate(RuleSet((rule,), ()), frame, scope)
     return [OUTCOMES[int(code)] for code in evaluation.outcomes[rule.id]]
 

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bot.commands.loading import BASELINE_POSTS, measure
 from bot.metrics import POST_METRICS, posting_slots
 from bot.metrics.catalogue import GROWTH_FROM_HOUR
+from bot.metrics.table import Table
 from bot.model import COUNTERS, to_utc_text
 from bot.narrate.filters import Mrkdwn, escape_mrkdwn
 from bot.pack import Pack, finding_context
@@ -32,9 +32,9 @@ SHOWN_POSTS = 10
 class Last10Report:
     account: AccountRow
     as_of: datetime
-    metrics: pd.DataFrame  # the posts shown
-    history: pd.DataFrame  # every post loaded (the baseline)
-    account_metrics: pd.DataFrame
+    metrics: Table  # the posts shown
+    history: Table  # every post loaded (the baseline)
+    account_metrics: Table
     evaluation: Evaluation
     account_evaluation: Evaluation
     findings: tuple[Finding, ...]
@@ -73,7 +73,7 @@ def report_json(report: Last10Report) -> dict[str, Any]:
     }
 
 
-def report_json_posts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def report_json_posts(frame: Table) -> list[dict[str, Any]]:
     """Each post's identity and every metric, null where missing."""
     posts = []
     for post_id, row in rows(frame):
@@ -81,7 +81,7 @@ def report_json_posts(frame: pd.DataFrame) -> list[dict[str, Any]]:
             "id": str(post_id),
             "url": _text(row["url"]),
             "title": _text(row["title"]),
-            "published_at": to_utc_text(row["published_at"].to_pydatetime()),
+            "published_at": to_utc_text(row["published_at"]),
             "format": _text(row["format"]),
         }
         for metric in POST_METRICS:
@@ -165,12 +165,12 @@ def post_report(
     post_id, account_id = found
     newer = store.newer_posts(post_id, at)
     measured = measure(store, account_id, at, posts=max(BASELINE_POSTS, newer + 1))
-    if post_id not in measured.posts.index:
+    if not measured.posts.has(post_id):
         return None
     evaluation = evaluate(pack.ruleset, measured.posts, "post")
     findings = [f for f in evaluation.findings() if f.subject == post_id and f.rule not in muted]
     account = account_context(measured.account)
-    post = post_context(post_id, measured.posts.loc[post_id], newer + 1)
+    post = post_context(post_id, measured.posts.row(post_id), newer + 1)
     rendered = [render_finding(pack, f, account=account, post=post) for f in findings]
     steps = [{**r, "subject": "post:" + post_id, "post": post} for r in rendered if r["next"]]
     context = {
@@ -184,7 +184,9 @@ def post_report(
         "rule_count": len(pack.ruleset.scoped("post")),
         "audience": audience_context(store, account_id, at, post_id),
     }
-    posts_json = report_json_posts(measured.posts.loc[[post_id]])
+    posts_json = report_json_posts(
+        measured.posts.take(np.array([measured.posts.position(post_id)]))
+    )
     data = {
         "account": account_id,
         "as_of": to_utc_text(at),
@@ -453,7 +455,7 @@ def _pending(evaluation: Evaluation, posts: list[dict[str, Any]]) -> list[dict[s
         group["checks"] += 1
 
     for post in posts:
-        position = evaluation.frame.index.get_loc(post["id"])
+        position = evaluation.frame.position(post["id"])
         too_young = 0
         for rule, outcome in evaluation.pending(post["id"]):
             if outcome == "undefined":
@@ -564,31 +566,9 @@ def account_context(account: AccountRow) -> dict[str, Any]:
     }
 
 
-def rows(frame: pd.DataFrame) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """(index, row as a dict) for each row: like iterrows, without a Series per row
-    (reading cells from those is most of the cost of a small report).
-
-    The same values as `frame.to_dict("records")` (Python scalars, Timestamps,
-    NaN), read a column at a time: pandas reads records a cell at a time, which
-    costs more than the rest of a last-10 report's words."""
-    if not frame.columns.is_unique or frame.columns.empty:
-        return zip(frame.index, frame.to_dict("records"), strict=True)
-    names = list(frame.columns)
-    # The float columns are one block in the metrics frames: read them in one go.
-    floats = [i for i, dtype in enumerate(frame.dtypes.tolist()) if dtype == np.float64]
-    block = frame.iloc[:, floats].to_numpy().T.tolist() if floats else []
-    read = dict(zip(floats, block, strict=True))
-    values = [read[i] if i in read else _cells(frame.iloc[:, i]) for i in range(len(names))]
-    records = (dict(zip(names, cells, strict=True)) for cells in zip(*values, strict=True))
-    return zip(frame.index, records, strict=True)
-
-
-def _cells(column: pd.Series) -> list[Any]:
-    """A column's values as `to_dict` gives them: nullable dtypes' NA becomes None."""
-    cells = column.tolist()
-    if getattr(column.dtype, "na_value", None) is pd.NA:
-        return [None if cell is pd.NA else cell for cell in cells]
-    return cells
+def rows(frame: Table) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """(post id, row as Python values) for each row, in order."""
+    return frame.records()
 
 
 def post_context(post_id: str, row: Mapping[str, Any], number: int) -> dict[str, Any]:
@@ -598,7 +578,7 @@ def post_context(post_id: str, row: Mapping[str, Any], number: int) -> dict[str,
         "title": _text(row["title"]),
         "url": _text(row["url"]),
         "format": _text(row["format"]),
-        "published_at": to_utc_text(row["published_at"].to_pydatetime()),
+        "published_at": to_utc_text(row["published_at"]),
         "age_hours": _number(row["post_age_hours"]),
     }
     for metric in POST_METRICS:
@@ -609,13 +589,11 @@ def post_context(post_id: str, row: Mapping[str, Any], number: int) -> dict[str,
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if value is pd.NA:
-        return None
     return str(value)
 
 
 def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA:
+    if value is None:
         return None
     number = float(value)
     return None if math.isnan(number) else float(f"{number:.12g}")

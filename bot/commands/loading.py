@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import pandas as pd
-
 from bot.metrics import account_metrics_of, observe, post_metrics_of
+from bot.metrics.table import Table
 from bot.store import AccountRow, History, Store
 
 #: Posts loaded to judge the newest ones against: the account baselines
@@ -19,19 +18,19 @@ BASELINE_POSTS = 30
 class Measured:
     account: AccountRow
     history: History
-    posts: pd.DataFrame  # post metrics, newest first
-    account_metrics: pd.DataFrame  # one row
+    posts: Table  # post metrics, newest first, by post id
+    account_metrics: Table  # one row, by account id
 
 
 def measure(store: Store, account_id: str, at: datetime, posts: int = BASELINE_POSTS) -> Measured:
     """The account's last `posts` posts as of `at`, with every post and account metric."""
     history = store.history(account_id, at, posts=posts)
-    followers = history.followers.assign(account=account_id)
-    frame = history.posts.assign(account_kind=history.account.kind)
+    followers = history.followers.with_columns(account=account_id)
+    frame = history.posts.with_columns(account_kind=history.account.kind)
     # Post and account metrics share one pass over the snapshots.
     seen = observe(frame, history.snapshots, at, newest_first=True)
     metrics = post_metrics_of(seen, followers)
-    accounts = pd.DataFrame(
+    accounts = Table.build(
         {
             "id": [account_id],
             "kind": [history.account.kind],

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.commands.last10 import account_context, post_context
 from bot.commands.loading import BASELINE_POSTS, measure
+from bot.metrics.table import to_datetime
 from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.rules.engine import evaluate
@@ -28,10 +29,10 @@ def explain_post(
     post_id, account_id = found
     newer = store.newer_posts(post_id, at)
     measured = measure(store, account_id, at, posts=max(BASELINE_POSTS, newer + 1))
-    if post_id not in measured.posts.index:
+    if not measured.posts.has(post_id):
         return None  # published after the evaluation moment
     evaluation = evaluate(pack.ruleset, measured.posts, "post")
-    row = measured.posts.loc[post_id]
+    row = measured.posts.row(post_id)
     post = post_context(post_id, row, newer + 1)
     verdicts = []
     for explained in evaluation.explain(post_id):
@@ -54,15 +55,13 @@ def explain_post(
             }
         )
     verdicts.sort(key=lambda v: _ORDER[v["outcome"]])
-    last_seen = measured.history.snapshots.loc[
-        measured.history.snapshots["post"] == post_id, "observed_at"
-    ]
+    snapshots = measured.history.snapshots
+    last_seen = snapshots["observed_at"][snapshots["post"] == post_id]
+    latest = to_datetime(last_seen.max()) if len(last_seen) else None
     freshness = {
         "age_hours": post["age_hours"],
         "hours_observed": post["hours_observed"],
-        "last_observed_at": to_utc_text(last_seen.max().to_pydatetime())
-        if len(last_seen)
-        else None,
+        "last_observed_at": to_utc_text(latest) if latest is not None else None,
         "snapshots": len(last_seen),
     }
     context = {

@@ -37,6 +37,7 @@ from bot.commands.loading import measure
 from bot.digest.memory import Memory, remember
 from bot.metrics import posting_slots
 from bot.metrics.catalogue import PERIOD_DAYS
+from bot.metrics.table import Table
 from bot.metrics.zones import week_bounds
 from bot.model import to_utc_text
 from bot.pack import Pack
@@ -142,9 +143,9 @@ def _account(
 ) -> tuple[dict[str, Any], list[Said], list[ChartPost]]:
     # The account's weeks, cut at its own midnights as its week-over-week reading is.
     zone = store.timezone(account_id) or "UTC"
-    before, start, stop = week_bounds(pd.Timestamp(sent_at), zone)
-    measured = measure(store, account_id, stop.to_pydatetime())
-    posts = measured.posts
+    before, start, stop = week_bounds(sent_at, zone)
+    measured = measure(store, account_id, stop)
+    posts = measured.posts.to_pandas()
     published = pd.DatetimeIndex(pd.to_datetime(posts["published_at"], utc=True))
     this_week = posts[np.asarray((published >= start) & (published < stop))]
     last_week = posts[np.asarray((published >= before) & (published < start))]
@@ -153,7 +154,7 @@ def _account(
     numbers = {post_id: i for i, post_id in enumerate(posts.index, start=1)}
     post_ctx = {
         str(post_id): post_context(str(post_id), row, numbers[post_id])
-        for post_id, row in rows(this_week)
+        for post_id, row in rows(Table.of(this_week))
     }
     evaluation = evaluate(pack.ruleset, this_week, "post")
     findings = [f for f in evaluation.findings() if f.rule not in muted]
@@ -162,7 +163,7 @@ def _account(
         for f in evaluate(pack.ruleset, measured.account_metrics, "account").findings()
         if f.rule not in muted
     ]
-    m = measured.account_metrics.iloc[0]
+    m = measured.account_metrics.record(0)
     week = {
         name: _number(m[name])
         for name in (

@@ -8,10 +8,10 @@ frame out with one row per account. Grouping by account is done with numpy
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from bot.metrics.account_series import apply_account_series
 from bot.metrics.catalogue import (
@@ -21,7 +21,11 @@ from bot.metrics.catalogue import (
 )
 from bot.metrics.compute import _curve, interactions
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe, until, where
+from bot.metrics.table import Table, to_datetime
 from bot.metrics.zones import week_marks
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def account_metrics(
@@ -39,27 +43,32 @@ def account_metrics(
     post_frame: post_metrics' output for the same posts and moment.
     """
     seen = observe(posts, snapshots, at, newest_first=True)  # the order measure() uses
-    return account_metrics_of(accounts, seen, followers, post_frame)
+    return account_metrics_of(
+        Table.of(accounts), seen, Table.of(followers), Table.of(post_frame)
+    ).to_pandas()
 
 
 def account_metrics_of(
-    accounts: pd.DataFrame,
+    accounts: Table,
     seen: Observed,
-    followers: pd.DataFrame,
-    post_frame: pd.DataFrame,
-    days: pd.DataFrame | None = None,
-    periods: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+    followers: Table,
+    post_frame: Table,
+    days: Table | None = None,
+    periods: Table | None = None,
+) -> Table:
     """account_metrics over posts and snapshots already observed; `days` and `periods`
     (the store's account_days and account_periods) replace the sums over posts where
     they cover the weeks (account_series.py)."""
     moment, now = seen.moment, seen.now
-    ids = accounts["id"].astype(str).to_numpy()
+    ids = as_text(accounts["id"])
     k = len(ids)
     zones = (
-        accounts["timezone"].fillna("UTC").astype(str).to_numpy()
+        np.array(
+            ["UTC" if _missing(zone) else str(zone) for zone in accounts["timezone"].tolist()],
+            dtype=object,
+        )
         if "timezone" in accounts
-        else np.full(k, "UTC")
+        else np.full(k, "UTC", dtype=object)
     )
     # Per account: the week before's start, this week's start and its end (the last
     # local midnight before the moment), as epoch hours.
@@ -70,7 +79,7 @@ def account_metrics_of(
     if len(counts):
         code = _codes(ids, counts["account"])
         when = epoch_hours(counts["observed_at"])
-        latest = _group_last(code, when, pd.to_numeric(counts["followers"]).to_numpy(float), k)
+        latest = _group_last(code, when, counts.floats("followers"), k)
         m["followers"] = latest
 
     post_account = _codes(ids, seen.posts["account"])
@@ -89,17 +98,18 @@ def account_metrics_of(
     )
     apply_account_series(m, ids, moment, days, periods, zones)
     _best_posts(m, ids, post_frame)
-    # One frame built at once: adding 20 columns one by one costs more than the maths.
-    return pd.DataFrame(
-        {
-            "account_kind": accounts["kind"].to_numpy(),
-            **{name: m[name] for name in ACCOUNT_CATALOGUE},
-        },
-        index=pd.Index(ids, name="account"),
+    return Table(
+        {"account_kind": accounts["kind"], **{name: m[name] for name in ACCOUNT_CATALOGUE}},
+        ids,
+        "account",
     )
 
 
-def _codes(ids: np.ndarray, accounts: pd.Series) -> np.ndarray:
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _codes(ids: np.ndarray, accounts: np.ndarray) -> np.ndarray:
     """Each row's account as its index in `ids` (-1 for an account not asked about)."""
     lookup = {name: i for i, name in enumerate(ids)}
     return np.array([lookup.get(a, -1) for a in as_text(accounts).tolist()], dtype=int)
@@ -157,17 +167,17 @@ def _weekly(
     # weekly sums hold in the end (the posts' or the account's own series).
 
 
-def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFrame) -> None:
+def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: Table) -> None:
     # A few columns of the mature posts, not a copy of the whole frame.
-    observed = post_frame["hours_observed"].to_numpy(dtype=float, na_value=np.nan)
+    observed = post_frame.floats("hours_observed")
     mature = observed >= CURVE_HOURS
     codes = _codes(ids, post_frame["account"])[mature]
-    impressions = post_frame["impressions"].to_numpy(dtype=float, na_value=np.nan)[mature]
+    impressions = post_frame.floats("impressions")[mature]
     # Each post's peak is known as the hours it can be in (one hour where the readings
     # prove it). The median is monotone, so the medians of the first and last hours
     # bound the median of the true peaks: a late peak read twice a day still counts.
-    earliest = post_frame["peak_hour_from"].to_numpy(dtype=float, na_value=np.nan)[mature]
-    latest = post_frame["peak_hour_to"].to_numpy(dtype=float, na_value=np.nan)[mature]
+    earliest = post_frame.floats("peak_hour_from")[mature]
+    latest = post_frame.floats("peak_hour_to")[mature]
     m["mature_posts"] = _count(codes, np.ones(len(codes), bool), len(ids))
     for code in np.unique(codes[codes >= 0]):  # one pass per account, never per post
         mine = (codes == code) & ~np.isnan(impressions)
@@ -186,28 +196,26 @@ def _best_posts(m: dict[str, np.ndarray], ids: np.ndarray, post_frame: pd.DataFr
 
 
 def posting_slots(
-    post_frame: pd.DataFrame, account: str, limit: int = 3, zone: str = "UTC"
+    post_frame: Table | pd.DataFrame, account: str, limit: int = 3, zone: str = "UTC"
 ) -> list[dict[str, Any]]:
     """The account's publishing slots (weekday and hour in its zone: 09:00 in Paris is
     one slot in winter and summer) ranked by first-90-minute engagement, from its own
     history; a slot needs two posts to count."""
-    # A few dozen posts: plain Python groups them faster than a pandas groupby.
-    mine = post_frame[post_frame["account"] == account]
-    rates = mine["early_engagement_rate"].to_numpy(dtype="float64", na_value=np.nan)
+    posts = Table.of(post_frame)
+    mine = posts.take(as_text(posts["account"]) == account)
+    rates = mine.floats("early_engagement_rate")
     known = ~np.isnan(rates)
     if not known.any():
         return []
     rates = rates[known]
-    when = pd.DatetimeIndex(pd.to_datetime(mine["published_at"][known], utc=True)).tz_convert(zone)
-    dated = ~when.isna()  # a post without a time has no slot, but counts overall
+    tz = ZoneInfo(zone)
     groups: dict[tuple[int, int], list[float]] = {}
-    for weekday, hour, rate in zip(
-        when.day_of_week[dated].astype(int).tolist(),
-        when.hour[dated].astype(int).tolist(),
-        rates[dated].tolist(),
-        strict=True,
-    ):
-        groups.setdefault((weekday, hour), []).append(rate)
+    for time, rate in zip(mine["published_at"][known], rates.tolist(), strict=True):
+        moment = to_datetime(time)
+        if moment is None:  # a post without a time has no slot, but counts overall
+            continue
+        local = moment.astimezone(tz)
+        groups.setdefault((local.weekday(), local.hour), []).append(rate)
     table = sorted(
         (
             (float(np.median(group)), weekday, hour, len(group))

@@ -10,14 +10,16 @@ sum over posts, which counts a person once per post seen: an upper bound, and
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
-import pandas as pd
 
 from bot.metrics.catalogue import PERIOD_DAYS
 from bot.metrics.compute import _div
-from bot.metrics.zones import local_midnight
+from bot.metrics.table import Table
+from bot.metrics.zones import local_day
 
-_DAY = pd.Timedelta(days=1)
+_DAY = np.timedelta64(1, "D")
 #: Daily counters that add up over days -> the weekly metric they give.
 _ADDITIVE = (("impressions", "impressions"), ("engagements", "interactions"))
 
@@ -25,9 +27,9 @@ _ADDITIVE = (("impressions", "impressions"), ("engagements", "interactions"))
 def apply_account_series(
     m: dict[str, np.ndarray],
     ids: np.ndarray,
-    moment: pd.Timestamp,
-    days: pd.DataFrame | None,
-    periods: pd.DataFrame | None,
+    moment: datetime,
+    days: Table | None,
+    periods: Table | None,
     zones: np.ndarray | None = None,
 ) -> None:
     """Overwrite the weekly sums in `m` where the account's own series cover them.
@@ -35,26 +37,26 @@ def apply_account_series(
     Whole days only: the week ends at the last midnight before the moment in the
     account's zone (`zones`, UTC where not given), as the sums over posts do; an
     export's days are the account's calendar days."""
-    week = pd.Timedelta(days=PERIOD_DAYS)
+    week = np.timedelta64(PERIOD_DAYS, "D")
     m["reach_is_unique"] = np.zeros(len(ids))
     given = (days is not None and len(days)) or (periods is not None and len(periods))
-    ends: dict[str, pd.Timestamp] = {}  # worked out once per zone, not per account
+    ends: dict[str, np.datetime64] = {}  # worked out once per zone, not per account
     for code, account in enumerate(ids if given else ()):
         zone = "UTC" if zones is None else str(zones[code])
         if zone not in ends:
             # The local day the moment falls on, as the UTC midnight `day` holds.
-            ends[zone] = local_midnight(moment, zone).tz_localize(None).tz_localize(moment.tz)
+            ends[zone] = np.datetime64(local_day(moment, zone), "D").astype("datetime64[us]")
         end = ends[zone]
         bounds = ((end - 2 * week, end - week, "_prev_week"), (end - week, end, "_week"))
         if days is not None and len(days):
-            mine = days[days["account"] == account]
+            mine = days.take(days["account"] == account)
             sums: dict[str, dict[str, float]] = {}
             for start, stop, suffix in bounds:
-                inside = mine[(mine["day"] >= start) & (mine["day"] < stop)]
+                inside = mine.take((mine["day"] >= start) & (mine["day"] < stop))
                 if len(inside) < PERIOD_DAYS:
                     break
                 for counter, name in _ADDITIVE:
-                    column = inside[counter].to_numpy(dtype=float)
+                    column = inside.floats(counter)
                     if np.isnan(column).any():
                         continue
                     sums.setdefault(name, {})[suffix] = float(column.sum())
@@ -63,17 +65,18 @@ def apply_account_series(
                     for suffix, value in pair.items():
                         m[f"{name}{suffix}"][code] = value
         if periods is not None and len(periods):
-            mine = periods[periods["account"] == account]
+            mine = periods.take(periods["account"] == account)
+            reached = mine.floats("members_reached")
             found = {}
             for start, stop, suffix in bounds:
                 # An export's range runs from its first day to the end of its last.
-                match = mine[
-                    ((mine["start"] - start).abs() <= _DAY)
-                    & ((mine["end"] + _DAY - stop).abs() <= _DAY)
-                    & mine["members_reached"].notna()
-                ]
-                if len(match):
-                    found[suffix] = float(match["members_reached"].iloc[-1])
+                match = (
+                    (abs(mine["start"] - start) <= _DAY)
+                    & (abs(mine["end"] + _DAY - stop) <= _DAY)
+                    & ~np.isnan(reached)
+                )
+                if match.any():
+                    found[suffix] = float(reached[match][-1])
             if len(found) == 2:
                 for suffix, value in found.items():
                     m[f"reach{suffix}"][code] = value

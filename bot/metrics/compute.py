@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from bot.metrics.catalogue import (
     CATALOGUE,
@@ -22,7 +22,11 @@ from bot.metrics.catalogue import (
     MIN_BASELINE_POSTS,
 )
 from bot.metrics.observed import Observed, as_text, epoch_hours, observe
+from bot.metrics.table import Table
 from bot.model import COUNTERS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IDENTITY_COLUMNS = ("account", "account_kind", "published_at", "url", "format", "title")
 INTERACTION_PARTS = ("reactions", "comments", "reposts", "saves", "sends")
@@ -32,7 +36,6 @@ SAVES_SHARES_PARTS = ("reposts", "saves", "sends")
 # interpolates every post's curve; each post's implicit (0 h, 0) start keeps
 # interpolation from crossing into its neighbour.
 _STRIDE = 1.0e7
-_HOUR = pd.Timedelta(hours=1)
 
 
 def post_metrics(
@@ -47,16 +50,16 @@ def post_metrics(
     snapshots: post, observed_at (UTC), and the cumulative counters (NaN = not reported).
     followers: account, observed_at, followers.
     """
-    return post_metrics_of(observe(posts, snapshots, at, newest_first=True), followers)
+    seen = observe(posts, snapshots, at, newest_first=True)
+    return post_metrics_of(seen, Table.of(followers)).to_pandas()
 
 
-def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
-    """post_metrics over posts and snapshots already observed (newest first)."""
+def post_metrics_of(seen: Observed, followers: Table) -> Table:
+    """post_metrics over posts and snapshots already observed (newest first), as a Table."""
     posts, ids, published, now = seen.posts, seen.ids, seen.published, seen.now
     n = len(ids)
-    present = set(posts.columns)
     identity = {
-        column: posts[column].to_numpy() if column in present else np.full(n, None, dtype=object)
+        column: posts[column] if column in posts else np.full(n, None, dtype=object)
         for column in IDENTITY_COLUMNS
     }
     pos = seen.pos
@@ -154,10 +157,7 @@ def post_metrics_of(seen: Observed, followers: pd.DataFrame) -> pd.DataFrame:
         m["bigger_saves_shares_per_1k"],
     ) = _quality_against_reach(accounts, m, mature)
 
-    # One frame built at once: adding 40 columns one by one costs more than the maths.
-    return pd.DataFrame(
-        {**identity, **{name: m[name] for name in CATALOGUE}}, index=pd.Index(ids, name="post")
-    )
+    return Table({**identity, **{name: m[name] for name in CATALOGUE}}, ids, "post")
 
 
 # -- helpers (all vectorised over posts) -------------------------------------
@@ -388,18 +388,16 @@ def _largest_gap(pos: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _followers_as_of(posts: pd.DataFrame, followers: pd.DataFrame, now: float) -> np.ndarray:
+def _followers_as_of(posts: Table, followers: Table, now: float) -> np.ndarray:
     """Each post's account follower count as of the moment asked (its latest observation
     by then): the count the reply's header shows, so a finding never quotes another."""
     out = np.full(len(posts), np.nan)
-    if followers.empty or posts.empty:
+    if not len(followers) or not len(posts):
         return out
-    codes, _ = pd.factorize(
-        np.concatenate([as_text(posts["account"]), as_text(followers["account"])])
-    )
+    codes, _ = factorize(np.concatenate([as_text(posts["account"]), as_text(followers["account"])]))
     post_codes, follower_codes = codes[: len(posts)], codes[len(posts) :]
     when = epoch_hours(followers["observed_at"])
-    counts = pd.to_numeric(followers["followers"]).to_numpy(float)
+    counts = followers.floats("followers")
     known = (when <= now) & ~np.isnan(counts)
     order = np.lexsort((when[known], follower_codes[known]))
     latest = np.full(codes.max() + 1, np.nan)
@@ -418,7 +416,7 @@ def _quality_against_reach(
     # 0, not missing, where saves went unreported: the rule is then simply quiet.
     flag = np.where(np.isnan(m["impressions"]), np.nan, 0.0)
     other = [np.full(n, np.nan) for _ in range(4)]
-    codes, names = pd.factorize(accounts)
+    codes, names = factorize(accounts)
     for code in range(len(names)):  # one pass per account, never per post
         rows = np.flatnonzero(codes == code)
         place = np.arange(1, len(rows) + 1)
@@ -450,7 +448,7 @@ def _quality_against_reach(
 def _account_median(accounts: np.ndarray, values: np.ndarray, mature: np.ndarray) -> np.ndarray:
     """Each post's account median of `values` over mature posts; NaN if too few."""
     out = np.full(len(values), np.nan)
-    codes, names = pd.factorize(accounts)
+    codes, names = factorize(accounts)
     usable = mature & ~np.isnan(values)
     for code in range(len(names)):  # one pass per account, never per post
         mine = codes == code
@@ -458,3 +456,16 @@ def _account_median(accounts: np.ndarray, values: np.ndarray, mature: np.ndarray
         if len(sample) >= MIN_BASELINE_POSTS:
             out[mine] = np.median(sample)
     return out
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Each value's code (its distinct values numbered in order of first appearance)
+    and those distinct values, as `pandas.factorize` gives them; None is -1."""
+    lookup: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.intp)
+    for i, value in enumerate(np.asarray(values).tolist()):
+        if value is None or (isinstance(value, float) and value != value):
+            codes[i] = -1
+        else:
+            codes[i] = lookup.setdefault(value, len(lookup))
+    return codes, list(lookup)

@@ -9,34 +9,53 @@ thousand rows of one request, pandas' per-call costs exceed the arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import DatetimeTZDtype
+
+from bot.metrics.table import TIME, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def epoch_hours(times: pd.Series) -> np.ndarray:
-    """UTC timestamps as float hours since 1970, vectorised (never Timestamp objects)."""
-    return times.to_numpy(dtype="datetime64[ms]").astype(np.int64) / 3_600_000.0
+def epoch_hours(times: np.ndarray) -> np.ndarray:
+    """UTC times (a Table's column) as float hours since 1970 (NaN where missing)."""
+    values = np.asarray(times).astype("datetime64[ms]")
+    hours = values.astype(np.int64) / 3_600_000.0
+    missing = np.isnat(values)
+    if missing.any():
+        hours[missing] = np.nan
+    return hours
 
 
-def moment_hours(moment: pd.Timestamp) -> float:
-    """One UTC moment as epoch_hours gives it."""
-    return float(np.datetime64(moment.asm8, "ms").astype(np.int64) / 3_600_000.0)
+def moment_hours(moment: datetime) -> float:
+    """One aware moment as epoch_hours gives it."""
+    return float(as_time(moment).astype("datetime64[ms]").astype(np.int64) / 3_600_000.0)
 
 
-def until(times: pd.Series, moment: pd.Timestamp) -> np.ndarray:
-    """`times <= moment` as a numpy mask. pandas compares exactly across units and
-    ranges; comparing the array, not the Series, skips most of its cost."""
-    if isinstance(times.dtype, DatetimeTZDtype):
-        return np.asarray(times.array <= moment, dtype=bool)
-    return (times <= moment).to_numpy(dtype=bool)
+def as_time(moment: datetime) -> np.datetime64:
+    """An aware moment as a Table's UTC time."""
+    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
-def where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
-    """The rows where `mask` holds: `frame` itself when that is every row (the store
+def utc_moment(at: object) -> datetime:
+    """`at` (an aware datetime or pandas Timestamp) as an aware UTC datetime."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise ValueError("a moment must be an aware datetime")
+    return at.astimezone(UTC)
+
+
+def until(times: np.ndarray, moment: datetime) -> np.ndarray:
+    """`times <= moment` as a numpy mask (a missing time is never before it)."""
+    return np.asarray(times).astype(TIME) <= as_time(moment)
+
+
+def where(table: Table, mask: np.ndarray) -> Table:
+    """The rows where `mask` holds: `table` itself when that is every row (the store
     has usually filtered already, and a copy costs more than the check)."""
-    return frame if bool(mask.all()) else frame[mask]
+    return table if bool(mask.all()) else table.take(mask)
 
 
 def locate(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -58,24 +77,20 @@ def locate(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.repeat(found, np.diff(np.append(starts, n)))
 
 
-def as_text(values: pd.Series) -> np.ndarray:
-    """Values as `astype(str)` gives them, in a plain object array. Names that are
-    strings already (all of them, from the store) skip pandas' conversion, which
-    costs more than a request's arithmetic."""
-    cells = values.tolist()
+def as_text(values: np.ndarray) -> np.ndarray:
+    """Values as `str` writes them, in a plain object array. Names that are strings
+    already (all of them, from the store) are kept as they are."""
+    cells = np.asarray(values).tolist()
     if all(isinstance(cell, str) for cell in cells):
         return np.array(cells, dtype=object)
-    return np.asarray(values.astype(str), dtype=object)
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [str(cell) for cell in cells]
+    return out
 
 
-def to_float(frame: pd.DataFrame, column: str) -> np.ndarray:
+def to_float(table: Table, column: str) -> np.ndarray:
     """A column as float64, NaN where missing or not a number (all NaN if absent)."""
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    values = frame[column]  # looked up once: each lookup costs more than the copy
-    if values.dtype == np.float64:
-        return values.to_numpy()
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return table.floats(column)
 
 
 def sum_reported(values: dict[str, np.ndarray], parts: tuple[str, ...]) -> np.ndarray:
@@ -93,12 +108,12 @@ class Observed:
     `pos` is each snapshot's row in `posts`; `published`, `observed` and `now` are
     epoch hours. Counters are converted on first use and kept."""
 
-    moment: pd.Timestamp
+    moment: datetime
     now: float
-    posts: pd.DataFrame
+    posts: Table
     ids: np.ndarray
     published: np.ndarray
-    snaps: pd.DataFrame
+    snaps: Table
     pos: np.ndarray
     observed: np.ndarray
     _counters: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -118,16 +133,21 @@ class Observed:
 
 
 def observe(
-    posts: pd.DataFrame, snapshots: pd.DataFrame, at: object, *, newest_first: bool = False
+    posts: Table | pd.DataFrame,
+    snapshots: Table | pd.DataFrame,
+    at: object,
+    *,
+    newest_first: bool = False,
 ) -> Observed:
     """The posts published by `at` (newest first if asked; the store's order usually
     is already) and the snapshots of those posts observed by `at`."""
-    moment = pd.Timestamp(at).tz_convert("UTC")
+    moment = utc_moment(at)
+    posts, snapshots = Table.of(posts), Table.of(snapshots)
     posts = where(posts, until(posts["published_at"], moment))
     if newest_first and not _newest_first(posts):
-        posts = posts.sort_values(["published_at", "id"], ascending=False, kind="stable")
-    ids = posts["id"].to_numpy()
-    pos = locate(ids, snapshots["post"].to_numpy())
+        posts = posts.take(_newest_order(posts))
+    ids = posts["id"]
+    pos = locate(ids, snapshots["post"])
     keep = until(snapshots["observed_at"], moment) & (pos >= 0)
     snaps = where(snapshots, keep)
     return Observed(
@@ -142,14 +162,24 @@ def observe(
     )
 
 
-def _newest_first(posts: pd.DataFrame) -> bool:
+def _newest_first(posts: Table) -> bool:
     """True if the rows are already ordered by publishing time, then id, descending."""
     if len(posts) < 2:
         return True
-    when = posts["published_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    ids = posts["id"].to_numpy(dtype=object)
+    when = posts["published_at"].astype("datetime64[us]").astype(np.int64)
+    ids = posts["id"]
     later, earlier = when[:-1], when[1:]
     if (later < earlier).any():
         return False
     tied = np.flatnonzero(later == earlier)
     return all(ids[i] > ids[i + 1] for i in tied)
+
+
+def _newest_order(posts: Table) -> np.ndarray:
+    """Positions ordering the posts by publishing time, then id, both descending
+    (stable: equal rows keep their order)."""
+    when = posts["published_at"].astype("datetime64[us]").astype(np.int64).tolist()
+    ids = posts["id"].tolist()
+    keys = sorted(range(len(ids)), key=lambda i: (when[i], ids[i]), reverse=True)
+    # reverse=True keeps equal keys in their original order, as a stable sort does.
+    return np.array(keys, dtype=np.intp)

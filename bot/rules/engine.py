@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from bot.metrics.observed import as_text
+from bot.metrics.table import Table
 from bot.rules.expr import Truth
 from bot.rules.loader import Rule, RuleSet
 from bot.rules.model import SEVERITIES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUIET, FIRED, NOT_READY, NO_DATA, UNDEFINED = 0, 1, 2, 3, 4
 OUTCOMES = ("quiet", "fired", "not_ready", "no_data", "undefined")
@@ -78,7 +82,7 @@ class Evaluation:
     """Outcomes of every rule of one scope on every row; findings are built on demand."""
 
     rules: tuple[Rule, ...]
-    frame: pd.DataFrame
+    frame: Table
     outcomes: dict[str, np.ndarray]
     params: dict[str, dict[str, Any]]
     sources: dict[str, dict[str, Any]]
@@ -86,11 +90,11 @@ class Evaluation:
     columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def outcome(self, rule_id: str, subject: str) -> str:
-        position = self.frame.index.get_loc(subject)
+        position = self.frame.position(subject)
         return OUTCOMES[int(self.outcomes[rule_id][position])]
 
-    def fired_pairs(self) -> pd.DataFrame:
-        """(rule, subject position) of every finding, as a frame: cheap at any size."""
+    def fired_pairs(self) -> Table:
+        """(rule, subject position) of every finding, as a table: cheap at any size."""
         rules, positions = [], []
         for rule in self.rules:
             hits = np.flatnonzero(self.outcomes[rule.id] == FIRED)
@@ -99,8 +103,8 @@ class Evaluation:
             rules.append(labels)
             positions.append(hits)
         if not rules:
-            return pd.DataFrame({"rule": [], "position": []})
-        return pd.DataFrame({"rule": np.concatenate(rules), "position": np.concatenate(positions)})
+            return Table.build({"rule": np.empty(0, object), "position": np.empty(0, np.intp)})
+        return Table.build({"rule": np.concatenate(rules), "position": np.concatenate(positions)})
 
     def findings(self) -> list[Finding]:
         """Typed findings ordered by row (frame order), severity, then rule id."""
@@ -130,12 +134,12 @@ class Evaluation:
 
     def explain(self, subject: str) -> list[Explanation]:
         """Every rule's outcome on `subject`, with the values and params it read."""
-        position = self.frame.index.get_loc(subject)
+        position = self.frame.position(subject)
         return [self._explain(rule, position) for rule in self.rules]
 
     def pending(self, subject: str) -> list[tuple[Rule, str]]:
         """Rules that could not judge `subject` yet, with the outcome that says why."""
-        position = self.frame.index.get_loc(subject)
+        position = self.frame.position(subject)
         return [
             (rule, OUTCOMES[code])
             for rule in self.rules
@@ -143,10 +147,9 @@ class Evaluation:
         ]
 
     def _column(self, name: str) -> np.ndarray:
-        """A metric column as floats, converted once per evaluation (row access through
-        pandas costs far more than the few findings it serves)."""
+        """A metric column as floats, converted once per evaluation."""
         if name not in self.columns:
-            self.columns[name] = self.frame[name].to_numpy(dtype=float, na_value=np.nan)
+            self.columns[name] = metric_column(self.frame, name)
         return self.columns[name]
 
     def _explain(self, rule: Rule, position: int) -> Explanation:
@@ -187,7 +190,7 @@ class Evaluation:
 
 def resolve_params(
     rule: Rule,
-    frame: pd.DataFrame,
+    frame: Table | pd.DataFrame,
     owners: tuple[np.ndarray, np.ndarray] | None = None,
     matches: dict[tuple[str, str | None], np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -201,7 +204,7 @@ def resolve_params(
     if not rule.spec.overrides:
         return params, sources
     rows = len(frame)
-    accounts, kinds = owners if owners is not None else row_owners(frame)
+    accounts, kinds = owners if owners is not None else row_owners(Table.of(frame))
     # Kind overrides first, so an override for one account wins over its kind's.
     ordered = sorted(rule.spec.overrides, key=lambda o: o.account is not None)
     for override in ordered:
@@ -228,49 +231,37 @@ def resolve_params(
     return params, sources
 
 
-def row_owners(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def row_owners(frame: Table) -> tuple[np.ndarray, np.ndarray]:
     """Each row's account and account kind, as overrides match them."""
-    if "account" in frame.columns:
-        accounts = frame["account"].astype(str).to_numpy()
-    else:
-        accounts = frame.index.astype(str).to_numpy()
+    owner = frame.get("account")
+    accounts = as_text(frame.index if owner is None else owner)
     kinds = (
-        frame["account_kind"].astype(object).to_numpy()
-        if "account_kind" in frame.columns
+        np.asarray(frame["account_kind"], dtype=object)
+        if "account_kind" in frame
         else np.full(len(frame), None, dtype=object)
     )
     return accounts, kinds
 
 
-#: Up to this many rows, float columns are read as one block: on a reply's ten
-#: posts, reading 30 columns one by one costs more than the rules themselves. On
-#: big frames the block would copy columns no rule reads.
-BLOCK_ROWS = 1000
+def metric_column(frame: Table, name: str) -> np.ndarray:
+    """A metric column as float64, NaN where missing; KeyError if the frame has none."""
+    if name not in frame:
+        raise KeyError(name)
+    return frame.floats(name)
 
 
-def float_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A small frame's float64 columns by name, read as one block (metrics frames
-    keep their floats together); nothing for a large frame (read as rules need)."""
-    if len(frame) > BLOCK_ROWS or not frame.columns.is_unique:
-        return {}
-    names = frame.columns.tolist()
-    floats = [i for i, dtype in enumerate(frame.dtypes.tolist()) if dtype == np.float64]
-    if not floats:
-        return {}
-    block = frame.iloc[:, floats].to_numpy()
-    return {names[i]: block[:, j] for j, i in enumerate(floats) if isinstance(names[i], str)}
-
-
-def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Evaluation:
-    """Run every rule of `scope` over every row of `frame`."""
+def evaluate(ruleset: RuleSet, frame: Table | pd.DataFrame, scope: str = "post") -> Evaluation:
+    """Run every rule of `scope` over every row of `frame` (a Table, or a pandas frame
+    with the same columns and index)."""
+    table = Table.of(frame)
     rules = ruleset.scoped(scope)
-    rows = len(frame)
-    columns = float_columns(frame)
-    owners = row_owners(frame) if any(rule.spec.overrides for rule in rules) else None
+    rows = len(table)
+    columns = {n: v for n, v in table.columns.items() if v.dtype == np.float64}
+    owners = row_owners(table) if any(rule.spec.overrides for rule in rules) else None
 
     def column(name: str) -> np.ndarray:
         if name not in columns:
-            columns[name] = frame[name].to_numpy(dtype=float, na_value=np.nan)
+            columns[name] = metric_column(table, name)
         return columns[name]
 
     outcomes: dict[str, np.ndarray] = {}
@@ -278,7 +269,7 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
     all_sources: dict[str, dict[str, Any]] = {}
     matches: dict[tuple[str, str | None], np.ndarray] = {}
     for rule in rules:
-        params, sources = resolve_params(rule, frame, owners, matches)
+        params, sources = resolve_params(rule, table, owners, matches)
         all_params[rule.id], all_sources[rule.id] = params, sources
         verdict = rule.condition.evaluate(
             {n: column(n) for n in rule.condition.names}, params, rows
@@ -290,7 +281,7 @@ def evaluate(ruleset: RuleSet, frame: pd.DataFrame, scope: str = "post") -> Eval
             )
             outcome = _decided(ready, np.where(ready.value, outcome, NOT_READY).astype(np.int8))
         outcomes[rule.id] = outcome
-    return Evaluation(rules, frame, outcomes, all_params, all_sources, columns)
+    return Evaluation(rules, table, outcomes, all_params, all_sources, columns)
 
 
 def _decided(truth: Truth, known: np.ndarray) -> np.ndarray:

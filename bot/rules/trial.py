@@ -14,10 +14,10 @@ import itertools
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bot.errors import Problem
 from bot.metrics.catalogue import SCOPES
+from bot.metrics.table import Table
 from bot.rules.engine import evaluate
 from bot.rules.loader import Rule, RuleSet
 
@@ -69,7 +69,7 @@ def check_rule_conditions(rule: Rule) -> list[Problem]:
     return []
 
 
-def sample_frames(rule: Rule) -> list[tuple[str, pd.DataFrame]]:
+def sample_frames(rule: Rule) -> list[tuple[str, Table]]:
     """(what the rows hold, frame): no rows, one typical row, one row per shape of
     each value the rule reads, and random mixes, over every account it overrides."""
     scope = rule.spec.scope
@@ -113,28 +113,34 @@ def _owners(rule: Rule) -> list[tuple[str, str | None]]:
     return owners
 
 
-def _frame(values: np.ndarray, owners: list[tuple[str, str | None]], scope: str) -> pd.DataFrame:
+def _frame(values: np.ndarray, owners: list[tuple[str, str | None]], scope: str) -> Table:
     rows = values.shape[0]
-    frame = pd.DataFrame(values, columns=list(SCOPES[scope]), dtype=float)
+    columns: dict[str, np.ndarray] = {
+        name: np.ascontiguousarray(values[:, i], dtype=float)
+        for i, name in enumerate(SCOPES[scope])
+    }
     if scope == "post":
-        frame.index = pd.Index([f"sample-{i}" for i in range(rows)], name="post")
-        frame["account"] = [account for account, _ in owners]
+        index = [f"sample-{i}" for i in range(rows)]
     else:
         # One row per account in a frame of accounts: number them apart.
-        frame.index = pd.Index(
-            [f"{account}#{i}" for i, (account, _) in enumerate(owners)], name="account"
-        )
-        frame["account"] = [account for account, _ in owners]
-    frame["account_kind"] = pd.Series([kind for _, kind in owners], index=frame.index, dtype=object)
-    return frame
+        index = [f"{account}#{i}" for i, (account, _) in enumerate(owners)]
+    columns["account"] = _objects([account for account, _ in owners])
+    columns["account_kind"] = _objects([kind for _, kind in owners])
+    return Table(columns, _objects(index), scope)
 
 
-def _exercise(rule: Rule, frame: pd.DataFrame) -> Any:
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _exercise(rule: Rule, frame: Table) -> Any:
     """What a reply does with a rule: evaluate, build findings, explain every row."""
     evaluation = evaluate(RuleSet((rule,), ()), frame, rule.spec.scope)
     evaluation.findings()
     evaluation.fired_pairs()
-    for subject in frame.index:
+    for subject in frame.index.tolist():
         evaluation.explain(str(subject))
         evaluation.pending(str(subject))
     return evaluation

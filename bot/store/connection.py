@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from bot.errors import StoreBusy, StoreError
 from bot.store.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 #: How much of the database file SQLite may map into memory (address space, not RAM).
 MMAP_BYTES = 1 << 30
@@ -162,13 +164,13 @@ class Connection:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.write_wait)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
-        # No sqlite-utils plugins: code another installed package registers has no
-        # business on the store's connection (and finding plugins lists the entry
-        # points of every installed distribution, about 20 ms a process).
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self.conn = conn
+        self._db: sqlite_utils.Database | None = None
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            # As sqlite-utils sets it: a row that INSERT OR REPLACE replaces fires the
+            # delete triggers too (the data tables' change counters count it).
+            conn.execute("PRAGMA recursive_triggers = ON")
             # Read pages through a memory map instead of a read() call each: a request
             # reads a few hundred scattered pages of snapshots.
             conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
@@ -181,6 +183,18 @@ class Connection:
         except BaseException:
             conn.close()
             raise
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the store's connection, made when first asked for: loading
+        it loads pandas too (when installed), which costs a reply more than its work.
+        No sqlite-utils plugins: code another installed package registers has no
+        business on the store's connection."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
 
     def close(self) -> None:
         self.conn.close()
@@ -202,7 +216,10 @@ class Connection:
             time.sleep(_WAL_RETRY)
 
     def schema_version(self) -> int:
-        if not self.db["schema_migrations"].exists():
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if exists is None:
             return 0
         row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)

@@ -13,8 +13,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-import pandas as pd
+import numpy as np
 
+from bot.metrics.table import Table
 from bot.model import DAILY_COUNTERS, ImportBatch, to_utc_text
 from bot.store.connection import Connection
 
@@ -81,7 +82,7 @@ class ExportReads(Connection):
 
     conn: sqlite3.Connection
 
-    def account_days(self, account_ids: Sequence[str], at: datetime) -> pd.DataFrame:
+    def account_days(self, account_ids: Sequence[str], at: datetime) -> Table:
         """account, day (a date), and every daily counter read by `at` (NaN = not given)."""
         marks = ", ".join("?" for _ in account_ids)
         rows = self.conn.execute(
@@ -89,13 +90,9 @@ class ExportReads(Connection):
             f"WHERE account IN ({marks}) AND observed_at <= ? ORDER BY account, day",
             [*account_ids, to_utc_text(at)],
         ).fetchall()
-        frame = pd.DataFrame(rows, columns=["account", "day", *DAILY_COUNTERS])
-        frame["day"] = pd.to_datetime(frame["day"], format="%Y-%m-%d", utc=True)
-        for column in DAILY_COUNTERS:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        return frame
+        return _table(rows, ["account", "day", *DAILY_COUNTERS], ("day",))
 
-    def account_periods(self, account_ids: Sequence[str], at: datetime) -> pd.DataFrame:
+    def account_periods(self, account_ids: Sequence[str], at: datetime) -> Table:
         """account, start, end (dates, end inclusive), impressions, members_reached."""
         marks = ", ".join("?" for _ in account_ids)
         rows = self.conn.execute(
@@ -103,14 +100,9 @@ class ExportReads(Connection):
             f"WHERE account IN ({marks}) AND observed_at <= ? ORDER BY account, start",
             [*account_ids, to_utc_text(at)],
         ).fetchall()
-        frame = pd.DataFrame(
-            rows, columns=["account", "start", "end", "impressions", "members_reached"]
+        return _table(
+            rows, ["account", "start", "end", "impressions", "members_reached"], ("start", "end")
         )
-        for column in ("start", "end"):
-            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d", utc=True)
-        for column in ("impressions", "members_reached"):
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        return frame
 
     def demographics(
         self, account: str, at: datetime, post: str | None = None
@@ -132,3 +124,25 @@ class ExportReads(Connection):
                 (account, post or "", row[0]),
             )
         ]
+
+
+def _table(rows: list[tuple[object, ...]], columns: list[str], days: Sequence[str]) -> Table:
+    """Rows as a Table: `days` (ISO dates) as UTC midnights, the figures as float64
+    (NaN where empty), the account as text."""
+    cells = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    data: dict[str, np.ndarray] = {}
+    for name, values in zip(columns, cells, strict=True):
+        if name == "account":
+            data[name] = np.array(values, dtype=object)
+        elif name in days:
+            data[name] = np.array(values, dtype="datetime64[D]").astype("datetime64[us]")
+        else:
+            data[name] = np.array([_number(v) for v in values], dtype="float64")
+    return Table.build(data)
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")

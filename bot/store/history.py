@@ -1,5 +1,5 @@
 """As-of reads for the metrics stage: an account's recent posts with their snapshots
-and follower counts as DataFrames, and finding a post by id or URL."""
+and follower counts as Tables, and finding a post by id or URL."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bot.errors import StoreError
+from bot.metrics.table import Table, to_datetime
 from bot.model import COUNTERS, to_utc_text
 from bot.store import series
 from bot.store.accounts import AccountRow
@@ -23,16 +23,16 @@ _SECONDS = series.SECONDS
 
 @dataclass(frozen=True)
 class History:
-    """An account's recent posts as of a moment, as frames for the metrics stage."""
+    """An account's recent posts as of a moment, as tables for the metrics stage."""
 
     account: AccountRow
-    posts: pd.DataFrame
-    snapshots: pd.DataFrame
-    followers: pd.DataFrame
+    posts: Table
+    snapshots: Table
+    followers: Table
 
 
 class HistoryReads(Connection):
-    """Posts, snapshots and follower counts as of a moment, read as DataFrames."""
+    """Posts, snapshots and follower counts as of a moment, read as Tables."""
 
     def history(self, account_id: str, at: datetime, posts: int) -> History:
         """The account's `posts` most recent posts published by `at`, with the
@@ -57,7 +57,7 @@ class HistoryReads(Connection):
             (account_id, moment, posts),
             ["id", "account", "published_at", "url", "format", "title"],
         )
-        snapshots = self._snapshots(post_frame["id"].tolist(), moment)
+        snapshots = self._snapshots(post_frame["id"].tolist(), int(at.timestamp()))
         followers = self._frame(
             "SELECT " + _SECONDS.format("observed_at") + ", followers FROM follower_counts "
             "WHERE account = ? AND observed_at <= ? ORDER BY observed_at",
@@ -70,7 +70,7 @@ class HistoryReads(Connection):
             id=account_id,
             kind=kind,
             name=name,
-            followers=None if not counts or pd.isna(counts[-1]) else int(counts[-1]),
+            followers=None if not counts or counts[-1] is None else int(counts[-1]),
             posts=published,
             last_published_at=_latest_text(post_frame["published_at"]),
             last_observed_at=_latest_text(snapshots["observed_at"]),
@@ -78,10 +78,10 @@ class HistoryReads(Connection):
         )
         return History(account=account, posts=post_frame, snapshots=snapshots, followers=followers)
 
-    def _snapshots(self, post_ids: list[str], moment: str) -> pd.DataFrame:
-        """The posts' snapshots observed by `moment`, by post and time, from the packed
-        series (one row per post): post, observed_at (UTC) and the counters as float64."""
-        limit = int(pd.Timestamp(moment).timestamp())
+    def _snapshots(self, post_ids: list[str], limit: int) -> Table:
+        """The posts' snapshots observed by `limit` (epoch seconds), by post and time,
+        from the packed series (one row per post): post, observed_at (UTC) and the
+        counters as float64."""
         posts: list[str] = []
         times: list[np.ndarray] = []
         values: list[np.ndarray] = []
@@ -102,20 +102,19 @@ class HistoryReads(Connection):
         counts = [len(t) for t in times]
         matrix = np.concatenate(values) if values else np.empty((0, len(COUNTERS)))
         seconds = np.concatenate(times) if times else np.empty(0, dtype="int64")
-        # The counters go in as one float block; post and time are put in front.
-        frame = pd.DataFrame(matrix, columns=list(COUNTERS))
-        frame.insert(0, "observed_at", _utc(seconds))
-        frame.insert(0, "post", np.repeat(np.array(posts, dtype=object), counts))
-        return frame
+        return Table.build(
+            {
+                "post": np.repeat(np.array(posts, dtype=object), counts),
+                "observed_at": _utc(seconds),
+                **{name: matrix[:, i] for i, name in enumerate(COUNTERS)},
+            }
+        )
 
     def _frame(
         self, sql: str, params: Sequence[Any], columns: list[str], floats: Iterable[str] = ()
-    ) -> pd.DataFrame:
-        """A query's rows as a DataFrame: columns named *_at hold UTC times (the query
-        gives epoch seconds), `floats` are float64 with NaN where SQL has NULL.
-
-        Built column by column with numpy: pandas' record inference costs more than
-        the query itself on the few thousand rows a request reads."""
+    ) -> Table:
+        """A query's rows as a Table: columns named *_at hold UTC times (the query
+        gives epoch seconds), `floats` are float64 with NaN where SQL has NULL."""
         rows = self.conn.execute(sql, params).fetchall()
         values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
         as_float = set(floats)
@@ -127,8 +126,8 @@ class HistoryReads(Connection):
             elif column in as_float:
                 data[column] = np.array(cells, dtype="float64")
             else:
-                data[column] = list(cells) if cells else np.array([], dtype=object)
-        return pd.DataFrame(data, columns=columns)
+                data[column] = np.array(cells, dtype=object) if cells else np.empty(0, object)
+        return Table.build(data)
 
     def find_post(self, reference: str) -> tuple[str, str] | None:
         """Find a post by id or URL, or by the long number inside a LinkedIn URL
@@ -162,15 +161,12 @@ class HistoryReads(Connection):
         return int(row[0])
 
 
-_UTC_MICROSECONDS = pd.DatetimeTZDtype("us", "UTC")
+def _utc(seconds: np.ndarray) -> np.ndarray:
+    """Epoch seconds as a Table's UTC times."""
+    return (np.asarray(seconds, dtype="int64") * 1_000_000).astype("datetime64[us]")
 
 
-def _utc(seconds: np.ndarray) -> pd.DatetimeIndex:
-    """Epoch seconds as UTC times, as `pd.to_datetime(seconds, unit="s", utc=True)`
-    gives them, for a third of its cost."""
-    return pd.DatetimeIndex((seconds * 1_000_000).astype("datetime64[us]"), dtype=_UTC_MICROSECONDS)
-
-
-def _latest_text(times: pd.Series) -> str | None:
+def _latest_text(times: np.ndarray) -> str | None:
     """The latest of some UTC times as the store writes them; None if there are none."""
-    return to_utc_text(times.max().to_pydatetime()) if len(times) else None
+    latest = to_datetime(times.max()) if len(times) else None
+    return to_utc_text(latest) if latest is not None else None

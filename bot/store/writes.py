@@ -8,13 +8,16 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.errors import StoreBusy, StoreError
 from bot.model import COUNTERS, ImportBatch, SnapshotTable
 from bot.store import series
 from bot.store.connection import Connection
 from bot.store.exports import export_plan
-from bot.store.snapshot_writes import SnapshotWrite, write_snapshots
+
+if TYPE_CHECKING:
+    from bot.store.snapshot_writes import SnapshotWrite
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,9 @@ class PostWrites(Connection):
                     changes[table] = TableChange(
                         new=new, changed=touched - new, unchanged=len(rows) - touched
                     )
+                # Loaded here: it needs pandas, which a store that only reads never does.
+                from bot.store.snapshot_writes import write_snapshots
+
                 wrote = write_snapshots(self.conn, _SNAPSHOT_SQL, snapshots)
                 changes["snapshots"] = TableChange(wrote.new, wrote.changed, wrote.unchanged)
                 self._refuse_contradictions(batch, stored, wrote)

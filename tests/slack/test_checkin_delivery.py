@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.checkin import LATE
@@ -99,8 +100,9 @@ def test_the_checkin_reads_as_written_and_agrees_with_last10(demo_store, pack):
 def test_the_action_is_to_reply_when_there_are_comments(demo_store, comments, action):
     moment = PUBLISHED + timedelta(hours=2)
     measured = measure(demo_store, "demo-creator", moment)
-    posts = measured.posts.copy()
-    posts.loc[POST, "comments"] = comments
+    comments_column = measured.posts["comments"].copy()
+    comments_column[measured.posts.position(POST)] = np.nan if comments is None else comments
+    posts = measured.posts.with_columns(comments=comments_column)
     from dataclasses import replace
 
     (checkin,) = due_checkins(replace(measured, posts=posts), moment)

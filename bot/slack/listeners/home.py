@@ -101,7 +101,7 @@ def _latest(services: Services, account: Any, at: Any) -> dict[str, Any]:
     }
     if not account.posts:
         return latest
-    posts = measure(services.store(), account.id, at, posts=HOME_POSTS).posts
+    posts = measure(services.store(), account.id, at, posts=HOME_POSTS).posts.to_pandas()
     mature = posts[posts["hours_observed"] >= CURVE_HOURS]
     if len(mature):
         latest.update(
