@@ -626,21 +626,26 @@ def serve(port: int | None, host: str, socket_mode: bool, processes: int, with_c
     # of imports the bot itself needs.
     settings = _settings()
     slack = load_slack_settings("socket" if socket_mode else "http")
-    from bot.slack.run import build, serve_http, serve_socket, start_clock
+    from bot.slack.run import build, prepare_clock, serve_http, serve_socket
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     bot = build(settings, slack, processes=processes)
+    start_clock = None
     if with_clock:
         try:
-            start_clock(bot, settings, slack)
+            start_clock = prepare_clock(bot, settings, slack)
         except BaseException:
             bot.stop.set()
             bot.services.close()
             raise
     if socket_mode:
+        if start_clock is not None:
+            start_clock()
         serve_socket(bot, slack)
     else:
-        serve_http(bot, host, port if port is not None else slack.port)
+        # Over HTTP the clock starts once the server is up: a SIGTERM that came before
+        # uvicorn's signal handlers would end the process in the middle of a send.
+        serve_http(bot, host, port if port is not None else slack.port, on_start=start_clock)
 
 
 @cli.command()

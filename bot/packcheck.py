@@ -10,7 +10,7 @@ it is killed (or fails its allocation) and the pack is refused with a plain
 problem, while the caller (the reload watcher) carries on serving.
 
 Children are forked from a fork server that has already imported the pack code,
-so an attempt costs a fork, not a Python start-up (~0.7 s with pandas).
+so an attempt costs a fork, not a Python start-up (about half a second).
 """
 
 from __future__ import annotations

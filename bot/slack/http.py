@@ -36,9 +36,12 @@ def create_asgi(
     services: Services,
     signing_secret: str | None,
     on_stop: Callable[[], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Starlette:
     """The ASGI app; refuses to exist without a signing secret to check requests with.
-    `on_stop` runs at shutdown, before the reply pool is closed (the clock's thread)."""
+    `on_start` runs once the server is up, its signal handlers in place (the clock's
+    thread starts there: a stop asked for at any moment after it is a graceful one);
+    `on_stop` runs at shutdown, before the reply pool is closed."""
     if not (signing_secret or "").strip():
         raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (see docs/slack-setup.md)")
     assert signing_secret is not None
@@ -87,6 +90,8 @@ def create_asgi(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if on_start is not None:
+            on_start()
         yield
         # uvicorn re-raises SIGTERM once it has shut down, so code after uvicorn.run
         # never runs on SIGTERM: whatever must finish, finishes here.

@@ -2,9 +2,9 @@
 
 The process that answers HTTP (or holds the Socket Mode connection) verifies,
 acknowledges and queues; N processes of their own do the work that follows
-(SQLite, pandas, templates, delivery to response_url). One queue feeds them, so
-whichever process is free takes the next job and the cores share the load
-evenly; the acknowledging process never waits for the GIL behind pandas.
+(SQLite, the metrics, templates, delivery to response_url). One queue feeds them,
+so whichever process is free takes the next job and the cores share the load
+evenly; the acknowledging process never waits for the GIL behind a reply's work.
 
 Each job carries the pack the HTTP process served when it took the request, as
 its `PackSource` (an unchanging copy of the files, leased until the job is done)
@@ -78,15 +78,15 @@ def start(services: Services, count: int, wait: bool = True) -> ProcessPoolExecu
     )
     # Not a plain fork: this process already runs threads (the rule watcher, the
     # server). Forked from the rule checker's fork server, which runs none and has
-    # imported pandas and the pack code already: a process starts (or replaces a dead
-    # one) in a fraction of the second a fresh interpreter takes.
+    # imported the pack code already: a process starts (or replaces a dead one) in a
+    # fraction of the second a fresh interpreter takes.
     context = process_context()
     barrier = context.Barrier(count)
     executor = ProcessPoolExecutor(
         max_workers=count, mp_context=context, initializer=_init, initargs=(config, barrier)
     )
     # One warm-up job per process (the barrier holds each until all have started),
-    # so no request waits for a process to import pandas or load the pack.
+    # so no request waits for a process to import the bot or load the pack.
     warmups = []
     for _ in range(count):
         source, status = holder.lease()

@@ -74,21 +74,28 @@ def build(
 CLOCK_STOP_WAIT = 60.0
 
 
-def start_clock(bot: Bot, settings: Settings, slack: SlackSettings) -> None:
-    """Run the clock (digests, check-ins) in a thread of this process, as `narrator
-    clock` would, until the bot stops: for a deployment with one process. A separate
-    clock process may run too; the ledger still sends each digest once."""
+def prepare_clock(bot: Bot, settings: Settings, slack: SlackSettings) -> Callable[[], None]:
+    """The clock (digests, check-ins) for a thread of this process, as `narrator clock`
+    would run it, until the bot stops: for a deployment with one process. Its jobs
+    are built now (a setting they need is said at start-up); call what this returns
+    to start it. A separate clock process may run too; the ledger still sends each
+    digest once."""
     from bot.clock.loop import run_forever
     from bot.jobs import clockwork
 
     work = clockwork(settings, slack, bot.holder.current)
-    bot.clock_thread = threading.Thread(
+    thread = threading.Thread(
         target=run_forever,
         args=(settings.db, work.sources, bot.services.clock, bot.stop),
         name="clock",
         daemon=True,
     )
-    bot.clock_thread.start()
+
+    def start() -> None:
+        bot.clock_thread = thread
+        thread.start()
+
+    return start
 
 
 def _stop_clock(bot: Bot) -> None:
@@ -98,8 +105,9 @@ def _stop_clock(bot: Bot) -> None:
         bot.clock_thread.join(timeout=CLOCK_STOP_WAIT)
 
 
-def serve_http(bot: Bot, host: str, port: int) -> None:
-    """Serve over HTTP until interrupted, then let queued replies finish."""
+def serve_http(bot: Bot, host: str, port: int, on_start: Callable[[], None] | None = None) -> None:
+    """Serve over HTTP until interrupted, then let queued replies finish. `on_start`
+    runs once the server is up (`serve --clock` starts the clock there)."""
     import uvicorn
 
     from bot.slack.http import create_asgi
@@ -107,7 +115,11 @@ def serve_http(bot: Bot, host: str, port: int) -> None:
     log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
     try:
         asgi = create_asgi(
-            bot.app, bot.services, bot.signing_secret, on_stop=lambda: _stop_clock(bot)
+            bot.app,
+            bot.services,
+            bot.signing_secret,
+            on_stop=lambda: _stop_clock(bot),
+            on_start=on_start,
         )
         uvicorn.run(asgi, host=host, port=port, log_level="info")
     finally:
