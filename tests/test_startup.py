@@ -112,3 +112,17 @@ def test_a_missing_slack_setting_is_said_before_the_bot_is_loaded(
     assert _loaded_after(args, root, tmp_path).isdisjoint(
         {"pandas", "numpy", "sqlite_utils", "slack_bolt", "slack_sdk", "jinja2", "matplotlib"}
     )
+
+
+def test_the_clocks_work_loads_neither_pandas_nor_sqlite_utils():
+    """The clock (digests, check-ins) is a process of its own, started often by cron
+    or a platform: its jobs measure and judge as replies do, on numpy alone."""
+    script = (
+        "import sys\n"
+        "import bot.jobs, bot.clock.loop, bot.digest.build, bot.checkin.build, bot.checkin.send\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sqlite_utils', 'numpy'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "['numpy']"

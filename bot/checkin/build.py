@@ -8,15 +8,17 @@ check-in and `/linkedin last10` never disagree about a number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bot.checkin import EARLY, LOOKBACK
 from bot.commands.loading import Measured
+from bot.metrics.observed import as_time
+from bot.metrics.table import to_datetime
 from bot.model import to_utc_text
 
 
@@ -34,16 +36,17 @@ def due_checkins(measured: Measured, at: datetime, lookback: timedelta = LOOKBAC
     """The check-ins of the account's posts published within `lookback` of `at` whose
     early window has been observed, oldest first. Whether one is too late to send is
     the clock's decision (its grace window), not this function's."""
-    posts = measured.posts.to_pandas()
-    if posts.empty:
+    posts = measured.posts
+    if not len(posts):
         return []
-    early = posts["early_interactions"].to_numpy(dtype="float64", na_value=np.nan)
-    published = pd.to_datetime(posts["published_at"], utc=True)
-    recent = (published > pd.Timestamp(at - lookback)).to_numpy() & ~np.isnan(early)
+    early = posts.floats("early_interactions")
+    published = posts["published_at"]
+    recent = (published > as_time(at - lookback)) & ~np.isnan(early)
     found = []
     for index in np.flatnonzero(recent)[::-1]:  # newest first in the frame: oldest first here
         post_id = str(posts.index[index])
-        moment = published.iloc[index].to_pydatetime()
+        moment = to_datetime(published[index])
+        assert moment is not None  # a missing time is never after a moment
         found.append(
             CheckIn(
                 measured.account.id,
@@ -56,12 +59,12 @@ def due_checkins(measured: Measured, at: datetime, lookback: timedelta = LOOKBAC
 
 
 def _context(measured: Measured, post_id: str, published: datetime, at: datetime) -> dict[str, Any]:
-    posts = measured.posts.to_pandas()
-    row = posts.loc[post_id]
+    posts = measured.posts
+    row = posts.row(post_id)
     # Earlier posts only: the account's history as this post started.
-    earlier = posts[(pd.to_datetime(posts["published_at"], utc=True) < published)]
-    others = earlier["early_interactions"].dropna().to_numpy(dtype="float64")
-    rates = earlier["early_engagement_rate"].dropna().to_numpy(dtype="float64")
+    earlier = posts.take(posts["published_at"] < as_time(published))
+    others = _known(earlier.floats("early_interactions"))
+    rates = _known(earlier.floats("early_engagement_rate"))
     value = float(row["early_interactions"])
     rate = _number(row["early_engagement_rate"])
     comments = _number(row["comments"])
@@ -95,4 +98,8 @@ def _context(measured: Measured, post_id: str, published: datetime, at: datetime
 
 
 def _number(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+    return None if value is None or math.isnan(float(value)) else float(value)
+
+
+def _known(values: np.ndarray) -> np.ndarray:
+    return values[~np.isnan(values)]

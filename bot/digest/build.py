@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from bot.commands.last10 import (
     _pending,
@@ -37,6 +36,7 @@ from bot.commands.loading import measure
 from bot.digest.memory import Memory, remember
 from bot.metrics import posting_slots
 from bot.metrics.catalogue import PERIOD_DAYS
+from bot.metrics.observed import as_time
 from bot.metrics.table import Table
 from bot.metrics.zones import week_bounds
 from bot.model import to_utc_text
@@ -145,16 +145,16 @@ def _account(
     zone = store.timezone(account_id) or "UTC"
     before, start, stop = week_bounds(sent_at, zone)
     measured = measure(store, account_id, stop)
-    posts = measured.posts.to_pandas()
-    published = pd.DatetimeIndex(pd.to_datetime(posts["published_at"], utc=True))
-    this_week = posts[np.asarray((published >= start) & (published < stop))]
-    last_week = posts[np.asarray((published >= before) & (published < start))]
+    posts = measured.posts
+    published = posts["published_at"]
+    this_week = posts.take((published >= as_time(start)) & (published < as_time(stop)))
+    last_week = posts.take((published >= as_time(before)) & (published < as_time(start)))
     account = account_context(measured.account)
     # Numbered as last10 numbers them at the same moment (newest first).
-    numbers = {post_id: i for i, post_id in enumerate(posts.index, start=1)}
+    numbers = {post_id: i for i, post_id in enumerate(posts.index.tolist(), start=1)}
     post_ctx = {
         str(post_id): post_context(str(post_id), row, numbers[post_id])
-        for post_id, row in rows(Table.of(this_week))
+        for post_id, row in rows(this_week)
     }
     evaluation = evaluate(pack.ruleset, this_week, "post")
     findings = [f for f in evaluation.findings() if f.rule not in muted]
@@ -274,18 +274,18 @@ def _account(
     return part, said, points
 
 
-def _per_1k(frame: pd.DataFrame) -> float | None:
+def _per_1k(frame: Table) -> float | None:
     """Saves, reposts and sends per 1,000 impressions over the posts of a week, from the
     same per-post counts last10's S+S/1k column divides (posts lacking either left out)."""
-    shares = frame["saves_shares"].to_numpy(dtype=float, na_value=np.nan)
-    impressions = frame["impressions"].to_numpy(dtype=float, na_value=np.nan)
+    shares = frame.floats("saves_shares")
+    impressions = frame.floats("impressions")
     known = ~np.isnan(shares) & ~np.isnan(impressions)
     total = impressions[known].sum()
     return None if not known.any() or total <= 0 else float(shares[known].sum() / total * 1000)
 
 
 def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA:
+    if value is None:
         return None
     number = float(value)
     return None if np.isnan(number) else number

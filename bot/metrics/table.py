@@ -1,8 +1,9 @@
 """Tables: named numpy columns of one length, with row labels. The metrics stage and
 the rules engine work on these, so that a command answering from the store (`last10`,
-`why`, `post`) never loads pandas: importing pandas costs more than such a command's
-whole work. pandas frames come in and go out at the edges (`of`, `to_pandas`), for
-callers that build or read frames (rule tests, the backtest, the digest).
+`why`, `post`, the digest, the check-ins) never loads pandas: importing pandas costs
+more than such a command's whole work. pandas frames come in and go out at the edges
+(`of`, `to_pandas`), for callers that build or read frames (rule tests, the public
+`post_metrics` and `account_metrics`).
 
 Times are `datetime64[us]` columns holding UTC, without a zone attached; NaN marks a
 missing number, None a missing text, NaT a missing time.

@@ -41,7 +41,7 @@ class DigestTables(Connection):
 
     def subscribe(self, sub: Subscription) -> bool:
         """Create or replace the channel's subscription; True if it is new."""
-        with self.db.atomic():
+        with self.writing():
             existed = self.conn.execute(
                 "SELECT 1 FROM digest_subscriptions WHERE channel = ?", (sub.channel,)
             ).fetchone()
@@ -68,7 +68,7 @@ class DigestTables(Connection):
         return existed is None
 
     def unsubscribe(self, channel: str) -> bool:
-        with self.db.atomic():
+        with self.writing():
             self.conn.execute("DELETE FROM digest_accounts WHERE channel = ?", (channel,))
             cursor = self.conn.execute(
                 "DELETE FROM digest_subscriptions WHERE channel = ?", (channel,)

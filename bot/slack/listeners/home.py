@@ -101,19 +101,18 @@ def _latest(services: Services, account: Any, at: Any) -> dict[str, Any]:
     }
     if not account.posts:
         return latest
-    posts = measure(services.store(), account.id, at, posts=HOME_POSTS).posts.to_pandas()
-    mature = posts[posts["hours_observed"] >= CURVE_HOURS]
+    posts = measure(services.store(), account.id, at, posts=HOME_POSTS).posts
+    mature = posts.take(posts.floats("hours_observed") >= CURVE_HOURS)
     if len(mature):
         latest.update(
             mature=len(mature),
-            ratio=_median(mature["impressions_per_member_reached"]),
-            engagement_rate=_median(mature["engagement_rate"]),
-            saves_shares_per_1k=_median(mature["saves_shares_per_1k"]),
+            ratio=_median(mature.floats("impressions_per_member_reached")),
+            engagement_rate=_median(mature.floats("engagement_rate")),
+            saves_shares_per_1k=_median(mature.floats("saves_shares_per_1k")),
         )
     return latest
 
 
-def _median(series: Any) -> float | None:
-    values = series.to_numpy(dtype=float, na_value=np.nan)
+def _median(values: np.ndarray) -> float | None:
     values = values[~np.isnan(values)]
     return float(np.median(values)) if len(values) else None
