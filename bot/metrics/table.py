@@ -167,21 +167,6 @@ class Table:
         return pd.DataFrame(data, index=pd.Index(self.index, name=self.index_name))
 
 
-def utc_times(values: Iterable[Any]) -> np.ndarray:
-    """Datetimes (aware, or naive as UTC) as a UTC `datetime64[us]` column."""
-    out = []
-    for value in values:
-        if value is None:
-            out.append(np.datetime64("NaT", "us"))
-        elif isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            out.append(np.datetime64(value, "us"))
-        else:
-            out.append(np.datetime64(value, "us"))
-    return np.array(out, dtype=TIME)
-
-
 def to_datetime(value: np.datetime64) -> datetime | None:
     """One time of a Table as an aware UTC datetime; None for NaT."""
     if np.isnat(value):
