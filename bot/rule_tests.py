@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 
 from bot.errors import Problem
 from bot.metrics import ACCOUNT_CATALOGUE, CATALOGUE, account_metrics, post_metrics, posting_slots
+from bot.metrics.table import as_number
 from bot.model import COUNTERS, parse_moment
 from bot.pack import Pack, finding_context
 from bot.rules.engine import OUTCOMES, Evaluation, decide, evaluate
@@ -428,20 +429,12 @@ _FACTORS = np.array(
 )
 
 
-def _as_float(value: Any) -> float:
-    """A cell as a number, NaN where it is none."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def threshold_for(rule: Rule, row: Mapping[str, Any], explained: Any, wanted: str) -> str | None:
     """Which param of `rule`, moved alone, gives the `wanted` outcome on `row`, and
     past which value: the value the expectation was written for, told without any
     history (a test file records no params). Said as how to update the test."""
     names = set(rule.condition.names) | set(rule.requires.names if rule.requires else ())
-    values = {n: _as_float(row.get(n)) for n in names}
+    values = {n: as_number(row.get(n)) for n in names}
     code = OUTCOMES.index(wanted)
     best: tuple[float, str, float, float] | None = None
     for name, current in explained.params.items():

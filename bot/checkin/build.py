@@ -17,8 +17,7 @@ import numpy as np
 
 from bot.checkin import EARLY, LOOKBACK
 from bot.commands.loading import Measured
-from bot.metrics.observed import as_time
-from bot.metrics.table import to_datetime
+from bot.metrics.table import as_time, to_datetime
 from bot.model import to_utc_text
 
 

@@ -36,8 +36,7 @@ from bot.commands.loading import measure
 from bot.digest.memory import Memory, remember
 from bot.metrics import posting_slots
 from bot.metrics.catalogue import PERIOD_DAYS
-from bot.metrics.observed import as_time
-from bot.metrics.table import Table
+from bot.metrics.table import Table, as_time
 from bot.metrics.zones import week_bounds
 from bot.model import to_utc_text
 from bot.pack import Pack

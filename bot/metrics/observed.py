@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.metrics.table import TIME, Table
+from bot.metrics.table import TIME, Table, as_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,11 +33,6 @@ def epoch_hours(times: np.ndarray) -> np.ndarray:
 def moment_hours(moment: datetime) -> float:
     """One aware moment as epoch_hours gives it."""
     return float(as_time(moment).astype("datetime64[ms]").astype(np.int64) / 3_600_000.0)
-
-
-def as_time(moment: datetime) -> np.datetime64:
-    """An aware moment as a Table's UTC time."""
-    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 def utc_moment(at: object) -> datetime:
@@ -88,11 +83,6 @@ def as_text(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_float(table: Table, column: str) -> np.ndarray:
-    """A column as float64, NaN where missing or not a number (all NaN if absent)."""
-    return table.floats(column)
-
-
 def sum_reported(values: dict[str, np.ndarray], parts: tuple[str, ...]) -> np.ndarray:
     """Sum the parts that were reported; NaN where none was."""
     stack = np.vstack([values[p] for p in parts])
@@ -121,7 +111,7 @@ class Observed:
     def counter(self, name: str) -> np.ndarray:
         """A counter of every snapshot as float64, NaN where not reported."""
         if name not in self._counters:
-            self._counters[name] = to_float(self.snaps, name)
+            self._counters[name] = self.snaps.floats(name)
         return self._counters[name]
 
     def total(self, parts: tuple[str, ...]) -> np.ndarray:

@@ -97,13 +97,7 @@ class Table:
             return values
         if values.dtype.kind in "iub":
             return values.astype(float)
-        out = np.full(len(values), np.nan)
-        for i, cell in enumerate(values.tolist()):
-            try:
-                out[i] = float(cell)
-            except (TypeError, ValueError):
-                continue
-        return out
+        return np.array([as_number(cell) for cell in values.tolist()], dtype=float)
 
     def take(self, rows: np.ndarray) -> Table:
         """The rows a boolean mask or an array of positions picks, in that order."""
@@ -165,6 +159,19 @@ class Table:
             else:
                 data[name] = values
         return pd.DataFrame(data, index=pd.Index(self.index, name=self.index_name))
+
+
+def as_number(value: object) -> float:
+    """One cell as a number: NaN where it is none (None, text that is not a number)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def as_time(moment: datetime) -> np.datetime64:
+    """An aware moment as a Table's UTC time (`to_datetime` reads one back)."""
+    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 def to_datetime(value: np.datetime64) -> datetime | None:

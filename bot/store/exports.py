@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
-from bot.metrics.table import Table
+from bot.metrics.table import Table, as_number
 from bot.model import DAILY_COUNTERS, ImportBatch, to_utc_text
 from bot.store.connection import Connection
 
@@ -137,12 +137,5 @@ def _table(rows: list[tuple[object, ...]], columns: list[str], days: Sequence[st
         elif name in days:
             data[name] = np.array(values, dtype="datetime64[D]").astype("datetime64[us]")
         else:
-            data[name] = np.array([_number(v) for v in values], dtype="float64")
+            data[name] = np.array([as_number(v) for v in values], dtype="float64")
     return Table.build(data)
-
-
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
