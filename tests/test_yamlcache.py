@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,37 @@ def test_an_edit_is_parsed_afresh_and_its_problems_told(tmp_path: Path, cache: P
 
 
 def test_a_value_json_cannot_hold_exactly_is_parsed_every_time(tmp_path: Path, cache: Path):
-    path = write(tmp_path / "rules", RULE + "since: 2026-11-02\n")
+    path = write(tmp_path / "rules", RULE + "blob: !!binary aGVsbG8=\n")
     located, problems = load_yaml(path, "rules/rule.yaml", path.parent)
     assert problems == []
     assert located is not None
-    assert not isinstance(located.data["since"], str | int | float)  # a date
+    assert located.data["blob"] == b"hello"
     assert entries(cache) == []
+
+
+def test_times_and_dates_are_remembered_as_the_same_values(tmp_path: Path, cache: Path):
+    """A rule test's `at:` is a time: its file is remembered too, and the times come
+    back as the plain datetimes (and dates) a fresh parse gives."""
+    times = (
+        "at: 2026-03-10T00:00:00Z\n"
+        "local: 2026-03-10T09:30:00+01:00\n"
+        "naive: 2026-03-10T09:30:00\n"
+        "days: [2026-11-02, {on: 2026-11-03}]\n"
+    )
+    path = write(tmp_path / "rules", RULE + times)
+    first, problems = load_yaml(path, "rules/rule.yaml", path.parent)
+    assert problems == []
+    assert first is not None
+    assert len(entries(cache)) == 1
+    again, _ = load_yaml(path, "rules/rule.yaml", path.parent)
+    assert again is not None
+    assert again.data == first.data
+    assert type(again.data["at"]) is datetime
+    assert again.data["at"] == datetime(2026, 3, 10, tzinfo=UTC)
+    assert again.data["local"].utcoffset() == timedelta(hours=1)
+    assert again.data["naive"].tzinfo is None
+    assert again.data["days"] == [date(2026, 11, 2), {"on": date(2026, 11, 3)}]
+    assert again.where(("days", 1, "on")) == first.where(("days", 1, "on"))
 
 
 @pytest.mark.parametrize(

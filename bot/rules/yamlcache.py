@@ -8,8 +8,9 @@ outcome of a clean parse (`Located`: the plain data, and where each key and valu
 sits) depends only on the file's text and this code, so it is kept as JSON in
 NARRATOR_CACHE/yaml, under a name hashed from the text and the `bot` package's
 source (`bot.packcache`). Any edit or upgrade is a new name; a file with problems, or
-with a value JSON does not hold exactly (a date, say), is parsed every time, so its
-problems are always told.
+with a value JSON does not hold exactly, is parsed every time, so its problems are
+always told. Times and dates (a rule test's `at:`) are kept as ISO text with a list
+of where they sit, and read back as the same values.
 
 Like the other caches, this is an optimisation and never an error: no folder, an
 unsafe one (not ours, writable by others), an unreadable, oversized or malformed
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +46,31 @@ def recall(text: str) -> Located | None:
         return None
     try:
         saved = json.loads(data)
+        plain = saved["data"]
+        for path, kind in saved.get("times", []):
+            plain = _restore(plain, tuple(path), kind)
         return Located(
-            data=saved["data"],
+            data=plain,
             text=text,
             keys=_places(saved["keys"]),
             values=_places(saved["values"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError):
         return None
 
 
 def remember(text: str, located: Located) -> None:
     """Keep a clean parse of `text`, when JSON holds its data exactly."""
-    if not _plain_json(located.data):
+    times: list[list[Any]] = []
+    plain = _as_json(located.data, (), times)
+    if plain is _NOT_JSON:
         return
     path = _entry(text)
     if path is None:
         return
     entry = {
-        "data": located.data,
+        "data": plain,
+        "times": times,
         "keys": [[list(p), line, column] for p, (line, column) in located.keys.items()],
         "values": [[list(p), line, column] for p, (line, column) in located.values.items()],
     }
@@ -101,13 +109,43 @@ def _places(rows: Any) -> dict[Path_, tuple[int, int]]:
     return places
 
 
-def _plain_json(value: Any) -> bool:
-    """Whether `value` comes back from JSON as the very same types and values."""
+_NOT_JSON = object()
+
+
+def _as_json(value: Any, path: Path_, times: list[list[Any]]) -> Any:
+    """`value` as data that comes back from JSON as the very same types and values:
+    each time or date as ISO text, its place and kind added to `times`; _NOT_JSON if
+    something would not come back the same."""
     kind = type(value)
     if kind is dict:
-        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+        out = {}
+        for key, item in value.items():
+            item = _as_json(item, (*path, key), times) if type(key) is str else _NOT_JSON
+            if item is _NOT_JSON:
+                return _NOT_JSON
+            out[key] = item
+        return out
     if kind is list:
-        return all(_plain_json(v) for v in value)
+        items = [_as_json(item, (*path, i), times) for i, item in enumerate(value)]
+        return _NOT_JSON if any(item is _NOT_JSON for item in items) else items
+    if kind in (datetime, date):
+        times.append([list(path), kind.__name__])
+        return value.isoformat()
     if kind is float:
-        return math.isfinite(value)
-    return kind in (str, int, bool, type(None))
+        return value if math.isfinite(value) else _NOT_JSON
+    return value if kind in (str, int, bool, type(None)) else _NOT_JSON
+
+
+def _restore(data: Any, path: Path_, kind: str) -> Any:
+    """`data` with the ISO text at `path` read back as a datetime or a date."""
+    if not path:
+        if kind == "datetime":
+            return datetime.fromisoformat(data)
+        if kind == "date":
+            return date.fromisoformat(data)
+        raise TypeError(f"no such kind of time: {kind}")
+    step, rest = path[0], path[1:]
+    if type(step) is not (str if type(data) is dict else int):
+        raise TypeError("a time's path holds keys and indexes only")
+    data[step] = _restore(data[step], rest, kind)
+    return data

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -236,4 +237,6 @@ def _plain(node: Any, path: Path_, located: Located, count: list[int]) -> Any:
         return int(node)
     if isinstance(node, float):
         return float(node)
+    if isinstance(node, datetime):  # ruamel's TimeStamp, which remembers its spelling
+        return datetime.fromisoformat(node.isoformat())
     return node
