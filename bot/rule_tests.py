@@ -22,17 +22,23 @@ import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 
 from bot.errors import Problem
-from bot.metrics import ACCOUNT_CATALOGUE, CATALOGUE, account_metrics, post_metrics, posting_slots
-from bot.metrics.table import as_number
+from bot.metrics import (
+    ACCOUNT_CATALOGUE,
+    CATALOGUE,
+    account_metrics_of,
+    observe,
+    post_metrics_of,
+    posting_slots,
+)
+from bot.metrics.table import TIME, Table, as_number, as_time
 from bot.model import COUNTERS, parse_moment
 from bot.pack import Pack, finding_context
 from bot.rules.engine import OUTCOMES, Evaluation, decide, evaluate
@@ -540,92 +546,125 @@ def _fmt(value: Any) -> str:
 
 def _frames(
     case: TestCase, defaults: dict[str, dict[str, float]]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[dict[str, Any]]]]:
+) -> tuple[Table, Table, dict[str, list[dict[str, Any]]]]:
+    """The test's posts and accounts as the tables the engine judges: metrics given as
+    they are, posts given by observations measured as a reply measures them."""
     given = [p for p in case.posts if p.metrics is not None]
     observed = [p for p in case.posts if p.metrics is None]
     kinds = {a.id: a.account_kind for a in case.accounts}
-    frames = []
-    if given:
-        rows = [
-            {**dict.fromkeys(CATALOGUE, np.nan), **defaults.get("post", {}), **(p.metrics or {})}
-            for p in given
-        ]
-        frame = pd.DataFrame(rows, index=pd.Index([p.id for p in given], name="post"))
-        frame["account"] = [p.account for p in given]
-        frames.append(frame)
-    computed = pd.DataFrame()
+    rows = [
+        {**dict.fromkeys(CATALOGUE, np.nan), **defaults.get("post", {}), **(p.metrics or {})}
+        for p in given
+    ]
+    post_columns = {name: [_floats([r[name] for r in rows])] for name in CATALOGUE}
+    post_ids, post_accounts = [p.id for p in given], [p.account for p in given]
+    slots: dict[str, list[dict[str, Any]]] = {}
+    account_tables = []
     if observed:
         assert case.at is not None
-        posts, snaps, followers = _observed_frames(observed)
-        posts["account_kind"] = posts["account"].map(lambda a: kinds.get(a, "member"))
-        computed = post_metrics(posts, snaps, followers, case.at)
-        frames.append(computed)
-    post_frame = pd.concat(frames) if frames else pd.DataFrame(columns=[*CATALOGUE, "account"])
-    post_frame["account_kind"] = post_frame["account"].map(lambda a: kinds.get(a, "member"))
-
-    slots: dict[str, list[dict[str, Any]]] = {}
-    account_rows = []
-    for account in case.accounts:
-        if account.metrics is not None:
-            account_rows.append(
-                pd.DataFrame(
-                    [
-                        {
-                            **dict.fromkeys(ACCOUNT_CATALOGUE, np.nan),
-                            **defaults.get("account", {}),
-                            **account.metrics,
-                            "account_kind": account.account_kind,
-                        }
-                    ],
-                    index=pd.Index([account.id], name="account"),
-                )
-            )
-    if observed and case.at is not None:
-        posts, snaps, followers = _observed_frames(observed)
+        posts, snaps, followers = _observed_tables(observed, kinds)
+        seen = observe(posts, snaps, case.at, newest_first=True)
+        computed = post_metrics_of(seen, followers)
+        for name in CATALOGUE:
+            post_columns[name].append(computed.floats(name))
+        post_ids += computed.index.tolist()
+        post_accounts += computed["account"].tolist()
         ids = sorted({p.account for p in observed} - {a.id for a in case.accounts if a.metrics})
         if ids:
-            table = pd.DataFrame({"id": ids, "kind": [kinds.get(i, "member") for i in ids]})
-            account_rows.append(account_metrics(table, posts, snaps, followers, computed, case.at))
+            accounts = Table.build({"id": ids, "kind": [kinds.get(i, "member") for i in ids]})
+            measured = account_metrics_of(accounts, seen, followers, computed)
+            account_tables.append((measured.index.tolist(), measured))
         for account_id in ids:
             slots[account_id] = posting_slots(computed, account_id)
-    account_frame = (
-        pd.concat(account_rows)
-        if account_rows
-        else pd.DataFrame(columns=[*ACCOUNT_CATALOGUE, "account_kind"])
+    post_frame = Table.build(
+        {
+            **{name: np.concatenate(parts) for name, parts in post_columns.items()},
+            "account": _objects(post_accounts),
+            "account_kind": _objects([kinds.get(a, "member") for a in post_accounts]),
+        },
+        index=post_ids,
+        index_name="post",
+    )
+    written = [a for a in case.accounts if a.metrics is not None]
+    rows = [
+        {
+            **dict.fromkeys(ACCOUNT_CATALOGUE, np.nan),
+            **defaults.get("account", {}),
+            **(a.metrics or {}),
+        }
+        for a in written
+    ]
+    account_ids = [a.id for a in written]
+    account_columns = {name: [_floats([r[name] for r in rows])] for name in ACCOUNT_CATALOGUE}
+    account_kinds = [a.account_kind for a in written]
+    for ids, measured in account_tables:
+        account_ids += ids
+        account_kinds += measured["account_kind"].tolist()
+        for name in ACCOUNT_CATALOGUE:
+            account_columns[name].append(measured.floats(name))
+    account_frame = Table.build(
+        {
+            **{name: np.concatenate(parts) for name, parts in account_columns.items()},
+            "account_kind": _objects(account_kinds),
+        },
+        index=account_ids,
+        index_name="account",
     )
     return post_frame, account_frame, slots
 
 
-def _observed_frames(observed: list[PostSpec]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    posts = pd.DataFrame(
+def _floats(values: list[Any]) -> np.ndarray:
+    return np.array([as_number(v) for v in values], dtype=float)
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _observed_tables(observed: list[PostSpec], kinds: dict[str, str]) -> tuple[Table, Table, Table]:
+    """Posts given by observations: their rows, snapshots and follower counts."""
+    published = [p.published_at for p in observed]
+    assert all(moment is not None for moment in published)
+    posts = Table.build(
         {
-            "id": [p.id for p in observed],
-            "account": [p.account for p in observed],
-            "published_at": [pd.Timestamp(p.published_at) for p in observed],
-            "url": None,
-            "format": None,
-            "title": [p.id for p in observed],
+            "id": _objects([p.id for p in observed]),
+            "account": _objects([p.account for p in observed]),
+            "account_kind": _objects([kinds.get(p.account, "member") for p in observed]),
+            "published_at": np.array([as_time(m) for m in published], dtype=TIME),
+            "url": _objects([None] * len(observed)),
+            "format": _objects([None] * len(observed)),
+            "title": _objects([p.id for p in observed]),
         }
     )
-    rows, followers = [], []
-    for p in observed:
-        assert p.published_at is not None
+    snap_posts, snap_times = [], []
+    counters: dict[str, list[Any]] = {c: [] for c in COUNTERS}
+    follower_rows = []
+    for p, moment in zip(observed, published, strict=True):
+        assert moment is not None
         for observation in p.observations():
-            moment = pd.Timestamp(p.published_at) + pd.Timedelta(hours=observation["hours"])
-            row: dict[str, Any] = {"post": p.id, "observed_at": moment}
-            row.update({c: observation.get(c, np.nan) for c in COUNTERS})
-            rows.append(row)
+            snap_posts.append(p.id)
+            snap_times.append(as_time(moment + timedelta(hours=observation["hours"])))
+            for c in COUNTERS:
+                counters[c].append(observation.get(c, np.nan))
         if p.followers is not None:
-            followers.append(
-                {
-                    "account": p.account,
-                    "observed_at": pd.Timestamp(p.published_at),
-                    "followers": p.followers,
-                }
-            )
-    snaps = pd.DataFrame(rows, columns=["post", "observed_at", *COUNTERS])
-    follower_frame = pd.DataFrame(followers, columns=["account", "observed_at", "followers"])
-    return posts, snaps, follower_frame
+            follower_rows.append((p.account, as_time(moment), float(p.followers)))
+    snaps = Table.build(
+        {
+            "post": _objects(snap_posts),
+            "observed_at": np.array(snap_times, dtype=TIME),
+            **{c: _floats(values) for c, values in counters.items()},
+        }
+    )
+    followers = Table.build(
+        {
+            "account": _objects([r[0] for r in follower_rows]),
+            "observed_at": np.array([r[1] for r in follower_rows], dtype=TIME),
+            "followers": np.array([r[2] for r in follower_rows], dtype=float),
+        }
+    )
+    return posts, snaps, followers
 
 
 def _narrative(
@@ -649,7 +688,9 @@ def _narrative(
             "url": None,
             "published_at": None,
             "format": None,
-            "age_hours": None if pd.isna(row["post_age_hours"]) else float(row["post_age_hours"]),
+            "age_hours": None
+            if math.isnan(as_number(row["post_age_hours"]))
+            else float(row["post_age_hours"]),
         }
     context = finding_context(
         rule,
