@@ -245,7 +245,22 @@ def _check_narrator(
 
 
 def _check_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Problem]:
-    """Render every layout and message template against its sample contexts."""
+    """Render every layout and message template against its sample contexts, unless
+    the same templates passed before (`bot.packcache`: only a clean check is kept)."""
+    from bot import packcache
+    from bot.config import cache_folder
+
+    folder = cache_folder()
+    name = packcache.layouts_key(narratives, narrator.locale) if folder else None
+    if packcache.checked(folder, name):
+        return []
+    problems = _render_layouts(narrator, narratives, shown)
+    if not problems:
+        packcache.remember(folder, name)
+    return problems
+
+
+def _render_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[Problem]:
     problems: list[Problem] = []
     for name, contexts in SAMPLES.items():
         display = _template_path(shown, narrator.locale, name)

@@ -13,6 +13,11 @@ running the checks again; any edit, upgrade or code change is a new name, so the
 full check runs. Only clean packs are remembered: a pack with problems is checked
 every time, so its problems are always told.
 
+Each language's layouts and messages, rendered against their sample contexts, read no
+rule: a clean render of them is remembered apart (`layouts_key`, named by the
+narratives folder, the language and the code), so an edit of the rules alone, checked
+in full, does not render them again.
+
 Like the template cache, this is an optimisation and never an error: no cache folder,
 an unsafe one (not ours, writable by others) or an unreadable file means the full
 check runs, as before.
@@ -36,9 +41,19 @@ MAX_PACKS = 200
 
 def key(rules_dir: Path, narratives: Path, locale: str) -> str | None:
     """The hash naming this pack and this code, or None when a file cannot be read."""
+    return _key((rules_dir, narratives), locale)
+
+
+def layouts_key(narratives: Path, locale: str) -> str | None:
+    """The hash naming one language's layouts and messages checked against their sample
+    contexts: they read no rule, so an edit of the rules alone keeps the name."""
+    return _key((narratives,), f"layouts\0{locale}")
+
+
+def _key(folders: tuple[Path, ...], what: str) -> str | None:
     digest = hashlib.sha256()
-    digest.update(f"{locale}\0{code_version()}\0".encode())
-    for folder in (rules_dir, narratives):
+    digest.update(f"{what}\0{code_version()}\0".encode())
+    for folder in folders:
         found = survey(folder)
         digest.update(f"{folder.name}\0{len(found.refused)}\0".encode())
         for path in sorted(found.files):

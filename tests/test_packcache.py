@@ -78,3 +78,35 @@ def test_the_packs_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.Mo
     left = list((folder / "packs").iterdir())
     assert 0 < len(left) <= 10
     assert packcache.checked(folder, f"{24:064x}")  # the newest is kept
+
+
+def test_a_rules_edit_renders_the_rules_templates_but_not_the_layouts_again(
+    pack_copy: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Layouts and messages read no rule: once one language's rendered clean, an edit of
+    the rules alone checks the rules and their templates, not the layouts; an edit of a
+    layout renders them again and tells what is wrong."""
+    import bot.pack
+
+    rendered: list[str] = []
+    render_layouts = bot.pack._render_layouts
+
+    def counting(narrator, narratives, shown):  # type: ignore[no-untyped-def]
+        rendered.append(narrator.locale)
+        return render_layouts(narrator, narratives, shown)
+
+    monkeypatch.setattr(bot.pack, "_render_layouts", counting)
+    rules, narratives = pack_copy / "rules", pack_copy / "narratives"
+    load_pack(rules, narratives, "en")
+    assert sorted(rendered) == ["en", "fr"]
+    rule_file = next(iter(sorted(rules.glob("*.yaml"))))
+    rule_file.write_text(rule_file.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    rendered.clear()
+    load_pack(rules, narratives, "en")  # checked in full: not the same pack
+    assert rendered == []
+    layout = narratives / "en" / "messages" / "busy.j2"
+    layout.write_text(layout.read_text(encoding="utf-8") + "{{ 1 / 0 }}", encoding="utf-8")
+    with pytest.raises(RuleError) as raised:
+        load_pack(rules, narratives, "en")
+    assert rendered == ["en", "fr"]
+    assert "narratives/en/messages/busy.j2" in str(raised.value)
