@@ -54,19 +54,6 @@ def pytest_configure(config: pytest.Config) -> None:
         _write_bytecode(parallel=_workers(config) > 1)
 
 
-#: Run by `_write_bytecode` in a process of its own, so none of it stays in this one.
-_IMPORT_EVERYTHING = """
-import compileall, importlib, pkgutil, sys
-import bot
-compileall.compile_dir(bot.__path__[0], quiet=2, workers=0)
-if sys.argv[1] == "all":
-    for found in pkgutil.walk_packages(bot.__path__, "bot."):
-        if not found.name.endswith(".__main__"):
-            importlib.import_module(found.name)
-    import openpyxl, pytest, websockets, xdist, xlwt
-"""
-
-
 def _workers(config: pytest.Config) -> int:
     """How many worker processes this run has (0: the tests run in this one)."""
     if not config.pluginmanager.hasplugin("xdist"):
@@ -75,20 +62,16 @@ def _workers(config: pytest.Config) -> int:
 
 
 def _write_bytecode(*, parallel: bool) -> None:
-    """Write the bytecode of the bot and of every library it and the tests import,
-    once, before the workers start, as Python does by default. The README's test
-    command installs without uv's --compile-bytecode, which compiles every file of
-    every dependency, their own test suites included (about 5,200 files: 16 s on two
-    cores), where the bot imports about 1,100 of them (6 s of processor time, once).
-    Where PYTHONDONTWRITEBYTECODE is set, as on this machine, nothing would be
-    written otherwise, and each worker and each of the ~200 processes the tests start
-    would compile what it imports from source. A run in one process writes only the
-    bot's own bytecode: it imports its libraries itself."""
-    subprocess.run(
-        [sys.executable, "-c", _IMPORT_EVERYTHING, "all" if parallel else "bot"],
-        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-        check=True,
-    )
+    """tests/bytecode.py says why: the bytecode of the bot, the libraries and the
+    rewritten test modules, written once before the workers start (a run in one
+    process writes only the bot's: it imports and rewrites the rest itself)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    script = str(Path(__file__).with_name("bytecode.py"))
+    parts = ["libraries", "tests"] if parallel else ["bot"]
+    running = [subprocess.Popen([sys.executable, script, part], env=env) for part in parts]
+    for process in running:
+        if process.wait() != 0:
+            raise pytest.UsageError(f"tests/bytecode.py {process.args[-1]} failed (above)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

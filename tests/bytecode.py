@@ -1,0 +1,82 @@
+"""Bytecode written once, before the test workers start (run by tests/conftest.py).
+
+The README's test command installs without uv's --compile-bytecode, which compiles
+every file of every dependency, their own test suites included: about 5,200 files,
+16 s on two cores. The bot and the tests import about 1,100 of them. Where
+PYTHONDONTWRITEBYTECODE is set (as on the machine this was measured on) nothing
+would ever be written, and each test worker and each of the ~200 processes the tests
+start would compile what it imports from source. So the controlling pytest process
+runs this, in two processes at once, before it starts the workers:
+
+    python tests/bytecode.py libraries   # the bot's modules and every library they
+                                         # import: compiled and written, as Python
+                                         # does by default (about 6 s of CPU, once)
+    python tests/bytecode.py tests       # the test modules as pytest rewrites them
+                                         # (its assertion messages), into the cache
+                                         # pytest reads (each worker would otherwise
+                                         # rewrite all of them: about 4 s each)
+
+Both only save time: a worker finding nothing written compiles and rewrites what it
+needs itself, and reads a file only if its source hash still matches.
+"""
+
+from __future__ import annotations
+
+import compileall
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+
+def libraries(everything: bool) -> None:
+    """The bot's own bytecode; with `everything`, that of each library its modules
+    and the tests import too (by importing them, with bytecode writing on)."""
+    sys.dont_write_bytecode = False
+    import bot
+
+    compileall.compile_dir(bot.__path__[0], quiet=2, workers=0)
+    if not everything:
+        return
+    for found in pkgutil.walk_packages(bot.__path__, "bot."):
+        if not found.name.endswith(".__main__"):  # runs the command line
+            importlib.import_module(found.name)
+    for name in ("openpyxl", "pytest", "websockets", "xdist", "xlwt"):
+        importlib.import_module(name)
+
+
+def rewritten_tests() -> None:
+    """Each test module and conftest.py as pytest rewrites it, in pytest's own cache
+    file beside it. pytest's rewriter is not a public interface: if it has changed,
+    say so and leave the workers to rewrite the modules themselves."""
+    try:
+        from _pytest.assertion.rewrite import PYC_TAIL, _rewrite_test, _write_pyc
+    except ImportError as exc:
+        print(f"tests/bytecode.py: pytest's rewriter has moved ({exc})", file=sys.stderr)
+        return
+
+    class State:  # all _write_pyc asks of pytest's AssertionState
+        @staticmethod
+        def trace(message: str) -> None:
+            pass
+
+    for path in sorted([*TESTS.rglob("test_*.py"), *TESTS.rglob("conftest.py")]):
+        cache = path.parent / "__pycache__"
+        cache.mkdir(exist_ok=True)
+        try:
+            # No Config: the rewrite asks it only for enable_assertion_pass_hook,
+            # which pyproject.toml leaves off.
+            source_hash, code = _rewrite_test(path, None)  # type: ignore[arg-type]
+            _write_pyc(State(), code, source_hash, cache / (path.name[:-3] + PYC_TAIL))  # type: ignore[arg-type]
+        except (TypeError, AttributeError) as exc:
+            print(f"tests/bytecode.py: pytest's rewriter has changed ({exc})", file=sys.stderr)
+            return
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["tests"]:
+        rewritten_tests()
+    else:
+        libraries(everything=sys.argv[1:] == ["libraries"])
