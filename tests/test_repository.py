@@ -39,7 +39,7 @@ def test_the_test_command_benchmark_times_the_readme_command(root: Path):
         import quick_start as benchmark
     finally:
         sys.path.remove(str(root / "benchmarks"))
-    command = benchmark.test_command()
+    command = benchmark.readme_test_command()
     assert command == quick_start(root)[1]
     assert command.split(" && ")[-1] == ".venv/bin/python -m pytest"
 
