@@ -3,7 +3,9 @@
 An example is a command line in a fenced code block whose program is `narrator` (or
 `.venv/bin/narrator`), alone or after `&&`, with optional `NAME=value` settings before
 it; placeholders in prose (`narrator import FILE...`) are synopses, not examples. The
-examples of each file run in order, as real processes, in a folder of their own that
+examples of each file run in order, each a process of its own (forked from one that has
+imported the bot, tests/zygote.py; the demo's hint below runs `narrator` as typed), in a
+folder of their own that
 holds the demo data (`narrator demo`'s store as narrator.db), docs/sample-posts.csv, and
 the files of INPUTS under the names the examples give them; Slack is the fake Web API
 server the Slack tests use (SLACK_API_URL, SLACK_BOT_TOKEN), LinkedIn the fake REST API
@@ -33,6 +35,7 @@ import pytest
 from bot.cli import cli
 from bot.demo import demo_batch
 from bot.store import Store
+from tests import zygote
 from tests.linkedin_fake import TOKEN as LINKEDIN_TOKEN
 from tests.linkedin_fake import FakeLinkedIn, serve
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -200,12 +203,10 @@ def test_every_example_runs_as_written(
     env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     env.update(fakes)
     for example in [e for e in ALL if e.file == name and e.run]:
-        result = subprocess.run(
+        result = zygote.run(
             [NARRATOR, *example.args],
             cwd=tmp_path,
             env={**env, **dict(example.settings)},
-            capture_output=True,
-            text=True,
             timeout=300,
         )
         said = (result.stdout[-1500:] + "\n" + result.stderr[-1500:]).strip()
@@ -219,13 +220,11 @@ def test_every_example_runs_as_written(
 
 def test_the_sample_csv_imports(tmp_path: Path):
     """docs/sample-posts.csv is the complete example docs/data-format.md promises."""
-    result = subprocess.run(
+    result = zygote.run(
         [NARRATOR, "import", ROOT / "docs" / "sample-posts.csv"],
         cwd=tmp_path,
         env={k: v for k, v in os.environ.items() if not k.startswith("NARRATOR_")}
         | {"NARRATOR_CACHE": os.environ.get("NARRATOR_CACHE", "off")},
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -257,15 +257,15 @@ def test_a_post_synced_by_the_clock_at_the_plans_moments_gets_its_curve_judged(e
 def test_a_sync_killed_at_random_points_and_rerun_ends_as_an_uninterrupted_one(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """`narrator sync` in its own process, killed (SIGKILL) a random moment after a
+    """`narrator sync` in its own process (tests/zygote.py), killed (SIGKILL) a random moment after a
     random request, then run again: the store holds what an uninterrupted sync wrote,
     no reading twice or half written."""
     import os
     import random
     import signal
-    import subprocess
-    import sys
     import threading
+
+    from tests import zygote
 
     posts = [f"share-74000000000000003{i:02d}" for i in range(5)]
     metrics = {f"urn:li:share:74000000000000003{i:02d}": METRICS for i in range(5)}
@@ -301,12 +301,7 @@ def test_a_sync_killed_at_random_points_and_rerun_ends_as_an_uninterrupted_one(
                 "NARRATOR_LINKEDIN_API_URL": url,
                 "NARRATOR_LINKEDIN_TOKEN": TOKEN,
             }
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "sync", "--at", to_utc_text(AT)],
-                env=env_vars,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            process = zygote.popen(["narrator", "sync", "--at", to_utc_text(AT)], env=env_vars)
             delay = rng.uniform(0.0, 0.05)
 
             def kill(

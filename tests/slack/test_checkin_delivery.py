@@ -9,7 +9,6 @@ with a snapshot every hour from 09:00: its first 90 minutes are on record from t
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.pack import load_pack
 from bot.slack.delivery import Poster, clock_client
 from bot.slack.services import FixedClock
 from bot.store import Store
+from tests import zygote
 from tests.conftest import check_golden
 from tests.slack.fakes import BOT_TOKEN, FakeSlack
 from tests.slack.test_digest_delivery import clock_once
@@ -143,7 +143,7 @@ def test_no_checkin_where_they_are_off(setup, root):
 
 def test_a_clock_killed_after_posting_leaves_exactly_one_checkin(setup, root):
     db, fake = setup
-    processes: list[subprocess.Popen[str]] = []
+    processes: list[zygote.Process] = []
 
     def kill(called: str, body: dict[str, Any], phase: str) -> str | None:
         if (called, phase) == ("chat.postMessage", "done") and processes[0].poll() is None:

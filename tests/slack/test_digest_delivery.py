@@ -1,6 +1,7 @@
 """Digests delivered by the clock, exactly once, against the fake Slack on 127.0.0.1.
 
-The crash tests run `narrator clock --once` as real processes and kill them (SIGKILL,
+The crash tests run `narrator clock --once` as processes of their own (forked from one
+that has imported the bot: tests/zygote.py) and kill them (SIGKILL,
 from inside the fake Slack) at each step of a send; whatever step it died at, the
 next clock run leaves exactly one digest in the channel.
 """
@@ -8,7 +9,6 @@ next clock run leaves exactly one digest in the channel.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from bot.pack import load_pack
 from bot.slack.delivery import Poster, clock_client
 from bot.slack.services import FixedClock
 from bot.store import Store, Subscription
+from tests import zygote
 from tests.slack.fakes import BOT_TOKEN, FakeSlack
 
 CHANNEL = "C0DEMO0001"
@@ -67,14 +68,9 @@ def env(db: Path, root: Path, fake: FakeSlack) -> dict[str, str]:
     }
 
 
-def clock_once(db: Path, root: Path, fake: FakeSlack, at: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [NARRATOR, "clock", "--once", "--at", at],
-        env=env(db, root, fake),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def clock_once(db: Path, root: Path, fake: FakeSlack, at: str) -> zygote.Process:
+    """`narrator clock --once --at AT`, a process of its own (forked: tests/zygote.py)."""
+    return zygote.popen([NARRATOR, "clock", "--once", "--at", at], env=env(db, root, fake))
 
 
 def digests(fake: FakeSlack) -> list[dict[str, Any]]:
@@ -99,7 +95,7 @@ STEPS = {
 def test_a_clock_killed_at_any_step_of_a_send_leaves_exactly_one_digest(setup, root, step):
     db, fake = setup
     method, phase = STEPS[step]
-    processes: list[subprocess.Popen[str]] = []
+    processes: list[zygote.Process] = []
 
     def kill(called: str, body: dict[str, Any], at: str) -> str | None:
         if (called, at) == (method, phase) and processes and processes[0].poll() is None:
