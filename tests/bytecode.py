@@ -5,12 +5,16 @@ every file of every dependency, their own test suites included: about 5,200 file
 16 s on two cores. The bot and the tests import about 1,100 of them. Where
 PYTHONDONTWRITEBYTECODE is set (as on the machine this was measured on) nothing
 would ever be written, and each test worker and each of the ~200 processes the tests
-start would compile what it imports from source. So the controlling pytest process
-runs this, in two processes at once, before it starts the workers:
+start would compile what it imports from source. So the run unsets it for itself,
+its workers and their processes (a module first imported by one of them is written
+once, for all), and the controlling pytest process runs this, in two processes at
+once, before it starts the workers (which would otherwise all compile the same
+libraries at the same moment):
 
     python tests/bytecode.py libraries   # the bot's modules and every library they
-                                         # import: compiled and written, as Python
-                                         # does by default (about 6 s of CPU, once)
+                                         # import, now or when a command needs it
+                                         # (LATER): compiled and written, as Python
+                                         # does by default (about 7 s of CPU, once)
     python tests/bytecode.py tests       # the test modules as pytest rewrites them
                                          # (its assertion messages), into the cache
                                          # pytest reads (each worker would otherwise
@@ -23,12 +27,36 @@ needs itself, and reads a file only if its source hash still matches.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import importlib
 import pkgutil
 import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
+
+#: Libraries the bot imports only when a command needs them (so importing its modules
+#: does not reach them), and the tests' own.
+LATER = [
+    "babel",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.figure",
+    "pandas",
+    "python_calamine",
+    "rich.progress",
+    "ruamel.yaml",
+    "slack_bolt",
+    "sqlite_utils",
+    "uvicorn",
+    "uvicorn.lifespan.on",
+    "uvicorn.loops.uvloop",
+    "uvicorn.protocols.http.httptools_impl",
+    "openpyxl",
+    "pytest",
+    "websockets",
+    "xdist",
+    "xlwt",
+]
 
 
 def libraries(everything: bool) -> None:
@@ -43,8 +71,9 @@ def libraries(everything: bool) -> None:
     for found in pkgutil.walk_packages(bot.__path__, "bot."):
         if not found.name.endswith(".__main__"):  # runs the command line
             importlib.import_module(found.name)
-    for name in ("openpyxl", "pytest", "websockets", "xdist", "xlwt"):
-        importlib.import_module(name)
+    for name in LATER:
+        with contextlib.suppress(ImportError):  # uvloop where there is none
+            importlib.import_module(name)
 
 
 def rewritten_tests() -> None:

@@ -16,6 +16,12 @@ core, see below): tests run in several processes at once, in any order. A test s
   wait a parameter or setting and pass a short one.
 * Compiled templates are cached in one folder per run (NARRATOR_CACHE, set below);
   subprocesses inherit it.
+* Before the workers start, the bytecode of the bot, its libraries and the rewritten
+  test modules is written once (tests/bytecode.py says why).
+* A `narrator` command whose subject is what it does (a clock tick, a sync, a docs
+  example) runs forked from a process that has imported the bot (tests/zygote.py):
+  a process of its own, without Python's start-up. Tests about starting, signals or
+  pipes run the real `narrator` program.
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="narrator-test-cache-")
         config.stash[_CACHE] = (folder, os.environ.get("NARRATOR_CACHE"))
         os.environ["NARRATOR_CACHE"] = folder
+        # Bytecode is written, once, by whichever process first imports a module
+        # (tests/bytecode.py says why); the workers and their processes inherit this.
+        config.stash[_NO_BYTECODE] = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         _write_bytecode(parallel=_workers(config) > 1)
 
 
@@ -83,9 +92,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             os.environ.pop("NARRATOR_CACHE", None)
         else:
             os.environ["NARRATOR_CACHE"] = before
+        no_bytecode = config.stash.get(_NO_BYTECODE, None)
+        if no_bytecode is not None:
+            os.environ["PYTHONDONTWRITEBYTECODE"] = no_bytecode
 
 
 _CACHE = pytest.StashKey[tuple[str, "str | None"]]()
+_NO_BYTECODE = pytest.StashKey["str | None"]()
 
 
 @pytest.fixture(scope="session")
