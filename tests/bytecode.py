@@ -7,20 +7,22 @@ PYTHONDONTWRITEBYTECODE is set (as on the machine this was measured on) nothing
 would ever be written, and each test worker and each of the ~200 processes the tests
 start would compile what it imports from source. So the run unsets it for itself,
 its workers and their processes (a module first imported by one of them is written
-once, for all), and the controlling pytest process runs this, in two processes at
+once, for all), and the controlling pytest process runs this, in three processes at
 once, before it starts the workers (which would otherwise all compile the same
 libraries at the same moment):
 
-    python tests/bytecode.py libraries   # the bot's modules and every library they
-                                         # import, now or when a command needs it
-                                         # (LATER): compiled and written, as Python
-                                         # does by default (about 7 s of CPU, once)
+    python tests/bytecode.py modules     # the bot's modules and every library they
+                                         # import, compiled and written as Python
+                                         # does by default
+    python tests/bytecode.py later       # the libraries a command imports only when
+                                         # it needs them (LATER): 6 and 7 s, at once,
+                                         # where one process took 10.5 s
     python tests/bytecode.py tests       # the test modules as pytest rewrites them
                                          # (its assertion messages), into the cache
                                          # pytest reads (each worker would otherwise
                                          # rewrite all of them: about 4 s each)
 
-Both only save time: a worker finding nothing written compiles and rewrites what it
+All three only save time: a worker finding nothing written compiles and rewrites what it
 needs itself, and reads a file only if its source hash still matches.
 """
 
@@ -59,18 +61,22 @@ LATER = [
 ]
 
 
-def libraries(everything: bool) -> None:
-    """The bot's own bytecode; with `everything`, that of each library its modules
-    and the tests import too (by importing them, with bytecode writing on)."""
+def bot(*, imported: bool) -> None:
+    """The bot's own bytecode; with `imported`, that of each library its modules
+    import too (by importing them all, with bytecode writing on)."""
     sys.dont_write_bytecode = False
     import bot
 
     compileall.compile_dir(bot.__path__[0], quiet=2, workers=0)
-    if not everything:
-        return
-    for found in pkgutil.walk_packages(bot.__path__, "bot."):
-        if not found.name.endswith(".__main__"):  # runs the command line
-            importlib.import_module(found.name)
+    if imported:
+        for found in pkgutil.walk_packages(bot.__path__, "bot."):
+            if not found.name.endswith(".__main__"):  # runs the command line
+                importlib.import_module(found.name)
+
+
+def later() -> None:
+    """The bytecode of the libraries in LATER (by importing them)."""
+    sys.dont_write_bytecode = False
     for name in LATER:
         with contextlib.suppress(ImportError):  # uvloop where there is none
             importlib.import_module(name)
@@ -105,7 +111,9 @@ def rewritten_tests() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["tests"]:
-        rewritten_tests()
-    else:
-        libraries(everything=sys.argv[1:] == ["libraries"])
+    {
+        "modules": lambda: bot(imported=True),
+        "later": later,
+        "tests": rewritten_tests,
+        "bot": lambda: bot(imported=False),
+    }[sys.argv[1]]()

@@ -32,12 +32,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.demo import DEMO_NOW, demo_batch
-from bot.pack import Pack, load_pack
-from bot.store import Store
+if TYPE_CHECKING:
+    from bot.pack import Pack
+    from bot.store import Store
+
+# The bot is imported by the fixtures that use it, not here: the controlling process
+# (which runs no test) starts the workers sooner without it.
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -72,11 +76,12 @@ def _workers(config: pytest.Config) -> int:
 
 def _write_bytecode(*, parallel: bool) -> None:
     """tests/bytecode.py says why: the bytecode of the bot, the libraries and the
-    rewritten test modules, written once before the workers start (a run in one
-    process writes only the bot's: it imports and rewrites the rest itself)."""
+    rewritten test modules, written once before the workers start, in three processes
+    at once (a run in one process writes only the bot's: it imports and rewrites the
+    rest itself)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     script = str(Path(__file__).with_name("bytecode.py"))
-    parts = ["libraries", "tests"] if parallel else ["bot"]
+    parts = ["modules", "later", "tests"] if parallel else ["bot"]
     running = [subprocess.Popen([sys.executable, script, part], env=env) for part in parts]
     for process in running:
         if process.wait() != 0:
@@ -109,12 +114,16 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def pack() -> Pack:
     """The shipped rule pack, loaded exactly as the bot loads it."""
+    from bot.pack import load_pack
+
     return load_pack(ROOT / "rules", ROOT / "narratives", "en")
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     """An empty store in a real SQLite file."""
+    from bot.store import Store
+
     with Store(tmp_path / "test.db") as s:
         yield s
 
@@ -122,6 +131,9 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store holding the demo data (read-only by convention)."""
+    from bot.demo import demo_batch
+    from bot.store import Store
+
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     with Store(path) as s:
         s.write(demo_batch())
@@ -132,6 +144,9 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo data in a closed SQLite file, written once per worker (read-only: copy
     it with `demo_db`, never open it)."""
+    from bot.demo import demo_batch
+    from bot.store import Store
+
     path = tmp_path_factory.mktemp("demo-template") / "demo.db"
     with Store(path) as s:
         s.write(demo_batch())
@@ -169,6 +184,8 @@ def private_cache(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_now():
+    from bot.demo import DEMO_NOW
+
     return DEMO_NOW
 
 
