@@ -1,7 +1,7 @@
 """Shared fixtures: the real rule pack, real SQLite stores, the demo data.
 
-The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml: two workers a
-core, see below): tests run in several processes at once, in any order. A test stays safe by following these rules:
+The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml: a worker a
+core and one more, see below): tests run in several processes at once, in any order. A test stays safe by following these rules:
 
 * Files go under `tmp_path` (or `tmp_path_factory`), never the repository or the
   current folder; a command run in a subprocess gets NARRATOR_DB in `tmp_path`.
@@ -48,10 +48,13 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: two workers a core. Many tests spend their time waiting on a process
-    they started (a `narrator` command, a clock, a reply pool), so two a core keep the
-    cores busy; measured on 2 cores: 3 min 37 s with 4 workers, 4 min 15 s with 2."""
-    return 2 * (os.cpu_count() or 1)
+    """`-n auto`: one worker a core, and one more for the moments a test waits (on a
+    server thread, a reply pool, a killed process). Measured on 2 cores, whole runs in
+    turn: 2 workers 130 s, 3 workers 118-136 s, 4 workers 138-141 s. Four were best
+    while most commands ran as fresh processes a test waited on (3 min 37 s against
+    4 min 15 s with two); since they are forked from the zygote (tests/zygote.py), a
+    fourth worker only adds contention."""
+    return (os.cpu_count() or 1) + 1
 
 
 def pytest_configure(config: pytest.Config) -> None:
