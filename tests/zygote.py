@@ -340,4 +340,6 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
 
 
 if __name__ == "__main__":
+    # The import path a `narrator` script starts with: its own folder first, not tests/.
+    sys.path[0] = str(Path(sys.executable).parent)
     _serve(sys.argv[1])
