@@ -116,7 +116,9 @@ class Process:
         request = json.dumps({"args": self.args, "env": dict(env), "cwd": cwd}).encode()
         socket.send_fds(self._socket, [request + b"\n"], [self._out.fileno(), self._err.fileno()])
         self._buffer = b""
+        self._socket.settimeout(60)  # a fork takes milliseconds: a stuck zygote fails
         self.pid = int(self._message()["pid"])
+        self._socket.settimeout(None)
         # The exit status is read by a thread of its own, so that any thread may poll,
         # wait or kill (the fake Slack kills from its server thread mid-request).
         self._ended = threading.Event()
