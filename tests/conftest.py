@@ -14,6 +14,8 @@ core and one more, see below): tests run in several processes at once, in any or
 * Wait for a condition (a poll with a deadline, as `FakeSlack.wait_for_calls` does),
   not for a fixed time; where the code waits (intervals, retries, backoff), make the
   wait a parameter or setting and pass a short one.
+* Temporary files go in one folder per run, in memory where there is /dev/shm
+  (TMPDIR, set below; `_use_run_folder` says why), removed when the run passes.
 * Compiled templates are cached in one folder per run (NARRATOR_CACHE, set below);
   subprocesses inherit it.
 * Before the workers start, the bytecode of the bot, its libraries and the rewritten
@@ -61,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # One template cache for the run, made by the controlling process and inherited by
     # the workers (started after this), so the user's own cache is never written.
     if not hasattr(config, "workerinput"):
+        config.stash[_TMPDIR] = (_use_run_folder(), os.environ.get("TMPDIR"))
         folder = tempfile.mkdtemp(prefix="narrator-test-cache-")
         config.stash[_CACHE] = (folder, os.environ.get("NARRATOR_CACHE"))
         os.environ["NARRATOR_CACHE"] = folder
@@ -68,6 +71,36 @@ def pytest_configure(config: pytest.Config) -> None:
         # (tests/bytecode.py says why); the workers and their processes inherit this.
         config.stash[_NO_BYTECODE] = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         _write_bytecode(parallel=_workers(config) > 1)
+
+
+#: Free space /dev/shm needs before the run puts its temporary files there.
+MEMORY_FOLDER_FREE = 2 * 1024**3
+
+
+def _use_run_folder() -> str:
+    """Make a temporary folder for the run and point TMPDIR (so tmp_path, tempfile and
+    every process started) at it: in memory (/dev/shm) where there is one, unless
+    TMPDIR names a folder already. The tests write and remove thousands of files and
+    SQLite databases; on a disk that syncs and discards them (this machine's), that
+    cost a quarter of the run: 157 s against 126 s, system time 58 s against 17 s.
+    The folder is removed at the end of a run that passed (with what multiprocessing
+    and the zygotes leave), kept after one that failed (pytest keeps the failed
+    tests' tmp_path in it)."""
+    parent = os.environ.get("TMPDIR") or _memory_folder()
+    folder = tempfile.mkdtemp(prefix="narrator-tests-", dir=parent)
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    return folder
+
+
+def _memory_folder() -> str | None:
+    shm = "/dev/shm"
+    try:
+        usable = os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK)
+        free = os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize if usable else 0
+    except OSError:
+        return None
+    return shm if free >= MEMORY_FOLDER_FREE else None
 
 
 def _workers(config: pytest.Config) -> int:
@@ -91,7 +124,29 @@ def _write_bytecode(*, parallel: bool) -> None:
             raise pytest.UsageError(f"tests/bytecode.py {process.args[-1]} failed (above)")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT] = int(exitstatus)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(_TMPDIR, None)
+    if run is not None and exitstatus != 0:
+        terminalreporter.write_line(
+            f"The run's temporary files (failed tests' tmp_path) are kept in {run[0]}"
+        )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(_TMPDIR, None)
+    if run is not None:
+        folder, before = run
+        if config.stash.get(_EXIT, 1) == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+        tempfile.tempdir = None
     made = config.stash.get(_CACHE, None)
     if made is not None:
         folder, before = made
@@ -106,6 +161,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _CACHE = pytest.StashKey[tuple[str, "str | None"]]()
+_TMPDIR = pytest.StashKey[tuple[str, "str | None"]]()
+_EXIT = pytest.StashKey[int]()
 _NO_BYTECODE = pytest.StashKey["str | None"]()
 
 

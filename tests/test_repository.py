@@ -44,6 +44,41 @@ def test_the_test_command_benchmark_times_the_readme_command(root: Path):
     assert command.split(" && ")[-1] == ".venv/bin/python -m pytest"
 
 
+def test_the_run_keeps_its_temporary_files_in_a_folder_of_its_own(tmp_path: Path):
+    """tests/conftest.py points TMPDIR at a folder of the run's (in memory where there
+    is room), which every worker and process it starts inherits, and removes it after
+    a run that passed: no test writes its files to the disk's /tmp, or leaves them."""
+    import os
+    import tempfile
+
+    run = Path(tempfile.gettempdir())
+    assert run.name.startswith("narrator-tests-")
+    assert os.environ["TMPDIR"] == str(run)
+    assert tmp_path.is_relative_to(run)
+
+
+def test_the_run_folder_is_in_memory_unless_tmpdir_names_one(monkeypatch, tmp_path: Path):
+    import tempfile
+
+    from conftest import _memory_folder, _use_run_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    given = Path(_use_run_folder())
+    assert given.parent == tmp_path
+    assert tempfile.gettempdir() == str(given)
+    monkeypatch.delenv("TMPDIR")
+    tempfile.tempdir = None
+    default = tempfile.gettempdir()  # the system's, TMPDIR unset
+    tempfile.tempdir = None
+    chosen = Path(_use_run_folder())
+    try:
+        assert chosen.name.startswith("narrator-tests-")
+        assert chosen.parent == Path("/dev/shm" if _memory_folder() else default)
+    finally:
+        chosen.rmdir()
+
+
 def test_metrics_doc_lists_exactly_the_catalogue(root: Path):
     doc = (root / "docs" / "metrics.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z0-9_]+)` \| ([a-z_0-9]+) \| (.+?) \|$", doc, flags=re.M)

@@ -68,8 +68,9 @@ def test_serve_answers_a_signed_command_with_the_terminal_numbers(
     port = free_port()
     # The server's temporary files: none may outlive it. A short folder, since the
     # rule checker's socket lives there and a socket path is at most ~100 characters
-    # (a parallel run's tmp_path is longer; too long a TMPDIR is tested below).
-    scratch = Path(tempfile.mkdtemp(prefix="serve-", dir="/tmp"))
+    # (a parallel run's tmp_path is longer; too long a TMPDIR is tested below): a
+    # folder in the run's temporary folder (tests/conftest.py).
+    scratch = Path(tempfile.mkdtemp(prefix="serve-"))
     request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     env = environment(tmp_path, root, fake_slack, PORT=str(port), TMPDIR=str(scratch))
     process = subprocess.Popen(
