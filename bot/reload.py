@@ -26,6 +26,7 @@ reported as failing and logged once.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -120,12 +121,13 @@ def _copy(folder: Path, side: Path) -> Path:
     if found.refused:  # changed since it was looked at
         raise CopyError(refused_files(folder))
     copy = side / folder.name
+    real = os.path.realpath(folder)
     try:
         copy.mkdir(parents=True)
         for sub in found.folders:
             (copy / sub.relative_to(folder)).mkdir(parents=True, exist_ok=True)
         for path in found.files:
-            (copy / path.relative_to(folder)).write_bytes(read_pack_file(path, folder))
+            (copy / path.relative_to(folder)).write_bytes(read_pack_file(path, folder, real))
     except PackFileError as exc:
         name = f"{folder.name}/{path.relative_to(folder)}"
         raise CopyError([Problem(name, None, None, exc.reason)], retry=exc.transient) from None

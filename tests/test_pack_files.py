@@ -91,6 +91,38 @@ def test_a_link_to_a_file_inside_the_pack_is_followed(workspace: Path):
     assert check(workspace) == []
 
 
+@pytest.mark.parametrize("found_once", [False, True])
+def test_a_link_anywhere_in_a_path_is_resolved_before_it_is_read(tmp_path: Path, found_once: bool):
+    """`read_pack_file` looks at the names below the pack's folder one by one: a link
+    in the middle of a path (a folder swapped for one after the pack was surveyed) is
+    resolved in full, and read only if it still leads inside."""
+    from bot.limits import PackFileError, read_pack_file
+
+    outside = tmp_path / "outside"
+    (outside / "rules").mkdir(parents=True)
+    (outside / "rules" / "x.j2").write_text(SECRET)
+    pack = tmp_path / "pack" / "narratives"
+    (pack / "en" / "partials").mkdir(parents=True)
+    (pack / "en" / "partials" / "x.j2").write_text("inside")
+    (pack / "en" / "rules").symlink_to(outside / "rules")
+    (pack / "fr").symlink_to(pack / "en")  # stays inside
+    # Reached through a link to the pack itself: the real root is the link's target.
+    alias = tmp_path / "alias"
+    alias.symlink_to(pack)
+    real = os.path.realpath(alias) if found_once else None
+
+    assert read_pack_file(alias / "en" / "partials" / "x.j2", alias, real) == b"inside"
+    assert read_pack_file(alias / "fr" / "partials" / "x.j2", alias, real) == b"inside"
+    with pytest.raises(
+        PackFileError, match=r"leads through a link to .*/outside/rules/x.j2, outside alias/"
+    ):
+        read_pack_file(alias / "en" / "rules" / "x.j2", alias, real)
+    with pytest.raises(PackFileError, match="outside alias/"):
+        read_pack_file(
+            alias / "en" / ".." / ".." / ".." / "outside" / "rules" / "x.j2", alias, real
+        )
+
+
 def test_a_pipe_is_refused_not_waited_on(workspace: Path):
     os.mkfifo(workspace / "rules" / "notes.yaml")
     os.mkfifo(workspace / "narratives" / "en" / "partials" / "pipe.j2")

@@ -51,6 +51,8 @@ class PackLoader(BaseLoader):
     def __init__(self, narratives: Path, locale: str) -> None:
         self.narratives = narratives
         self.folder = narratives / locale
+        # Found once, at the first template: every template of the pack lies below it.
+        self._real: str | None = None
 
     def get_source(
         self, environment: Environment, template: str
@@ -59,7 +61,9 @@ class PackLoader(BaseLoader):
         if not os.path.lexists(path):
             raise TemplateNotFound(template)
         try:
-            text = read_pack_file(path, self.narratives).decode("utf-8")
+            if self._real is None:
+                self._real = os.path.realpath(self.narratives)
+            text = read_pack_file(path, self.narratives, self._real).decode("utf-8")
         except PackFileError as exc:
             raise TemplateRefusedError(template, exc.reason) from None
         except UnicodeDecodeError:
