@@ -137,6 +137,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    zygote = sys.modules.get("tests.zygote")
+    if zygote is not None:  # its socket is in the run's folder, removed below
+        zygote.stop()
     run = config.stash.get(_TMPDIR, None)
     if run is not None:
         folder, before = run

@@ -15,6 +15,7 @@ from bot.commands import handle
 from bot.demo import DEMO_NOW, INTENDED_ACCOUNT_FINDINGS, demo_batch, intended_findings
 from bot.pack import Pack
 from bot.store import Store
+from tests import zygote
 from tests.conftest import check_golden
 
 ACCOUNTS = ("demo-creator", "demo-page")
@@ -86,14 +87,10 @@ def test_golden_last10_json(demo_store: Store, pack: Pack, account: str):
 
 
 def run_cli(args: list[str], db: Path, seed: str) -> subprocess.CompletedProcess[str]:
+    """`narrator ARGS` in a fresh interpreter with hash seed `seed` (its own sets'
+    order): for what must not depend on it, and the terminal in a real pipe."""
     root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "NARRATOR_DB": str(db),
-        "PYTHONHASHSEED": seed,
-        "NARRATOR_RULES": str(root / "rules"),
-        "NARRATOR_NARRATIVES": str(root / "narratives"),
-    }
+    env = {**_cli_env(db, root), "PYTHONHASHSEED": seed}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env=env,
@@ -102,6 +99,23 @@ def run_cli(args: list[str], db: Path, seed: str) -> subprocess.CompletedProcess
         check=False,
         cwd=root,
     )
+
+
+def forked_cli(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
+    """`narrator ARGS` in a process of its own forked by the zygote (tests/zygote.py):
+    for what a command prints and writes, not how it starts."""
+    root = Path(__file__).resolve().parent.parent
+    program = str(Path(sys.executable).with_name("narrator"))
+    return zygote.run([program, *args], env=_cli_env(db, root), cwd=root, timeout=120)
+
+
+def _cli_env(db: Path, root: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NARRATOR_DB": str(db),
+        "NARRATOR_RULES": str(root / "rules"),
+        "NARRATOR_NARRATIVES": str(root / "narratives"),
+    }
 
 
 def test_demo_output_is_golden_and_identical_across_processes(tmp_path: Path):
@@ -118,8 +132,8 @@ def test_demo_output_is_golden_and_identical_across_processes(tmp_path: Path):
 
 def test_ask_json_from_a_fresh_process_flags_the_built_posts(tmp_path: Path):
     db = tmp_path / "demo.db"
-    assert run_cli(["demo"], db, "0").returncode == 0
-    result = run_cli(["ask", "last10 demo-creator", "--format", "json"], db, "0")  # as of now
+    assert forked_cli(["demo"], db).returncode == 0
+    result = forked_cli(["ask", "last10 demo-creator", "--format", "json"], db)  # as of now
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     intended = intended_findings()

@@ -18,7 +18,7 @@ from bot.store import Subscription
 from bot.terminal.mrkdwn import parse
 from bot.terminal.render import plain, show
 from tests.conftest import check_golden
-from tests.test_demo import run_cli
+from tests.test_demo import forked_cli, run_cli
 
 POST = "urn:li:activity:7310300000000023757"
 
@@ -58,10 +58,10 @@ def test_the_demo_in_a_pipe_is_plain_text_and_golden(tmp_path):
 
 def test_ask_slack_format_is_the_mrkdwn_slack_gets(tmp_path, demo_store, pack, demo_now):
     db = tmp_path / "demo.db"
-    assert run_cli(["demo"], db, "0").returncode == 0
+    assert forked_cli(["demo"], db).returncode == 0
     at = demo_now.isoformat()
-    slack = run_cli(["ask", "last10 demo-creator", "--format", "slack", "--at", at], db, "0")
-    text = run_cli(["ask", "last10 demo-creator", "--at", at], db, "0")
+    slack = forked_cli(["ask", "last10 demo-creator", "--format", "slack", "--at", at], db)
+    text = forked_cli(["ask", "last10 demo-creator", "--at", at], db)
     assert slack.returncode == text.returncode == 0
     assert (
         slack.stdout == handle("last10 demo-creator", store=demo_store, pack=pack, at=demo_now).text

@@ -31,6 +31,7 @@ import io
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,13 +82,22 @@ class Zygote:
         self.process.wait(timeout=30)
         if self.process.stdout:
             self.process.stdout.close()
-        for entry in self.folder.iterdir():
-            entry.unlink()
-        self.folder.rmdir()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _zygote: Zygote | None = None
 _lock = threading.Lock()
+
+
+def stop() -> None:
+    """Stop this process's zygote, if it started one (tests/conftest.py, at the end of
+    the run, before the run's temporary folder that holds its socket is removed)."""
+    global _zygote
+    with _lock:
+        if _zygote is not None:
+            atexit.unregister(_zygote.close)
+            _zygote.close()
+            _zygote = None
 
 
 def _the_zygote() -> Zygote:
