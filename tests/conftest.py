@@ -137,9 +137,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    # What this process keeps in the run's folder (removed below) goes first: the
+    # zygote's socket, and multiprocessing's folder (the fork server's socket), whose
+    # removal it would otherwise try, and fail, at exit (a run without workers).
     zygote = sys.modules.get("tests.zygote")
-    if zygote is not None:  # its socket is in the run's folder, removed below
+    if zygote is not None:
         zygote.stop()
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._exit_function()
     run = config.stash.get(_TMPDIR, None)
     if run is not None:
         folder, before = run
