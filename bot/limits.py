@@ -64,9 +64,9 @@ def inside(path: Path, root: Path, real_root: str | None = None) -> Path:
 
     Below the real root (`real_root`, when the caller found it once for many files),
     each name of `path` is looked at with one `lstat`, not a whole `realpath`, which
-    looks at every folder from `/` down, for the file and again for the root (40 ms
-    for the shipped pack's 166 files, against 8 ms); a path with a link in it is
-    resolved in full."""
+    looks at every folder from `/` down, for the file and again for the root (reading
+    the shipped pack's 166 files took 42 ms that way, 16 ms this way; copying it, 58
+    ms and 25 ms); a path with a link in it is resolved in full."""
     top_text = real_root or os.path.realpath(root)
     try:
         names = path.relative_to(root).parts

@@ -96,11 +96,12 @@ def _use_run_folder() -> str:
 def _memory_folder() -> str | None:
     shm = "/dev/shm"
     try:
-        usable = os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK)
-        free = os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize if usable else 0
+        if not (os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK)):
+            return None
+        info = os.statvfs(shm)
     except OSError:
         return None
-    return shm if free >= MEMORY_FOLDER_FREE else None
+    return shm if info.f_bavail * info.f_frsize >= MEMORY_FOLDER_FREE else None
 
 
 def _workers(config: pytest.Config) -> int:
