@@ -43,6 +43,19 @@ class Checked:
     files: int = 0
 
 
+#: What the fork server imports before it forks anything: the pack code, and what
+#: `preload` adds (the reply processes' code, when the bot serves Slack).
+_PRELOAD = ["bot.pack"]
+
+
+def preload(*modules: str) -> None:
+    """Have the fork server import `modules` too, so that each child forked from it
+    has them already. Effective when said before the server starts (it starts when a
+    child is first needed); the terminal's `rules check` does not say it, and so does
+    not pay for code only the Slack bot runs."""
+    _PRELOAD.extend(m for m in modules if m not in _PRELOAD)
+
+
 def process_context() -> Any:
     """Where the bot's child processes come from: forked from a fork server that has
     already imported the pack code (a fork, not a Python start-up), else spawned."""
@@ -50,7 +63,7 @@ def process_context() -> Any:
     if "forkserver" not in methods:  # Windows: a fresh interpreter per check
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.pack"])
+    context.set_forkserver_preload(list(_PRELOAD))
     return context
 
 

@@ -71,6 +71,14 @@ def pytest_configure(config: pytest.Config) -> None:
         # (tests/bytecode.py says why); the workers and their processes inherit this.
         config.stash[_NO_BYTECODE] = os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         _write_bytecode(parallel=_workers(config) > 1)
+    if hasattr(config, "workerinput") or _workers(config) == 0:
+        # The process's fork server (one, started by whichever test first checks a pack
+        # or starts reply processes) imports the reply processes' code, as a serving
+        # bot's does: their tests then fork them without importing it again each time.
+        from bot.packcheck import preload
+        from bot.slack.processes import REPLY_CODE
+
+        preload(*REPLY_CODE)
 
 
 #: Free space /dev/shm needs before the run puts its temporary files there.

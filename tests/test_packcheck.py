@@ -90,3 +90,33 @@ def test_start_up_refuses_exactly_the_temporary_folders_the_checker_cannot_use(
     assert said[1].startswith("refused: the temporary folder ")
     assert "too long a path (76 characters)" in said[1]
     assert "set TMPDIR to a shorter folder, such as /tmp" in said[1]
+
+
+def test_a_child_of_the_fork_server_has_the_code_preloaded_before_it(root: Path):
+    """What `preload` names, the fork server imports before it forks: a reply process
+    starts with the reply code imported (`narrator serve --processes N` says it), a
+    child of a server started without it does not."""
+    script = (
+        "import sys\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from bot.packcheck import preload, process_context\n"
+        "if sys.argv[1] == 'serve':\n"
+        "    from bot.slack.processes import REPLY_CODE\n"
+        "    preload(*REPLY_CODE)\n"
+        "with ProcessPoolExecutor(1, mp_context=process_context()) as pool:\n"
+        "    ask = \"[m in __import__('sys').modules for m in ('bot.pack', "
+        "'bot.slack.listeners.command')]\"\n"
+        "    print(pool.submit(eval, ask).result())\n"
+    )
+    said = {}
+    for how in ("serve", "check"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, how],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        said[how] = done.stdout
+    assert said == {"serve": "[True, True]\n", "check": "[True, False]\n"}

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.pack import Pack, load_pack
-from bot.packcheck import process_context
+from bot.packcheck import preload, process_context
 from bot.reload import PackHolder, PackSource, ReloadStatus
 from bot.slack.services import Job, Services, Serving
 
@@ -56,6 +56,14 @@ class Config:
     bot_token: str | None = field(repr=False)
     log_level: int
 
+
+#: The code a reply process runs: this module, and the jobs the listeners queue.
+REPLY_CODE = (
+    "bot.slack.processes",
+    "bot.slack.listeners.command",
+    "bot.slack.listeners.actions",
+    "bot.slack.listeners.home",
+)
 
 # -- in the HTTP process ------------------------------------------------------
 
@@ -79,7 +87,9 @@ def start(services: Services, count: int, wait: bool = True) -> ProcessPoolExecu
     # Not a plain fork: this process already runs threads (the rule watcher, the
     # server). Forked from the rule checker's fork server, which runs none and has
     # imported the pack code already: a process starts (or replaces a dead one) in a
-    # fraction of the second a fresh interpreter takes.
+    # fraction of the second a fresh interpreter takes. The server imports what every
+    # reply process runs, once, when this is the first child it forks.
+    preload(*REPLY_CODE)
     context = process_context()
     barrier = context.Barrier(count)
     executor = ProcessPoolExecutor(
