@@ -126,7 +126,7 @@ def test_demo_output_is_golden_and_identical_across_processes(tmp_path: Path):
     assert first.stdout == second.stdout
     check_golden("demo.txt", first.stdout)
     # Rebuilding the demo in the same store gives the same words again.
-    third = run_cli(["demo", "--format", "slack"], tmp_path / "a.db", "3")
+    third = forked_cli(["demo", "--format", "slack"], tmp_path / "a.db")
     assert third.stdout == first.stdout
 
 

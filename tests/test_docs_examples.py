@@ -243,9 +243,9 @@ def test_the_demo_hint_runs_as_printed(on_path: bool, tmp_path: Path):
     env["NARRATOR_CACHE"] = os.environ.get("NARRATOR_CACHE", "off")  # the run's, not the user's
     folders = [p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != NARRATOR.parent]
     env["PATH"] = os.pathsep.join([str(NARRATOR.parent)] * on_path + folders)
-    demo = subprocess.run(
-        [typed, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    # The demo as the user typed it (the zygote gives it the same argv[0] and PATH);
+    # its hint, below, as their shell runs it: the real program, found on disk.
+    demo = zygote.run([typed, "demo"], cwd=tmp_path, env=env, timeout=300)
     assert demo.returncode == 0, demo.stderr
     hint = re.search(r"Try: (.*)\)$", demo.stderr.strip())
     assert hint, demo.stderr

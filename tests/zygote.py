@@ -8,9 +8,9 @@ about 150 such commands. Each command here is still a process of its own, with i
 own pid, arguments, environment, working folder, stdin (/dev/null), stdout and
 stderr: killed with SIGKILL it dies mid-send as a real one does, and its exit status
 is a real one. What it does not do is start Python or find `narrator` on disk, so
-the tests about starting (tests/test_startup.py, the demo's hint, `pip install .`,
-`serve`) run real `narrator` processes and only commands whose subject is what the
-command does come through here.
+the tests about starting (tests/test_startup.py, the hint's command as the shell runs
+it, `pip install .`, `serve` serving requests) run real `narrator` processes and only
+commands whose subject is what the command does (or says) come through here.
 
 One zygote process per test worker (started at the first command, stopped when the
 worker ends) listens on a Unix socket. For each command it gets the arguments,

@@ -21,6 +21,7 @@ from bot.clock import DAYS
 from bot.demo import DEMO_NOW
 from bot.model import to_utc_text
 from bot.store import Store, Subscription
+from tests import zygote
 from tests.slack.conftest import ADMIN, CREATOR_CHANNEL, MEMBER
 from tests.slack.fakes import BOT_TOKEN, NO_TLS, SIGNING_SECRET, FakeSlack, sign, slash_command
 
@@ -48,15 +49,10 @@ def environment(tmp_path: Path, root: Path, fake: FakeSlack, **extra: str) -> di
 
 
 def narrator(*args: str, env: dict[str, str], root: Path, **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        **kw,
-    )
+    """`narrator ARGS` forked by the zygote (tests/zygote.py): for what a command says,
+    not how it starts; serving runs the real program (below)."""
+    program = str(Path(sys.executable).with_name("narrator"))
+    return zygote.run([program, *args], env=env, cwd=root, **kw)
 
 
 @pytest.mark.parametrize("processes", ["0", "2"])
