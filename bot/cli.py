@@ -88,9 +88,12 @@ def _store(settings: Settings, **options: Any) -> Store:
     new = not path.exists()
     store = Store(path, **options)
     if new and path.exists():
-        click.echo(
-            f"Created the store {path.resolve()} (NARRATOR_DB names another file).", err=True
+        where = (
+            "named by NARRATOR_DB"
+            if os.environ.get("NARRATOR_DB")
+            else "set NARRATOR_DB to keep it somewhere else"
         )
+        click.echo(f"Created the store {path.resolve()} ({where}).", err=True)
     return store
 
 
@@ -476,7 +479,7 @@ def check(directory: Path | None) -> None:
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} found.", err=True)
         sys.exit(1)
-    click.echo(f"{checked.rules} rules in {checked.files} files: all good.")
+    click.echo(f"{_counted(checked.rules, 'rule')} in {_counted(checked.files, 'file')}: all good.")
 
 
 @rules.command(name="test")
@@ -523,6 +526,17 @@ def _pack_of(directory: Path | None, settings: Settings) -> tuple[Path, Path]:
     configured templates, and said so."""
     if directory is None:
         return settings.rules, settings.narratives
+    if directory.is_file():
+        folder = directory.parent
+        if folder.name == "rules" and (folder.parent / "narratives").is_dir():
+            folder = folder.parent
+        command = click.get_current_context().info_name
+        _fail(
+            f"{directory} is a file: name its folder instead, as in "
+            f"{_invoked_as()} rules {command} {shlex.quote(str(folder))}"
+        )
+    if not directory.is_dir():
+        _fail(f"{directory}: no such folder; name a pack folder or a folder of rule files")
     rules_dir = directory / "rules" if (directory / "rules").is_dir() else directory
     if rules_dir.name in ("", ".", ".."):  # `rules check .` typed inside the folder
         beside = rules_dir.resolve().parent / "narratives"

@@ -191,10 +191,22 @@ def test_a_command_that_creates_the_store_says_where(
     created = tmp_path / "narrator.db"
     assert created.exists()
     assert result.stderr.startswith(
-        f"Created the store {created} (NARRATOR_DB names another file).\n"
+        f"Created the store {created} (set NARRATOR_DB to keep it somewhere else).\n"
     )
     again = runner.invoke(cli, args)
     assert "Created the store" not in again.output
+
+
+def test_a_store_named_by_narrator_db_is_said_to_be_so(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Not "NARRATOR_DB names another file" when NARRATOR_DB named this very one."""
+    monkeypatch.setenv("NARRATOR_DB", str(tmp_path / "sub.db"))
+    result = runner.invoke(cli, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        f"Created the store {tmp_path / 'sub.db'} (named by NARRATOR_DB).\n"
+    )
 
 
 def test_a_broken_rule_pack_stops_ask_with_the_problems(

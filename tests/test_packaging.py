@@ -135,6 +135,39 @@ def test_a_rules_folder_alone_is_checked_with_the_configured_templates_and_says_
     )
 
 
+@pytest.mark.parametrize("command", ["check", "test"])
+def test_a_rule_file_or_a_missing_folder_is_refused_in_words_before_any_check(
+    command: str, runner: CliRunner, tmp_path: Path
+):
+    """Before, `rules check copy/rules/engagement.yaml` said its rules were checked with
+    the configured templates, then that it was "no such folder of rule files"."""
+    pack = tmp_path / "copy"
+    for name in ("rules", "narratives"):
+        shutil.copytree(shipped_pack() / name, pack / name)
+    result = runner.invoke(cli, ["rules", command, "copy/rules/engagement.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    said = result.stderr
+    assert said.startswith("copy/rules/engagement.yaml is a file: name its folder instead, as in ")
+    assert said.endswith(f" rules {command} copy\n")  # after the program, as it was typed
+    assert "configured templates" not in result.stderr
+    result = runner.invoke(cli, ["rules", command, "nothere"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "nothere: no such folder; name a pack folder or a folder of rule files\n"
+    )
+
+
+def test_a_pack_of_one_rule_file_is_counted_in_the_singular(runner: CliRunner, tmp_path: Path):
+    pack = tmp_path / "one"
+    shutil.copytree(shipped_pack() / "narratives", pack / "narratives")
+    (pack / "rules").mkdir()
+    shutil.copy(shipped_pack() / "rules" / "engagement.yaml", pack / "rules")
+    result = runner.invoke(cli, ["rules", "check", "one"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(" in 1 file: all good.\n")
+
+
 def test_rule_tests_of_a_copied_pack_are_named_as_typed(runner: CliRunner, tmp_path: Path):
     pack = tmp_path / "copy"
     for name in ("rules", "narratives"):
