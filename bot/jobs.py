@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,13 +29,24 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     with auth.test first, so a bad token is one clear message, not a failed digest)."""
     assert slack.slack_bot_token is not None
     client = clock_client(slack.slack_api_url, slack.slack_bot_token.get_secret_value())
+    # The client logs a failed request at ERROR before raising it: said once, below.
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    sdk_log.addFilter(_silent)
     try:
         client.auth_test()
+    except OSError as exc:  # URLError, a refused connection, a timeout: not the token
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"cannot reach Slack's Web API at {slack.slack_api_url} ({reason}); "
+            "check SLACK_API_URL and the network"
+        ) from None
     except Exception as exc:
         raise ConfigError(
             f"SLACK_BOT_TOKEN: Slack at {slack.slack_api_url} refused it ({_why(exc)}); "
             "check the token and SLACK_API_URL (docs/slack-setup.md)"
         ) from None
+    finally:
+        sdk_log.removeFilter(_silent)
     poster = Poster(client, interval=settings.post_interval)
     digests = DigestJobs(
         pack=pack, poster=poster, grace=timedelta(hours=settings.digest_grace_hours)
@@ -42,6 +54,10 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     checkins = CheckinJobs(pack=pack, poster=poster)
     syncs = SyncJobs(settings)
     return Clockwork((digests.jobs, checkins.jobs, syncs.jobs), poster)
+
+
+def _silent(record: logging.LogRecord) -> bool:
+    return False
 
 
 def _why(exc: Exception) -> str:

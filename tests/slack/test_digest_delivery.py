@@ -235,3 +235,32 @@ def test_the_chart_goes_into_the_digest_thread_with_alt_text(setup, root):
     assert upload["content"].startswith(b"\x89PNG")
     (step1,) = fake.method_calls("files.getUploadURLExternal")
     assert step1.body["alt_txt"].startswith("Scatter chart of 3 posts from 16 Nov to 22 Nov")
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-revoked"},
+            "SLACK_BOT_TOKEN: Slack at {api} refused it (invalid_auth); check the token and "
+            "SLACK_API_URL (docs/slack-setup.md)",
+        ),
+        (
+            {"SLACK_API_URL": "http://127.0.0.1:9/api/"},
+            "cannot reach Slack's Web API at http://127.0.0.1:9/api/ ([Errno 111] Connection "
+            "refused); check SLACK_API_URL and the network",
+        ),
+    ],
+)
+def test_the_clock_tells_a_refused_token_from_a_slack_it_cannot_reach(setup, root, extra, said):
+    """Before, a Slack it could not reach was said to have refused the token, after
+    slack_sdk's own ERROR line."""
+    db, fake = setup
+    done = zygote.run(
+        [NARRATOR, "clock", "--once", "--at", MONDAY_9_PARIS],
+        env={**env(db, root, fake), **extra},
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [said.format(api=fake.api_url)]
+    assert digests(fake) == []
