@@ -156,7 +156,14 @@ def test_backtest_of_an_account_rule_runs_week_by_week(demo_store: Store, pack: 
             "low-engagement",
             "demo-page",
             ["min_rate=inf"],
-            "--set min_rate=inf: 'inf' is not a number",
+            "--set min_rate=inf: 'inf' is not a number; write it such as 5, 0.02 or 2%",
+        ),
+        (
+            "low-engagement",
+            "demo-page",
+            ["min_rate=1:4"],
+            "--set min_rate=1:4: '1:4' is a ratio as the narratives show it (1:N for N "
+            "impressions per member reached); write the number it stands for: 4",
         ),
     ],
 )
@@ -164,6 +171,20 @@ def test_backtest_refusals(demo_store: Store, pack: Pack, rule, account, setting
     with pytest.raises(CommandError) as info:
         backtest(demo_store, pack, rule, account, DEMO_NOW, settings=settings)
     assert str(info.value).startswith(message)
+
+
+def test_backtest_settings_may_be_written_as_the_narrative_shows_them(
+    demo_store: Store, pack: Pack
+):
+    """As in a rule file: `3.5%` is 0.035 (before, it was "not a number")."""
+
+    def run(value: str):
+        return backtest(
+            demo_store, pack, "low-engagement", "demo-creator", DEMO_NOW, settings=[value]
+        )
+
+    assert run("min_rate=3.5%") == run("min_rate=0.035")
+    assert run("min_rate=3.5%") != run("min_rate=0.02")
 
 
 def test_backtest_from_the_cli(demo_db: Path, root: Path, monkeypatch: pytest.MonkeyPatch):

@@ -23,6 +23,7 @@ from bot.model import to_utc_text
 from bot.pack import Pack
 from bot.rules.engine import OUTCOMES, evaluate
 from bot.rules.loader import Rule, RuleSet
+from bot.rules.model import as_written
 from bot.store import Store
 
 DEFAULT_POSTS = 30
@@ -75,11 +76,19 @@ def parse_changes(rule: Rule, settings: list[str]) -> dict[str, float]:
                 f"its params: {', '.join(rule.spec.params) or 'none'}"
             )
         try:
-            value = float(raw)
+            # As a rule file reads it: `2%` is 0.02, `1,200` is 1200, `1:4` is answered
+            # with the number to write.
+            written = as_written(raw)
+        except ValueError as exc:
+            raise CommandError(f"--set {setting}: {exc}") from None
+        try:
+            value = float(raw) if written is None else float(written)
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            raise CommandError(f"--set {setting}: '{raw.strip()}' is not a number") from None
+            raise CommandError(
+                f"--set {setting}: '{raw.strip()}' is not a number; write it such as 5, 0.02 or 2%"
+            ) from None
         changes[name] = value
     return changes
 
