@@ -754,7 +754,7 @@ def accounts_timezone(account: str, zone: str | None) -> None:
         current = store.timezone(account)
         if current is None:
             raise click.BadParameter(
-                f"there is no account '{account[:100]}'; `narrator accounts` lists them",
+                f"there is no account '{account[:100]}'; {_invoked_as()} accounts lists them",
                 param_hint="ACCOUNT",
             )
         if zone is None:
@@ -786,7 +786,7 @@ def accounts_connect(account: str, urn: str) -> None:
     settings = _settings()
     with _store(settings) as store:
         store.connect_linkedin(account, urn, datetime.now(UTC))
-    click.echo(f"{account} is {urn}; `narrator sync` now reads its posts from LinkedIn.")
+    click.echo(f"{account} is {urn}: {_invoked_as()} sync now reads its posts from LinkedIn.")
 
 
 @cli.command()
@@ -806,10 +806,13 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
     settings = _settings()
     moment = _moment(at)
     with _store(settings) as store:
-        if not store.linkedin_connections():
+        connected = [row[0] for row in store.linkedin_connections()]
+        if not connected:
             raise click.UsageError(
                 "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
             )
+        for name in names:
+            _say_unsyncable(name, connected, store.account_ids())
         from bot.linkedin.bars import watch_sync
 
         with watch_sync() as bars:
@@ -823,6 +826,24 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
     click.echo(paragraph(summary))
     if failed:
         sys.exit(1)
+
+
+def _say_unsyncable(name: str, connected: list[str], known: list[str]) -> None:
+    """Refuse an --account that sync would pass over in silence."""
+    if name in connected:
+        return
+    if name in known:
+        raise click.UsageError(
+            f"{name} is not connected to LinkedIn, so there is nothing to sync: "
+            f"{_invoked_as()} accounts connect {name} URN"
+        )
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted({*connected, *known}), n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise click.UsageError(
+        f"no account '{name[:100]}'{hint}; connected to LinkedIn: {', '.join(connected)}"
+    )
 
 
 @cli.group()

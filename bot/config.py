@@ -113,7 +113,7 @@ class Settings(FromEnvironment):
             if missing and any(not data.get(name) for name in missing):
                 raise ValueError(
                     f"NARRATOR_PACK: {pack} has no {missing[0]}/ folder; make a pack there "
-                    f"with `narrator init {pack}`, or point NARRATOR_PACK at the folder that "
+                    f"with narrator init {pack}, or point NARRATOR_PACK at the folder that "
                     "holds rules/ and narratives/"
                 )
         base = Path(pack) if pack is not None else shipped_pack()

@@ -84,6 +84,24 @@ def test_a_members_post_in_its_first_hours_is_read_and_written_once(env: Path):
     assert TOKEN not in first.output + again.output
 
 
+def test_an_account_sync_would_pass_over_is_refused_in_words(env: Path):
+    """Before, `sync --account nobody` (or an account not connected) synced nothing and
+    said so as a success."""
+    member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
+    member_post(env, "joe", "share-7400000000000000102", age_hours=1.6)
+    CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
+    with serve(FakeLinkedIn()) as url:
+        unknown = run(url, "--account", "jnae")
+        unconnected = run(url, "--account", "joe")
+    assert unknown.exit_code == 2
+    assert "no account 'jnae' (did you mean 'jane'?); connected to LinkedIn: jane" in (
+        unknown.output
+    )
+    assert unconnected.exit_code == 2
+    assert "joe is not connected to LinkedIn, so there is nothing to sync: " in (unconnected.output)
+    assert " accounts connect joe URN" in unconnected.output
+
+
 def test_an_organizations_posts_are_listed_and_read_in_one_batch(env: Path):
     CliRunner().invoke(cli, ["accounts", "connect", "acme", "urn:li:organization:2414183"])
     published = int((AT - timedelta(hours=24.5)).timestamp() * 1000)

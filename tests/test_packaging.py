@@ -82,7 +82,7 @@ def test_a_pack_setting_without_a_pack_says_how_to_make_one(
     assert result.exit_code == 1
     assert result.stderr == (
         f"bad setting: NARRATOR_PACK: {tmp_path / 'nowhere'} has no rules/ folder; make a pack "
-        f"there with `narrator init {tmp_path / 'nowhere'}`, or point NARRATOR_PACK at the "
+        f"there with narrator init {tmp_path / 'nowhere'}, or point NARRATOR_PACK at the "
         "folder that holds rules/ and narratives/\n"
     )
 
