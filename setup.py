@@ -1,7 +1,8 @@
 """Ship the rule pack inside the package.
 
 `rules/` and `narratives/` stay at the top of the repository, where leads edit them;
-every built wheel (and so `pip install .`) carries a copy in `bot/_pack/`, which
+every built wheel (and so `pip install .`) carries a copy in `bot/_pack/`, with the
+guides of `docs/` that messages point at, which
 `bot/shipped.py` finds first. An editable install copies nothing: there the pack is
 read from the repository itself, so an edit shows without installing again. Everything
 else about the build is in pyproject.toml.
@@ -16,7 +17,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-PACK = ("rules", "narratives")
+PACK = ("rules", "narratives", "docs")  # docs: the guides messages point at
 
 
 class BuildWithPack(build_py):

@@ -411,7 +411,7 @@ def migrate() -> None:
 def init(directory: Path) -> None:
     """Copy the shipped rule pack into DIR (default: narrator-pack) for a team to edit,
     and print the setting that points the bot at it."""
-    from bot.shipped import FOLDERS, shipped_pack
+    from bot.shipped import FOLDERS, guide, shipped_pack
 
     source = shipped_pack()
     if directory.exists() and not directory.is_dir():
@@ -442,7 +442,7 @@ def init(directory: Path) -> None:
     click.echo(
         f"Copied the rule pack into {directory}: {_counted(files, 'rule file')} with "
         f"{_counted(tests, 'test file')} in rules/, {_counted(templates, 'template')} in "
-        "narratives/ (docs/rules.md says how to edit them)."
+        f"narratives/ ({guide('rules.md')} says how to edit them)."
     )
     click.echo("Point the bot at it with this setting:\n")
     click.echo(f"    export NARRATOR_PACK={shlex.quote(str(directory.resolve()))}\n")

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
-from bot.shipped import FOLDERS, shipped_pack
+from bot.shipped import FOLDERS, guide, shipped_pack
 
 
 class FromEnvironment(BaseModel):
@@ -302,7 +302,7 @@ def load_slack_settings(mode: str, **overrides: object) -> SlackSettings:
         raise ConfigError(
             "missing setting: "
             + ", ".join(missing)
-            + " (see docs/slack-setup.md for where to find "
+            + f" (see {guide('slack-setup.md')} for where to find "
             + ("it" if len(missing) == 1 else "them")
             + ")"
         )

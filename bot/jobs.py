@@ -15,6 +15,7 @@ from bot.digest.send import DigestJobs
 from bot.errors import ConfigError
 from bot.linkedin.sync import SyncJobs
 from bot.pack import Pack
+from bot.shipped import guide
 from bot.slack.delivery import Poster, clock_client
 
 
@@ -43,7 +44,7 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     except Exception as exc:
         raise ConfigError(
             f"SLACK_BOT_TOKEN: Slack at {slack.slack_api_url} refused it ({_why(exc)}); "
-            "check the token and SLACK_API_URL (docs/slack-setup.md)"
+            f"check the token and SLACK_API_URL ({guide('slack-setup.md')})"
         ) from None
     finally:
         sdk_log.removeFilter(_silent)

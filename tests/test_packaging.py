@@ -254,3 +254,7 @@ def test_pip_install_dot_works_from_any_folder(tmp_path: Path, root: Path):
     init = narrator("init", "ours")
     assert init.returncode == 0, init.stderr
     assert (elsewhere / "ours" / "rules" / "tests" / "engagement.yaml").is_file()
+    # The guide it points at is installed too (before, "docs/rules.md": not there).
+    guide = Path(site) / "bot" / "_pack" / "docs" / "rules.md"
+    assert f"({guide} says how to edit them)" in init.stdout
+    assert guide.read_text() == (root / "docs" / "rules.md").read_text()

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from bot.errors import ConfigError
 from bot.model import to_utc_text
+from bot.shipped import guide
 from bot.slack import inbound
 from bot.slack.services import Services
 
@@ -43,7 +44,7 @@ def create_asgi(
     thread starts there: a stop asked for at any moment after it is a graceful one);
     `on_stop` runs at shutdown, before the reply pool is closed."""
     if not (signing_secret or "").strip():
-        raise ConfigError("HTTP mode needs SLACK_SIGNING_SECRET (see docs/slack-setup.md)")
+        raise ConfigError(f"HTTP mode needs SLACK_SIGNING_SECRET (see {guide('slack-setup.md')})")
     assert signing_secret is not None
     verifier = SignatureVerifier(signing_secret)
 
