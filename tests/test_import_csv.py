@@ -147,6 +147,15 @@ def test_header_problems():
         "posts.csv:1: impressions: required column is missing",
     ]
     assert problems("") == ["posts.csv:1: the file is empty: expected a header row"]
+    # Not a posts file at all: one line, not one per column (before, six).
+    (said,) = problems("# Insight Narrator\n\nAn open-source Slack bot\n")
+    assert said.startswith(
+        "posts.csv:1: this is not a posts file: its first line names none of the columns one "
+        "has (account, post, published_at, observed_at, impressions, ...); "
+    )
+    assert said.endswith(
+        "data-format.md says what it needs, or import one of LinkedIn's own exports"
+    )
     assert problems(f"{HEADER}\n") == ["posts.csv:2: no data rows after the header"]
 
 

@@ -210,6 +210,22 @@ def _parse_once(
             ]
         )
     columns = [cell.strip() for cell in header]
+    if not set(columns) & set(ALL_COLUMNS):
+        # Not a posts file at all (a README, another export): one line, not one per column.
+        from bot.shipped import guide
+
+        raise _failed(
+            [
+                Problem(
+                    name,
+                    1,
+                    None,
+                    "this is not a posts file: its first line names none of the columns "
+                    f"one has ({', '.join(REQUIRED_COLUMNS)}, ...); {guide('data-format.md')} "
+                    "says what it needs, or import one of LinkedIn's own exports",
+                )
+            ]
+        )
     problems.extend(_check_header(columns, name))
     if any(p.message == _MISSING for p in problems) or any(p.column is None for p in problems):
         raise _failed(problems)
