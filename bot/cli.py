@@ -85,7 +85,8 @@ def _store(settings: Settings, **options: Any) -> Store:
     from bot.store import Store
 
     path = settings.db
-    new = not path.exists()
+    # An empty file is one SQLite takes over as a new database: said as well.
+    new = not path.exists() or (path.is_file() and path.stat().st_size == 0)
     store = Store(path, **options)
     if new and path.exists():
         where = (

@@ -197,6 +197,17 @@ def test_a_command_that_creates_the_store_says_where(
     assert "Created the store" not in again.output
 
 
+def test_an_empty_file_made_into_the_store_is_said_to_be(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    empty = tmp_path / "empty.txt"
+    empty.touch()
+    monkeypatch.setenv("NARRATOR_DB", str(empty))
+    result = runner.invoke(cli, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"Created the store {empty} (named by NARRATOR_DB).\n")
+
+
 def test_a_store_named_by_narrator_db_is_said_to_be_so(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
