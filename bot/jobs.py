@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,7 @@ from bot.errors import ConfigError
 from bot.linkedin.sync import SyncJobs
 from bot.pack import Pack
 from bot.shipped import guide
-from bot.slack.delivery import Poster, clock_client
+from bot.slack.delivery import Poster, clock_client, sdk_quiet
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,9 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     with auth.test first, so a bad token is one clear message, not a failed digest)."""
     assert slack.slack_bot_token is not None
     client = clock_client(slack.slack_api_url, slack.slack_bot_token.get_secret_value())
-    # The client logs a failed request at ERROR before raising it: said once, below.
-    sdk_log = logging.getLogger("slack_sdk.web.base_client")
-    sdk_log.addFilter(_silent)
     try:
-        client.auth_test()
+        with sdk_quiet():  # said once, below
+            client.auth_test()
     except OSError as exc:  # URLError, a refused connection, a timeout: not the token
         reason = getattr(exc, "reason", None) or exc
         raise ConfigError(
@@ -46,8 +43,6 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
             f"SLACK_BOT_TOKEN: Slack at {slack.slack_api_url} refused it ({_why(exc)}); "
             f"check the token and SLACK_API_URL ({guide('slack-setup.md')})"
         ) from None
-    finally:
-        sdk_log.removeFilter(_silent)
     poster = Poster(client, interval=settings.post_interval)
     digests = DigestJobs(
         pack=pack, poster=poster, grace=timedelta(hours=settings.digest_grace_hours)
@@ -55,10 +50,6 @@ def clockwork(settings: Settings, slack: SlackSettings, pack: Callable[[], Pack]
     checkins = CheckinJobs(pack=pack, poster=poster)
     syncs = SyncJobs(settings)
     return Clockwork((digests.jobs, checkins.jobs, syncs.jobs), poster)
-
-
-def _silent(record: logging.LogRecord) -> bool:
-    return False
 
 
 def _why(exc: Exception) -> str:

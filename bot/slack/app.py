@@ -16,6 +16,7 @@ from slack_bolt.error import BoltError
 from bot.config import SlackSettings
 from bot.errors import ConfigError
 from bot.slack import listeners
+from bot.slack.delivery import sdk_quiet
 from bot.slack.services import Services
 
 log = logging.getLogger("narrator.slack")
@@ -45,21 +46,22 @@ def create_app(slack: SlackSettings, services: Services) -> App:
         else None
     )
     try:
-        app = App(
-            client=client,
-            signing_secret=secret,
-            request_verification_enabled=secret is not None,
-            token_verification_enabled=True,
-            # Every listener acknowledges and hands its work to the reply pool, so
-            # running listeners before answering costs nothing and spares bolt's
-            # ack-polling thread (it sleeps in 10 ms steps waiting for ack()).
-            process_before_response=True,
-            raise_error_for_unhandled_request=False,
-            logger=bolt_log,
-            # The name bolt would give itself (the file that creates the app), without
-            # its inspect.stack(), which reads the source of every calling frame.
-            name="app.py",
-        )
+        with sdk_quiet():  # a refused token or an unreachable Slack: said once, below
+            app = App(
+                client=client,
+                signing_secret=secret,
+                request_verification_enabled=secret is not None,
+                token_verification_enabled=True,
+                # Every listener acknowledges and hands its work to the reply pool, so
+                # running listeners before answering costs nothing and spares bolt's
+                # ack-polling thread (it sleeps in 10 ms steps waiting for ack()).
+                process_before_response=True,
+                raise_error_for_unhandled_request=False,
+                logger=bolt_log,
+                # The name bolt would give itself (the file that creates the app), without
+                # its inspect.stack(), which reads the source of every calling frame.
+                name="app.py",
+            )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: {exc}") from None
     except OSError as exc:  # URLError, a refused connection, a timeout

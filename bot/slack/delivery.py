@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,22 @@ class DeliveryRefused(Exception):
 
 class DeliveryUnsure(Exception):
     """The message may or may not have been posted (a timeout, a server error)."""
+
+
+@contextmanager
+def sdk_quiet() -> Iterator[None]:
+    """Hold back slack_sdk's own log lines for a request whose failure the caller says
+    in words (it logs each failed try at ERROR and each retry at INFO, then raises)."""
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    sdk_log.addFilter(_silent)
+    try:
+        yield
+    finally:
+        sdk_log.removeFilter(_silent)
+
+
+def _silent(record: logging.LogRecord) -> bool:
+    return False
 
 
 def clock_client(api_url: str, token: str, timeout: int = 15) -> WebClient:

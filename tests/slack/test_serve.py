@@ -222,6 +222,8 @@ def test_serve_stops_at_start_up_naming_the_setting(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert "xoxb-revoked" not in result.stderr
+    # Said once, in words: not after slack_sdk's own ERROR and retry lines.
+    assert "slack_sdk" not in result.stderr
 
 
 def test_serve_with_a_temporary_folder_too_long_for_a_socket_says_so(
