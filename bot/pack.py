@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.debug import get_template_locals
 
 from bot.errors import Problem, RuleError
 from bot.limits import MAX_RULES, survey
@@ -21,7 +23,7 @@ from bot.narrate.diagnose import (
     unknown_name,
 )
 from bot.narrate.env import TemplateRefusedError
-from bot.narrate.limits import TemplateLimitError
+from bot.narrate.limits import NESTED, TemplateLimitError
 from bot.narrate.render import Narrator
 from bot.narrate.samples import SAMPLES
 from bot.rules.loader import Rule, RuleSet, load_rules
@@ -289,18 +291,21 @@ def _render_layouts(narrator: Narrator, narratives: Path, shown: Path) -> list[P
             try:
                 narrator.render(name, **context)
             except Exception as exc:  # whatever a lead's template raises is its problem
-                line = _template_line(exc, template)
-                said = unknown_name(exc, narrator.env, _source(template), line, context)
+                place = _place(exc, template, narratives, shown, display)
+                if isinstance(exc, TemplateSyntaxError):  # a partial, compiled when pulled in
+                    column, message = _syntax(exc, narrator)
+                    problems.append(Problem(place.file, place.line, column, message))
+                    break
+                line = place.line
+                said = unknown_name(exc, narrator.env, place.source, line, place.names(context))
                 if said is not None:
                     line, column, message = said.line, said.column, said.message
+                elif isinstance(exc, UndefinedError):
+                    column = _attribute_column(exc, place.source, line)
+                    message = f"template reads an undefined value: {exc}"
                 else:
-                    column = None
-                    message = (
-                        f"template reads an undefined value: {exc}"
-                        if isinstance(exc, UndefinedError)
-                        else f"template fails: {_detail(exc)}"
-                    )
-                problems.append(Problem(display, line, column, message))
+                    column, message = None, f"template fails: {_detail(exc)}"
+                problems.append(Problem(place.file, line, column, message))
                 break
     return problems
 
@@ -311,9 +316,11 @@ def _refused(exc: TemplateRefusedError, narrator: Narrator, shown: Path) -> Prob
 
 
 def _relative(filename: str, narratives: Path, shown: Path) -> str:
-    path = Path(filename)
+    """A file of the narratives folder named from `shown` down (the loader names
+    templates by normalized paths: `a/../b` is `b`)."""
+    path = Path(os.path.normpath(filename))
     try:
-        return str(shown / path.relative_to(narratives))
+        return str(shown / path.relative_to(os.path.normpath(narratives)))
     except ValueError:
         return filename
 
@@ -359,38 +366,61 @@ def _check_rule_template(
             for k, v in full["values"].items()
         },
     }
-    seen: set[str] = set()
+    seen: set[Problem] = set()
     for context in (full, sparse):
         for block in ("finding", "next", "trait"):
             column = None
+            # A mistake in a partial the template pulls in is the partial's, whichever
+            # rule's template pulls it in: named without the rule (and so once), unless
+            # what went wrong is what this rule gives the partial to read.
+            about_rule = False
             try:
                 narrator.block(name, block, **context, trait=SAMPLE_TRAIT)
+            except TemplateSyntaxError as exc:  # a partial, compiled when first pulled in
+                place = _place(exc, template, narratives, shown, display)
+                line = place.line
+                column, message = _syntax(exc, narrator)
             except UndefinedError as exc:
-                line = _template_line(exc, template)
-                line, column, message = _undefined_message(
-                    exc, rule, template, line, narrator, [*context, "trait"]
+                place = _place(exc, template, narratives, shown, display)
+                line, column, message, about_rule = _undefined_message(
+                    exc, rule, place, narrator, [*context, "trait"]
                 )
             except TemplateLimitError as exc:
                 # Over its budget: one problem, and no more renders spent finding others.
-                line = _template_line(exc, template)
+                place = _place(exc, template, narratives, shown, display)
                 problems.append(
-                    Problem(display, line, None, f"template fails: {exc}", rule=rule.id)
+                    Problem(
+                        place.file,
+                        place.line,
+                        None,
+                        f"template fails: {exc}",
+                        rule=rule.id if place.own else None,
+                    )
                 )
                 return problems
             except Exception as exc:  # whatever a lead's template raises is its problem
-                line = _template_line(exc, template)
-                said = unknown_name(exc, narrator.env, _source(template), line)
+                place = _place(exc, template, narratives, shown, display)
+                line = place.line
+                said = unknown_name(exc, narrator.env, place.source, line, place.names(()))
                 if said is not None:
                     line, column, message = said.line, said.column, said.message
                 else:
                     message = f"template fails: {_detail(exc)}"
                     if context is sparse:
                         message = f"template fails when a value it shows is missing: {_detail(exc)}"
+                        about_rule = True
             else:
                 continue
-            if message not in seen:
-                seen.add(message)
-                problems.append(Problem(display, line, column, message, rule=rule.id))
+            problem = Problem(
+                place.file,
+                line,
+                column,
+                message,
+                rule=rule.id if place.own or about_rule else None,
+            )
+            if problem not in seen:
+                seen.add(problem)
+                problems.append(problem)
     return problems
 
 
@@ -412,21 +442,19 @@ def _read_by_conditions(rule: Rule) -> set[str]:
 def _undefined_message(
     exc: UndefinedError,
     rule: Rule,
-    template: Template,
-    line: int | None,
+    place: _Place,
     narrator: Narrator,
     names: list[str],
-) -> tuple[int | None, int | None, str]:
-    """What a rule template read that is not there, where, and the name meant."""
-    source = _source(template)
-    said = unknown_name(exc, narrator.env, source, line, names)
+) -> tuple[int | None, int | None, str, bool]:
+    """What a rule template (or a partial it pulls in) read that is not there, where,
+    the name meant, and whether the rule is to blame (a metric it does not show)."""
+    line = place.line
+    said = unknown_name(exc, narrator.env, place.source, line, place.names(names))
     if said is not None:
-        return said.line, said.column, said.message
+        return said.line, said.column, said.message, False
+    column = _attribute_column(exc, place.source, line)
     missing = missing_attribute(exc)
     if missing is not None:
-        lines = source.splitlines()
-        text = lines[line - 1] if line and 0 < line <= len(lines) else None
-        column = attribute_column(text, missing)
         metrics = SCOPES[rule.spec.scope]
         if missing in metrics:
             return (
@@ -436,15 +464,27 @@ def _undefined_message(
                     f"template reads values.{missing}, which the rule does not provide; "
                     f"add it to the rule's 'shows:' list"
                 ),
+                True,
             )
-        if missing not in rule.spec.params:
+        # In a partial, the name meant is the partial's, not any one rule's.
+        if missing not in rule.spec.params and place.own:
             hint = did_you_mean(missing, [*rule.reads, *rule.spec.params])
             return (
                 line,
                 column,
                 (f"template reads '{missing}', which the rule does not provide{hint}"),
+                False,
             )
-    return line, None, f"template reads an undefined value: {exc}"
+    return line, column, f"template reads an undefined value: {exc}", False
+
+
+def _attribute_column(exc: BaseException, source: str, line: int | None) -> int | None:
+    """The column of the attribute an UndefinedError says is missing, on `line`."""
+    missing = missing_attribute(exc)
+    if missing is None:
+        return None
+    lines = source.splitlines()
+    return attribute_column(lines[line - 1] if line and 0 < line <= len(lines) else None, missing)
 
 
 def _syntax(exc: TemplateSyntaxError, narrator: Narrator) -> tuple[int | None, str]:
@@ -458,27 +498,82 @@ def _syntax(exc: TemplateSyntaxError, narrator: Narrator) -> tuple[int | None, s
     return None, f"template syntax error: {exc.message}"
 
 
-def _source(template: Template) -> str:
+def _source(filename: str | None) -> str:
     """A template's source, or nothing if it cannot be read again."""
-    if template.filename is None:
+    if filename is None:
         return ""
     try:
-        return Path(template.filename).read_text(encoding="utf-8")
+        return Path(filename).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
 
 
-def _template_line(exc: BaseException, template: Template) -> int | None:
-    """The template line an error happened on (blocks run outside Jinja's traceback rewrite)."""
+@dataclass(frozen=True)
+class _Place:
+    """Where a template error is: the file as messages name it (the template checked,
+    or a partial it includes or imports), the line, the file's source, whether it is
+    the template checked (`own`), and the names the template could read there."""
+
+    file: str
+    line: int | None
+    source: str
+    own: bool
+    visible: tuple[str, ...] = ()
+
+    def names(self, given: Iterable[str]) -> list[str]:
+        """The names a did-you-mean picks from: those `given` to the template checked,
+        or, in a partial, those it could read where it failed (what its includer had,
+        or a macro's arguments): the same whichever template pulled it in."""
+        return list(given) if self.own else list(self.visible)
+
+
+def _place(
+    exc: BaseException, template: Template, narratives: Path, shown: Path, display: str
+) -> _Place:
+    """The place of an error raised rendering `template` (named `display`)."""
+    filename, line, visible = _template_place(exc, template)
+    if filename is None or filename == template.filename:
+        return _Place(display, line, _source(template.filename), True)
+    if isinstance(exc, TemplateSyntaxError) and exc.source is not None:
+        source = exc.source
+    else:
+        source = _source(filename)
+    return _Place(_relative(filename, narratives, shown), line, source, False, visible)
+
+
+def _template_place(
+    exc: BaseException, template: Template
+) -> tuple[str | None, int | None, tuple[str, ...]]:
+    """The template file and line an error happened on, and the names the template
+    could read there: the innermost template frame of the traceback, a partial's when
+    the error is in a partial `template` includes or imports. Blocks run outside
+    Jinja's traceback rewrite: their compiled code's lines are mapped back. A syntax
+    error names its file itself (a partial is compiled when first pulled in); an
+    include loop is placed in `template`, where it starts."""
+    if isinstance(exc, TemplateSyntaxError) and exc.lineno:
+        return exc.filename or template.filename, exc.lineno, ()
     line = getattr(exc, "lineno", None)
     if line:
-        return int(line)
+        return template.filename, int(line), ()
+    own = isinstance(exc, TemplateLimitError) and exc.message == NESTED
+    filename, visible = template.filename, None
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_globals.get("__jinja_template__") is template:
-            line = template.get_corresponding_lineno(lineno)  # compiled code's line
-        elif frame.f_code.co_filename == template.filename:
-            line = lineno  # a frame Jinja rewrote (Template.render): the template's line
-    return line
+        compiled = frame.f_globals.get("__jinja_template__")
+        if compiled is not None:  # compiled code: its line mapped back
+            found, at = compiled.filename, compiled.get_corresponding_lineno(lineno)
+        elif "__jinja_exception__" in frame.f_globals:
+            found, at = frame.f_code.co_filename, lineno  # Jinja rewrote it: a template line
+        else:
+            continue
+        if not own or found == template.filename:
+            filename, line, visible = found, at, frame
+    names: tuple[str, ...] = ()
+    if visible is not None:
+        known = visible.f_locals
+        if visible.f_globals.get("__jinja_template__") is not None:
+            known = get_template_locals(known)  # l_1_name and the context, as named
+        names = tuple(name for name in known if isinstance(name, str))
+    return filename, line, names
 
 
 #: A typical value per unit, used to render every template once at check time.

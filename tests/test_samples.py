@@ -83,8 +83,8 @@ def test_every_template_file_has_samples_or_is_a_partial_or_rule(root: Path):
         (
             "partials/table.j2",
             "{{ posts[0].impresions|num }}",
-            "narratives/en/last10.j2:6: template reads an undefined value: 'dict object' has no "
-            "attribute 'impresions'",
+            "narratives/en/partials/table.j2:1:13: template reads an undefined value: "
+            "'dict object' has no attribute 'impresions'",
         ),
     ],
 )
