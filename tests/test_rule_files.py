@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.pack import check_pack
+from bot.rules.yamlfile import parse_yaml
 
 FIXTURES = Path(__file__).parent / "rule_files"
 
@@ -45,6 +46,96 @@ def test_bad_rule_file_gives_exact_messages(fixture: Path, tmp_path: Path, root:
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.good.yaml")), ids=lambda p: p.stem)
 def test_good_rule_file_loads_clean(fixture: Path, tmp_path: Path, root: Path):
     assert check_fixture(fixture, tmp_path, root) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "      min_rate: 0.02\n",
+            "      min_rate 0.02\n",
+            'rules/engagement.yaml:11:7: a colon is missing after the key: "min_rate 0.02"; '
+            'write "min_rate: 0.02"',
+        ),
+        (
+            "  - id: low-engagement\n",
+            "  - id low-engagement\n",
+            'rules/engagement.yaml:3:5: a colon is missing after the key: "- id low-engagement"; '
+            'write "- id: low-engagement"',
+        ),
+        (
+            "rules:\n",
+            "rules\n",
+            'rules/engagement.yaml:2:1: a colon is missing after the key: "rules"; write "rules:"',
+        ),
+        (
+            "      min_rate: 0.02\n",
+            "      min_rate:0.02\n",
+            'rules/engagement.yaml:11:7: a colon needs a space after it: "min_rate:0.02"; '
+            'write "min_rate: 0.02"',
+        ),
+        (
+            "      min_rate: 0.02\n",
+            "      min_rate 0.02  # the floor\n",
+            'rules/engagement.yaml:11:7: a colon is missing after the key: "min_rate 0.02  # the '
+            'floor"; write "min_rate: 0.02  # the floor"',
+        ),
+        (
+            "  - id: low-engagement\n",
+            "  - id low-engagement  # the name\n",
+            'rules/engagement.yaml:3:5: a colon is missing after the key: "- id low-engagement  # '
+            'the name"; write "- id: low-engagement  # the name"',
+        ),
+    ],
+    ids=[
+        "first-key-of-params",
+        "first-key-of-list-item",
+        "top-level-key",
+        "no-space-first-key",
+        "comment-after-first-key-of-params",
+        "comment-after-first-key-of-list-item",
+    ],
+)
+def test_a_key_without_its_colon_is_told_on_its_own_line(
+    old: str, new: str, expected: str, tmp_path: Path, root: Path
+):
+    """The first key of a mapping, written without its colon, runs on into the next
+    line as one value, and the parser stops at the next line's colon: the message
+    names the line that lacks the colon, not the next one."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    text = (root / "rules" / "engagement.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (rules / "engagement.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    _, problems = check_pack(rules, root / "narratives", "en")
+    assert [str(p) for p in problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "tests:\n  - name: one\n    hourly {impressions: [300, 400]}\n",
+            'f.yaml:3:5: a colon is missing after the key: "hourly {impressions: [300, 400]}"; '
+            'write "hourly: {impressions: [300, 400]}"',
+        ),
+        (
+            "defaults:\n  post {impressions: 1200, clicks: 12}\n",
+            'f.yaml:2:3: a colon is missing after the key: "post {impressions: 1200, clicks: 12}"; '
+            'write "post: {impressions: 1200, clicks: 12}"',
+        ),
+        # A value that runs on from a key's line is not a key without its colon.
+        (
+            "description: Same people\n  again\n  and: again\n",
+            'f.yaml:3:6: the value has a colon and a space in it: "and: again"; put the whole '
+            "value in quotes: \"and: 'again'\"",
+        ),
+    ],
+    ids=["key-before-braces-later", "key-before-braces-first", "value-running-on"],
+)
+def test_a_key_without_its_colon_on_its_own_line_or_not(text: str, expected: str):
+    _, problems = parse_yaml(text, "f.yaml")
+    assert [str(p) for p in problems] == [expected]
 
 
 def test_the_shipped_pack_has_no_problems(root: Path):

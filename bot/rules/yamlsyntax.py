@@ -20,6 +20,8 @@ from typing import Any
 QUOTED = 80
 
 _KEY = re.compile(r"^(\s*)(- +)?([^\s#:'\"\[\]{}][^:#]*?):(\s|$)")
+#: A key as rule files write them: a word, maybe with _ or -.
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w-]*")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ def explain(exc: Any, text: str) -> Syntax:
             f"{_quote(lines[pline - 1]) if pline else ''}; put the whole value in quotes",
         )
     if pline is not None and pline <= len(lines):
+        keyless = _key_without_colon(lines, pline)
+        if keyless is not None:
+            return _missing_colon(lines, *keyless)
         return Syntax(
             pline,
             pcol,
@@ -261,6 +266,60 @@ def _previous(lines: list[str], number: int) -> int | None:
     return None
 
 
+def _key_without_colon(lines: list[str], number: int) -> tuple[int, int] | None:
+    """The line and column of a key written without its colon just above the key
+    on line `number`, if there is one.
+
+    The first key of a mapping (under `key:`, after `- `, or at the top of the
+    file) written without its colon reads as the start of a plain value, and a
+    plain value runs on over the next lines: it takes in the next line's key, and
+    the parser stops at that key's colon (or, after a comment, at that key), a
+    line after the mistake."""
+    line = lines[number - 1]
+    found = _KEY.match(line)
+    before = _previous(lines, number)
+    if found is None or before is None or not _IDENTIFIER.fullmatch(found.group(3).strip()):
+        return None
+    above = lines[before - 1]
+    lead = len(above) - len(above.lstrip(" "))
+    dash = re.match(r"- +", above[lead:])
+    at = lead + (dash.end() if dash else 0)  # where the key without its colon starts
+    body = re.sub(r"\s+#.*$", "", above[at:]).rstrip()
+    word = _IDENTIFIER.match(body)
+    if _KEY.match(above) or word is None or body[word.end() : word.end() + 1] not in " :":
+        return None
+    if dash is None and not _opens(lines, _previous(lines, before), lead):
+        return None
+    # The next line's key lines up with it or, under a key alone, is indented more.
+    alone = word.end() == len(body)
+    if _indent(line) == at or (alone and _indent(line) > at):
+        return before, at + 1
+    return None
+
+
+def _opens(lines: list[str], number: int | None, indent: int) -> bool:
+    """Whether line `number` leaves its value to the lines below it, such as one
+    indented by `indent`: a key with nothing after its colon (but a comment) or a
+    lone dash, indented less; or no line at all (the top of the file)."""
+    if number is None:
+        return True
+    line = lines[number - 1]
+    found = _KEY.match(line)
+    if found is not None:
+        rest = line[found.end() :].strip()
+        opens = not rest or rest.startswith("#")
+    else:
+        opens = line.strip() == "-"
+    return opens and _indent(line) < indent
+
+
+def _key_before_bracket(line: str) -> int | None:
+    """The column of a key written without its colon before a value in brackets
+    ("post {impressions: 10}", "shows [a, b]"), if `line` holds one."""
+    found = re.match(r"^( *(?:- +)?)[A-Za-z_][\w-]* +[\[{]", line)
+    return len(found.group(1)) + 1 if found else None
+
+
 def _mapping_value(lines: list[str], number: int, column: int) -> Syntax:
     line = lines[number - 1]
     before = _previous(lines, number)
@@ -270,6 +329,13 @@ def _mapping_value(lines: list[str], number: int, column: int) -> Syntax:
         if _indent(line) > _indent(above) and not opens and _KEY.match(above):
             return _indented(lines, number, above, before)
     found = _KEY.match(line)
+    if found is not None and found.start(4) == column:
+        keyless = _key_without_colon(lines, number)
+        if keyless is not None:
+            return _missing_colon(lines, *keyless)
+    bracketed = _key_before_bracket(line)
+    if bracketed is not None:
+        return _missing_colon(lines, number, bracketed)
     key = found.group(3).strip() if found else None
     if found is not None and key is not None:
         value = line[found.end() :].strip()
@@ -289,6 +355,12 @@ def _mapping_value(lines: list[str], number: int, column: int) -> Syntax:
 
 def _block_end(lines: list[str], number: int, column: int) -> Syntax:
     line = lines[number - 1]
+    keyless = _key_without_colon(lines, number)
+    if keyless is not None:  # a comment ended the value the key without its colon began
+        return _missing_colon(lines, *keyless)
+    bracketed = _key_before_bracket(line)
+    if bracketed is not None:
+        return _missing_colon(lines, number, bracketed)
     before = _previous(lines, number)
     if before is None:
         return Syntax(number, column, f"this line cannot start the file: {_quote(line)}")
