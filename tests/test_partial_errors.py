@@ -36,71 +36,84 @@ def check(workspace: Path, **options: bool) -> list[str]:
     return [str(p) for p in problems]
 
 
-def test_an_unknown_filter_in_a_partial_is_named_in_the_partial(workspace: Path):
-    edit(workspace, "table.j2", 4, "|compact|rjust(11)", "|compcat|rjust(11)")
-    assert check(workspace) == [
-        f"{PARTIALS}/table.j2:4:129: unknown filter 'compcat' (did you mean 'compact'?)"
-    ]
-
-
-def test_a_partial_several_templates_include_is_reported_once(workspace: Path):
-    # pending.j2 is included by last10.j2, messages/post.j2 and (through
-    # partials/digest-account.j2) digest.j2.
-    edit(workspace, "pending.j2", 36, "|age }}", "|aeg }}")
-    assert check(workspace) == [
-        f"{PARTIALS}/pending.j2:36:46: unknown filter 'aeg' (did you mean 'age'?)"
-    ]
-
-
-def test_an_unknown_name_in_a_partial_is_named_in_the_partial(workspace: Path):
-    edit(workspace, "pending.j2", 36, "{{ rule_count }}", "{{ rule_cuont }}")
-    assert check(workspace) == [
-        f"{PARTIALS}/pending.j2:36:101: unknown name 'rule_cuont' (did you mean 'rule_count'?)"
-    ]
-
-
-def test_an_undefined_value_in_a_partial_is_named_in_the_partial(workspace: Path):
-    edit(workspace, "table.j2", 4, "p.impressions|compact", "p.impresions|compact")
-    assert check(workspace) == [
-        f"{PARTIALS}/table.j2:4:117: template reads an undefined value: 'dict object' has no "
-        "attribute 'impresions'"
-    ]
-
-
-def test_a_syntax_error_in_a_partial_is_named_in_the_partial(workspace: Path):
-    edit(
-        workspace, "table.j2", 4, "{{ p.number|string|rjust(2) }}", "{{ p.number|string|rjust(2) }"
-    )
-    assert check(workspace) == [f"{PARTIALS}/table.j2:4: template syntax error: unexpected '}}'"]
-
-
-def test_an_unknown_filter_in_a_macro_rule_templates_import_is_reported_once(workspace: Path):
-    # numbers.j2 is imported by twelve rule templates and by partials/pending.j2.
-    edit(workspace, "numbers.j2", 3, "{{ item }}", "{{ item|upperr }}")
-    assert check(workspace) == [
-        f"{PARTIALS}/numbers.j2:3:379: unknown filter 'upperr' (did you mean 'upper'?)"
-    ]
-
-
-def test_an_unknown_name_in_a_macro_rule_templates_import_is_reported_once(workspace: Path):
-    edit(workspace, "numbers.j2", 3, "{{ item }}", "{{ itme }}")
+# (partial, line, text there, the mistake, what `rules check` says). pending.j2 is
+# included by last10.j2, messages/post.j2 and (through partials/digest-account.j2)
+# digest.j2; numbers.j2 is imported by twelve rule templates and by pending.j2.
+MISTAKES = {
+    "unknown-filter": (
+        "table.j2",
+        4,
+        "|compact|rjust(11)",
+        "|compcat|rjust(11)",
+        "table.j2:4:129: unknown filter 'compcat' (did you mean 'compact'?)",
+    ),
+    "unknown-filter-included-thrice": (
+        "pending.j2",
+        36,
+        "|age }}",
+        "|aeg }}",
+        "pending.j2:36:46: unknown filter 'aeg' (did you mean 'age'?)",
+    ),
+    "unknown-name": (
+        "pending.j2",
+        36,
+        "{{ rule_count }}",
+        "{{ rule_cuont }}",
+        "pending.j2:36:101: unknown name 'rule_cuont' (did you mean 'rule_count'?)",
+    ),
+    "undefined-value": (
+        "table.j2",
+        4,
+        "p.impressions|compact",
+        "p.impresions|compact",
+        "table.j2:4:117: template reads an undefined value: 'dict object' has no attribute "
+        "'impresions'",
+    ),
+    "syntax-error": (
+        "table.j2",
+        4,
+        "{{ p.number|string|rjust(2) }}",
+        "{{ p.number|string|rjust(2) }",
+        "table.j2:4: template syntax error: unexpected '}'",
+    ),
+    "macro-unknown-filter": (
+        "numbers.j2",
+        3,
+        "{{ item }}",
+        "{{ item|upperr }}",
+        "numbers.j2:3:379: unknown filter 'upperr' (did you mean 'upper'?)",
+    ),
     # The names a macro could read there, its loop's included: not any one rule's.
-    assert check(workspace) == [
-        f"{PARTIALS}/numbers.j2:3:374: unknown name 'itme' (did you mean 'item'?)"
-    ]
+    "macro-unknown-name": (
+        "numbers.j2",
+        3,
+        "{{ item }}",
+        "{{ itme }}",
+        "numbers.j2:3:374: unknown name 'itme' (did you mean 'item'?)",
+    ),
+    "macro-undefined-value": (
+        "numbers.j2",
+        3,
+        "{{ item }}",
+        "{{ item.nope }}",
+        "numbers.j2:3:379: template reads an undefined value: 'str object' has no attribute 'nope'",
+    ),
+    "macro-syntax-error": (
+        "numbers.j2",
+        3,
+        "{{ item }}",
+        "{{ item }",
+        "numbers.j2:3: template syntax error: unexpected '}'",
+    ),
+}
 
 
-def test_an_undefined_value_in_a_macro_rule_templates_import_is_reported_once(workspace: Path):
-    edit(workspace, "numbers.j2", 3, "{{ item }}", "{{ item.nope }}")
-    assert check(workspace) == [
-        f"{PARTIALS}/numbers.j2:3:379: template reads an undefined value: 'str object' has no "
-        "attribute 'nope'"
-    ]
-
-
-def test_a_syntax_error_in_a_macro_rule_templates_import_is_reported_once(workspace: Path):
-    edit(workspace, "numbers.j2", 3, "{{ item }}", "{{ item }")
-    assert check(workspace) == [f"{PARTIALS}/numbers.j2:3: template syntax error: unexpected '}}'"]
+@pytest.mark.parametrize(("name", "line", "old", "new", "said"), MISTAKES.values(), ids=MISTAKES)
+def test_a_mistake_in_a_partial_is_named_in_the_partial_once(
+    workspace: Path, name: str, line: int, old: str, new: str, said: str
+):
+    edit(workspace, name, line, old, new)
+    assert check(workspace) == [f"{PARTIALS}/{said}"]
 
 
 def test_a_partial_is_named_by_the_path_as_typed(workspace: Path, monkeypatch):
