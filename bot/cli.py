@@ -810,7 +810,8 @@ def sync(names: tuple[str, ...], at: str | None) -> None:
         connected = [row[0] for row in store.linkedin_connections()]
         if not connected:
             raise click.UsageError(
-                "no account is connected to LinkedIn yet: narrator accounts connect ACCOUNT URN"
+                "no account is connected to LinkedIn yet: "
+                f"{_invoked_as()} accounts connect ACCOUNT URN"
             )
         for name in names:
             _say_unsyncable(name, connected, store.account_ids())

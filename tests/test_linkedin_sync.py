@@ -89,6 +89,11 @@ def test_an_account_sync_would_pass_over_is_refused_in_words(env: Path):
     said so as a success."""
     member_post(env, "jane", "share-7400000000000000101", age_hours=1.6)
     member_post(env, "joe", "share-7400000000000000102", age_hours=1.6)
+    with serve(FakeLinkedIn()) as url:
+        none = run(url)
+    assert none.exit_code == 2
+    assert "no account is connected to LinkedIn yet: " in none.output
+    assert " accounts connect ACCOUNT URN" in none.output
     CliRunner().invoke(cli, ["accounts", "connect", "jane", "urn:li:person:abc"])
     with serve(FakeLinkedIn()) as url:
         unknown = run(url, "--account", "jnae")
