@@ -23,6 +23,7 @@ from bot.ingest import csvsniff
 from bot.ingest.csvcolumns import Rows, check_chunk, fold
 from bot.ingest.csvrow import _did_you_mean
 from bot.model import COUNTERS, ImportBatch
+from bot.shipped import guide
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "account",
@@ -212,8 +213,6 @@ def _parse_once(
     columns = [cell.strip() for cell in header]
     if not set(columns) & set(ALL_COLUMNS):
         # Not a posts file at all (a README, another export): one line, not one per column.
-        from bot.shipped import guide
-
         raise _failed(
             [
                 Problem(
